@@ -1,0 +1,21 @@
+//! An account: one organisation running an inventory.
+use sea_orm::entity::prelude::*;
+
+/// A row of `accounts`.
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "accounts")]
+pub struct Model {
+    /// Primary key.
+    #[sea_orm(primary_key)]
+    pub id: i64,
+    /// The organisation's name (unique).
+    pub name: String,
+    /// When it was created.
+    pub created_at: DateTimeUtc,
+}
+
+/// Relations of `accounts`.
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

@@ -1,0 +1,9 @@
+//! The two ways in: API keys for `/api`, session cookies for `/portal/api`. Neither accepts the
+//! other's credential.
+
+pub mod api_key;
+pub mod password;
+pub mod session;
+
+pub use api_key::ApiCaller;
+pub use session::PortalUser;

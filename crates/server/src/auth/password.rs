@@ -1,0 +1,32 @@
+//! Password hashing with argon2id (the crate's defaults: 19 MiB, 2 passes, OWASP's minimum).
+
+use std::sync::OnceLock;
+
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::Argon2;
+
+/// Hashes `password` into a PHC string.
+pub fn hash(password: &str) -> Result<String, String> {
+    let mut salt = [0u8; 16];
+    getrandom::fill(&mut salt).map_err(|e| format!("no randomness: {e}"))?;
+    let salt = SaltString::encode_b64(&salt).map_err(|e| e.to_string())?;
+    Argon2::default()
+        .hash_password(password.as_bytes(), &salt)
+        .map(|h| h.to_string())
+        .map_err(|e| e.to_string())
+}
+
+/// Whether `password` matches `phc`. A malformed stored hash never matches.
+pub fn verify(password: &str, phc: &str) -> bool {
+    PasswordHash::new(phc)
+        .map(|parsed| Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok())
+        .unwrap_or(false)
+}
+
+/// Spends the same time as checking a real password, for logins with an unknown email, so that
+/// response times do not reveal which emails have accounts.
+pub fn verify_dummy(password: &str) {
+    static DUMMY: OnceLock<String> = OnceLock::new();
+    let phc = DUMMY.get_or_init(|| hash("partlogic-dummy-password").unwrap_or_default());
+    let _ = verify(password, phc);
+}

@@ -1,0 +1,25 @@
+//! Database connection and migrations.
+
+use partlogic_migration::{Migrator, MigratorTrait};
+use sea_orm::{ConnectOptions, Database, DatabaseConnection, DbErr};
+
+/// Opens a pool on `url`. SQLite gets WAL journalling so readers never wait for the writer.
+pub async fn connect(url: &str) -> Result<DatabaseConnection, DbErr> {
+    let mut opts = ConnectOptions::new(url.to_owned());
+    // sqlx's statement log would be noise at info level; slow statements still warn.
+    opts.sqlx_logging(false).max_connections(16).min_connections(1);
+    if url.starts_with("sqlite:") {
+        opts.map_sqlx_sqlite_opts(|o| {
+            o.journal_mode(sea_orm::sqlx::sqlite::SqliteJournalMode::Wal)
+                .synchronous(sea_orm::sqlx::sqlite::SqliteSynchronous::Normal)
+                .foreign_keys(true)
+                .busy_timeout(std::time::Duration::from_secs(10))
+        });
+    }
+    Database::connect(opts).await
+}
+
+/// Runs every pending migration.
+pub async fn migrate(db: &DatabaseConnection) -> Result<(), DbErr> {
+    Migrator::up(db, None).await
+}

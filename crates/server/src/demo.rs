@@ -1,0 +1,156 @@
+//! Demo data: a realistic account to click through and point integrations at. The README lists
+//! what it contains. Generated deterministically, so every demo database looks the same.
+
+use chrono::{DateTime, Duration, Utc};
+use partlogic_entity::{account, stock};
+use sea_orm::{ActiveValue::Set, ConnectionTrait, DbErr, EntityTrait, PaginatorTrait, TransactionTrait};
+
+use crate::admin::{self, AdminError};
+
+/// Every demo user's password.
+pub const PASSWORD: &str = "partlogic-demo";
+
+const ACME_SITES: [(&str, [&str; 7]); 4] = [
+    ("North Plant", ["NP Main Stores", "NP Tool Crib", "NP Maintenance Cage", "NP Vending 1", "NP Vending 2", "NP Line 3 Kanban", "NP Paint Shop"]),
+    ("South Plant", ["SP Main Stores", "SP Tool Crib", "SP Welding Bay", "SP Vending 1", "SP Vending 2", "SP Assembly Kanban", "SP Quality Lab"]),
+    ("Harbour Depot", ["HD Warehouse A", "HD Warehouse B", "HD Workshop Crib", "HD Vending 1", "HD Reefer Spares", "HD Forklift Bay", "HD Dock Stores"]),
+    ("Airport Hangar", ["AH Hangar Stores", "AH Tool Crib", "AH Consumables Vending", "AH Avionics Cage", "AH Ground Support", "AH Hazmat Locker", "AH Line Maintenance"]),
+];
+
+/// The item families stock is drawn from: (SKU stem, description, typical max).
+const CATALOGUE: [(&str, &str, i64); 40] = [
+    ("BRG-6204", "Deep groove ball bearing 6204-2RS", 40),
+    ("BRG-6305", "Deep groove ball bearing 6305-ZZ", 30),
+    ("BLT-M8X30", "Hex bolt M8 x 30 grade 8.8 zinc", 500),
+    ("BLT-M10X50", "Hex bolt M10 x 50 grade 8.8 zinc", 400),
+    ("NUT-M8", "Hex nut M8 zinc", 800),
+    ("NUT-M10", "Nyloc nut M10 A2 stainless", 600),
+    ("WSH-M8", "Flat washer M8 form A", 1000),
+    ("SCR-4X40", "Wood screw 4 x 40 pozi", 900),
+    ("GLV-NIT-L", "Nitrile gloves large (box of 100)", 60),
+    ("GLV-CUT5-M", "Cut level 5 gloves medium", 80),
+    ("EAR-PLUG", "Foam ear plugs (pair)", 400),
+    ("GOG-CLR", "Safety goggles clear anti-fog", 50),
+    ("DRL-HSS-6", "HSS drill bit 6 mm", 120),
+    ("DRL-HSS-10", "HSS drill bit 10 mm", 80),
+    ("DSC-CUT-115", "Cutting disc 115 mm steel", 200),
+    ("DSC-FLP-125", "Flap disc 125 mm 80 grit", 150),
+    ("TAP-PTFE", "PTFE thread seal tape 12 mm", 120),
+    ("TAP-DUCT", "Duct tape 48 mm x 50 m silver", 60),
+    ("CBL-TIE-300", "Cable tie 300 x 4.8 mm black (100)", 100),
+    ("FUS-10A", "Cartridge fuse 10 A", 200),
+    ("FUS-13A", "Cartridge fuse 13 A", 200),
+    ("LMP-LED-T8", "LED tube T8 1200 mm", 40),
+    ("BAT-AA", "Alkaline battery AA", 300),
+    ("BAT-9V", "Alkaline battery 9 V", 100),
+    ("OIL-HYD-46", "Hydraulic oil ISO 46 (5 L)", 20),
+    ("GRS-EP2", "EP2 grease cartridge 400 g", 60),
+    ("FLT-AIR-01", "Compressor air filter element", 12),
+    ("FLT-OIL-02", "Hydraulic oil filter", 15),
+    ("BLT-V-A38", "V-belt A38", 20),
+    ("BLT-V-B52", "V-belt B52", 16),
+    ("ORG-NBR-KIT", "O-ring kit NBR metric", 10),
+    ("SPR-PAINT-RD", "Marking spray paint red", 48),
+    ("WLD-ROD-2.5", "Welding rod E6013 2.5 mm (kg)", 40),
+    ("WLD-WIR-0.8", "MIG wire 0.8 mm (5 kg)", 12),
+    ("ABS-PAD", "Absorbent pad universal (pack of 50)", 30),
+    ("MSK-FFP3", "FFP3 respirator mask", 200),
+    ("HIV-VEST-L", "Hi-vis vest large", 40),
+    ("KNF-SAFE", "Safety knife retractable", 60),
+    ("CLN-IPA", "Isopropyl alcohol wipes (tub)", 36),
+    ("LUB-WD40", "Penetrating lubricant 400 ml", 72),
+];
+
+/// A tiny deterministic generator (xorshift64*): the demo must look the same every time.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    }
+
+    fn below(&mut self, n: u64) -> u64 {
+        self.next() % n.max(1)
+    }
+}
+
+/// Seeds the demo data unless the database already has an account.
+pub async fn seed_if_empty(db: &sea_orm::DatabaseConnection) -> Result<bool, AdminError> {
+    if account::Entity::find().count(db).await? > 0 {
+        return Ok(false);
+    }
+    seed(db, Utc::now()).await?;
+    Ok(true)
+}
+
+/// Writes the demo data in one transaction.
+pub async fn seed(db: &sea_orm::DatabaseConnection, now: DateTime<Utc>) -> Result<(), AdminError> {
+    let txn = db.begin().await?;
+    let mut rng = Rng(0x5EED_1234_ABCD_0001);
+
+    let acme = admin::add_account(&txn, "Acme Manufacturing", now).await?;
+    let mut member_devices = Vec::new();
+    for (site, devices) in ACME_SITES {
+        let customer = admin::ensure_customer(&txn, acme.id, site).await?;
+        for name in devices {
+            let d = admin::add_device(&txn, acme.id, customer.id, name).await?;
+            add_stock(&txn, d.id, 120, &mut rng, now).await?;
+            if site == "North Plant" || site == "Harbour Depot" {
+                member_devices.push(name.to_owned());
+            }
+        }
+    }
+    admin::add_user(&txn, acme.id, "admin@acme.example", "Alex Admin", PASSWORD, true, now).await?;
+    admin::add_user(&txn, acme.id, "member@acme.example", "Morgan Member", PASSWORD, false, now).await?;
+    admin::grant(&txn, "member@acme.example", &member_devices).await?;
+
+    let globex = admin::add_account(&txn, "Globex", now).await?;
+    let springfield = admin::ensure_customer(&txn, globex.id, "Globex Springfield").await?;
+    for name in ["GX Central Stores", "GX Reactor Tool Crib", "GX Vending 1"] {
+        let d = admin::add_device(&txn, globex.id, springfield.id, name).await?;
+        add_stock(&txn, d.id, 60, &mut rng, now).await?;
+    }
+    admin::add_user(&txn, globex.id, "admin@globex.example", "Glenn Globex", PASSWORD, true, now).await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+async fn add_stock(
+    db: &impl ConnectionTrait,
+    device_id: i64,
+    rows: usize,
+    rng: &mut Rng,
+    now: DateTime<Utc>,
+) -> Result<(), DbErr> {
+    let mut batch = Vec::with_capacity(rows);
+    let bins = ["A", "B", "C", "D", "E"];
+    for i in 0..rows {
+        let (stem, description, typical) = CATALOGUE[i % CATALOGUE.len()];
+        let variant = i / CATALOGUE.len();
+        let sku = if variant == 0 { stem.to_owned() } else { format!("{stem}-V{variant}") };
+        let max = (typical + rng.below(typical as u64 / 2 + 1) as i64).max(2);
+        let min = (max / 4).max(1);
+        // About one row in eight is below its reorder point, so the demo has work to show.
+        let physical = if rng.below(8) == 0 { rng.below(min as u64) as i64 } else { min + rng.below((max - min + 1) as u64) as i64 };
+        let minutes = rng.below(60 * 24 * 30) as i64;
+        batch.push(stock::ActiveModel {
+            device_id: Set(device_id),
+            sku: Set(sku),
+            description: Set(if variant == 0 { description.to_owned() } else { format!("{description} (alt. supplier {variant})") }),
+            min_qty: Set(min),
+            max_qty: Set(max),
+            physical: Set(physical),
+            location: Set(format!("{}-{:02}-{:02}", bins[i % bins.len()], 1 + i / 25, 1 + i % 25)),
+            updated_at: Set(now - Duration::minutes(minutes)),
+            ..Default::default()
+        });
+    }
+    for chunk in batch.chunks(200) {
+        stock::Entity::insert_many(chunk.to_vec()).exec(db).await?;
+    }
+    Ok(())
+}
+

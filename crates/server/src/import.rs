@@ -1,0 +1,204 @@
+//! `partlogic import`: stock from a CSV in the PartLogic import template. All or nothing: every
+//! bad row is reported by line number and nothing is written unless the whole file is good.
+
+use std::collections::{HashMap, HashSet};
+
+use chrono::{DateTime, Utc};
+use partlogic_entity::{device, stock};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait,
+    IntoActiveModel, QueryFilter, TransactionTrait,
+};
+
+use crate::admin::{self, AdminError};
+
+/// The template's columns, in its order. Only some are stored; the rest are accepted and ignored.
+pub const TEMPLATE: [&str; 15] = [
+    "Item Code", "Description*", "Category", "Sub-Category", "Sales Price", "Cost Price", "GTIN",
+    "Manufacturer", "Manufacturer Part Number", "Supplier", "Supplier Part Number",
+    "Quantity In Stock", "Storeroom", "Location", "Barcode",
+];
+
+/// What an import did.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct ImportReport {
+    /// Data rows read.
+    pub rows: usize,
+    /// Stock rows added.
+    pub inserted: usize,
+    /// Stock rows updated (same storeroom and item code).
+    pub updated: usize,
+    /// Storerooms created as new devices.
+    pub devices_created: usize,
+}
+
+/// Why an import wrote nothing.
+#[derive(Debug, thiserror::Error)]
+pub enum ImportError {
+    /// The file's rows break the rules: (line, message) for each.
+    #[error("{} bad rows; nothing was imported", .0.len())]
+    BadRows(Vec<(u64, String)>),
+    /// The file is not a CSV in the template.
+    #[error("{0}")]
+    BadFile(String),
+    /// The account or customer could not be used.
+    #[error(transparent)]
+    Admin(#[from] AdminError),
+    /// The database failed.
+    #[error("database: {0}")]
+    Db(#[from] sea_orm::DbErr),
+}
+
+struct Row {
+    line: u64,
+    sku: String,
+    description: String,
+    quantity: i64,
+    storeroom: String,
+    location: String,
+}
+
+/// Imports `data` into `account_id`. Unknown storerooms are bad rows unless `new_devices_under`
+/// names a customer to create them under.
+pub async fn import_csv(
+    db: &DatabaseConnection,
+    account_id: i64,
+    data: impl std::io::Read,
+    new_devices_under: Option<&str>,
+    now: DateTime<Utc>,
+) -> Result<ImportReport, ImportError> {
+    let mut reader = csv::ReaderBuilder::new().flexible(false).trim(csv::Trim::All).from_reader(data);
+    let headers = reader.headers().map_err(|e| ImportError::BadFile(format!("cannot read the header line: {e}")))?.clone();
+    let col = |name: &str| headers.iter().position(|h| h.trim_start_matches('\u{feff}').eq_ignore_ascii_case(name));
+    let missing: Vec<&str> = ["Item Code", "Description*", "Quantity In Stock", "Storeroom"]
+        .into_iter()
+        .filter(|c| col(c).is_none())
+        .collect();
+    if !missing.is_empty() {
+        return Err(ImportError::BadFile(format!(
+            "the header line lacks {}; use the PartLogic import template: {}",
+            missing.join(", "),
+            TEMPLATE.join(", ")
+        )));
+    }
+    let (c_sku, c_desc, c_qty, c_store) = (
+        col("Item Code").unwrap_or_default(),
+        col("Description*").unwrap_or_default(),
+        col("Quantity In Stock").unwrap_or_default(),
+        col("Storeroom").unwrap_or_default(),
+    );
+    let c_loc = col("Location");
+
+    let devices: HashMap<String, i64> = device::Entity::find()
+        .filter(device::Column::AccountId.eq(account_id))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|d| (d.name, d.id))
+        .collect();
+
+    let mut rows = Vec::new();
+    let mut bad = Vec::new();
+    let mut seen = HashSet::new();
+    for record in reader.records() {
+        let record = match record {
+            Ok(r) => r,
+            Err(e) => {
+                let line = e.position().map(|p| p.line()).unwrap_or(0);
+                bad.push((line, format!("unreadable row: {e}")));
+                continue;
+            }
+        };
+        let line = record.position().map(|p| p.line()).unwrap_or(0);
+        let get = |i: usize| record.get(i).unwrap_or("").to_owned();
+        let (sku, description, qty, storeroom) = (get(c_sku), get(c_desc), get(c_qty), get(c_store));
+        let mut problems = Vec::new();
+        if sku.is_empty() {
+            problems.push("Item Code is empty".to_owned());
+        }
+        if description.is_empty() {
+            problems.push("Description* is empty".to_owned());
+        }
+        let quantity = match qty.parse::<i64>() {
+            Ok(q) if q >= 0 => q,
+            _ => {
+                problems.push(format!("Quantity In Stock \u{201c}{qty}\u{201d} is not a whole number of 0 or more"));
+                0
+            }
+        };
+        if storeroom.is_empty() {
+            problems.push("Storeroom is empty".to_owned());
+        } else if !devices.contains_key(&storeroom) && new_devices_under.is_none() {
+            problems.push(format!("no storeroom (device) \u{201c}{storeroom}\u{201d} in this account"));
+        }
+        if !sku.is_empty() && !seen.insert((storeroom.clone(), sku.clone())) {
+            problems.push(format!("Item Code {sku} appears twice for storeroom {storeroom}"));
+        }
+        if problems.is_empty() {
+            let location = c_loc.map(get).unwrap_or_default();
+            rows.push(Row { line, sku, description, quantity, storeroom, location });
+        } else {
+            bad.push((line, problems.join("; ")));
+        }
+    }
+    if !bad.is_empty() {
+        return Err(ImportError::BadRows(bad));
+    }
+
+    let mut report = ImportReport { rows: rows.len(), ..Default::default() };
+    let txn = db.begin().await?;
+    let mut devices = devices;
+    for row in &rows {
+        if !devices.contains_key(&row.storeroom) {
+            let customer_name = new_devices_under.unwrap_or_default();
+            let customer = admin::ensure_customer(&txn, account_id, customer_name).await?;
+            let d = admin::add_device(&txn, account_id, customer.id, &row.storeroom).await?;
+            devices.insert(d.name.clone(), d.id);
+            report.devices_created += 1;
+        }
+    }
+    let device_ids: Vec<i64> = rows.iter().filter_map(|r| devices.get(&r.storeroom).copied()).collect::<HashSet<_>>().into_iter().collect();
+    let mut existing: HashMap<(i64, String), stock::Model> = HashMap::new();
+    for chunk in device_ids.chunks(500) {
+        for s in stock::Entity::find().filter(stock::Column::DeviceId.is_in(chunk.iter().copied())).all(&txn).await? {
+            existing.insert((s.device_id, s.sku.clone()), s);
+        }
+    }
+    let mut inserts = Vec::new();
+    for row in rows {
+        let Some(device_id) = devices.get(&row.storeroom).copied() else { continue };
+        match existing.remove(&(device_id, row.sku.clone())) {
+            Some(current) => {
+                let mut am = current.into_active_model();
+                am.description = Set(row.description);
+                am.physical = Set(row.quantity);
+                am.location = Set(row.location);
+                am.updated_at = Set(now);
+                am.update(&txn).await?;
+                report.updated += 1;
+            }
+            None => {
+                inserts.push(stock::ActiveModel {
+                    device_id: Set(device_id),
+                    sku: Set(row.sku),
+                    description: Set(row.description),
+                    // The template has no reorder levels: new rows start at 0 and are set in
+                    // PartLogic itself.
+                    min_qty: Set(0),
+                    max_qty: Set(0),
+                    physical: Set(row.quantity),
+                    location: Set(row.location),
+                    updated_at: Set(now),
+                    ..Default::default()
+                });
+                let _ = row.line;
+            }
+        }
+    }
+    report.inserted = inserts.len();
+    for chunk in inserts.chunks(200) {
+        stock::Entity::insert_many(chunk.to_vec()).exec(&txn).await?;
+    }
+    txn.commit().await?;
+    Ok(report)
+}

@@ -1,0 +1,27 @@
+//! The PartLogic portal server: the Stock API (`/api`, API keys), the portal JSON API
+//! (`/portal/api`, session cookies), the OpenAPI document and docs UI, and the admin CLI's
+//! building blocks (accounts, users, demo data, CSV import).
+
+pub mod admin;
+pub mod auth;
+pub mod clock;
+pub mod config;
+pub mod db;
+pub mod demo;
+pub mod error;
+pub mod expiry;
+pub mod import;
+pub mod keys;
+pub mod middleware;
+pub mod net;
+pub mod openapi;
+pub mod portal;
+pub mod reach;
+pub mod routes;
+pub mod startup;
+pub mod state;
+pub mod telemetry;
+
+pub use clock::Clock;
+pub use config::Settings;
+pub use startup::Application;

@@ -1,0 +1,228 @@
+//! `partlogic`: the PartLogic portal server and its admin commands.
+
+use std::io::Read;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use partlogic_server::{Application, Clock, Settings, admin, db, demo, import, openapi, telemetry};
+
+#[derive(Parser)]
+#[command(name = "partlogic", version, about = "PartLogic portal: device-scoped API keys and the Stock API")]
+struct Cli {
+    /// Database URL: a SQLite file (created if missing) or postgres://user@host/db.
+    #[arg(long, env = "DATABASE_URL", default_value = "sqlite://partlogic.db?mode=rwc", global = true)]
+    database_url: String,
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the server (the default command). Pending migrations run first.
+    Serve(ServeArgs),
+    /// Run pending migrations and exit.
+    Migrate,
+    /// Seed the demo data into an empty database.
+    Demo,
+    /// Import stock from a CSV file in the PartLogic import template.
+    Import {
+        /// The CSV file.
+        file: PathBuf,
+        /// The account (name or id) to import into.
+        #[arg(long)]
+        account: String,
+        /// Create unknown storerooms as devices under this customer (otherwise they are errors).
+        #[arg(long)]
+        customer: Option<String>,
+    },
+    /// Manage accounts.
+    Account {
+        #[command(subcommand)]
+        command: AccountCommand,
+    },
+    /// Manage users.
+    User {
+        #[command(subcommand)]
+        command: UserCommand,
+    },
+    /// Print the OpenAPI document.
+    Openapi,
+}
+
+#[derive(clap::Args, Default)]
+struct ServeArgs {
+    /// Address to listen on.
+    #[arg(long, env = "PARTLOGIC_BIND", default_value = "127.0.0.1:8080")]
+    bind: String,
+    /// Seed demo data if the database has no accounts yet.
+    #[arg(long, env = "PARTLOGIC_DEMO")]
+    demo: bool,
+    /// Mark the session cookie Secure (set this when serving over HTTPS).
+    #[arg(long, env = "PARTLOGIC_SECURE_COOKIES")]
+    secure_cookies: bool,
+    /// Trust X-Forwarded-For / Forwarded for the client IP (only behind your own proxy).
+    #[arg(long, env = "PARTLOGIC_TRUST_PROXY")]
+    trust_proxy: bool,
+    /// Hours a portal login lasts.
+    #[arg(long, env = "PARTLOGIC_SESSION_HOURS", default_value_t = 12)]
+    session_hours: i64,
+    /// Directory of the built portal SPA.
+    #[arg(long, env = "PARTLOGIC_STATIC_DIR")]
+    static_dir: Option<PathBuf>,
+    /// HTTP worker threads (0: one per core).
+    #[arg(long, env = "PARTLOGIC_WORKERS", default_value_t = 0)]
+    workers: usize,
+}
+
+#[derive(Subcommand)]
+enum AccountCommand {
+    /// Create an account.
+    Add {
+        /// Its name.
+        name: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum UserCommand {
+    /// Create a user; the password is read from standard input.
+    Add {
+        /// The account (name or id).
+        #[arg(long)]
+        account: String,
+        /// Email address (the login).
+        #[arg(long)]
+        email: String,
+        /// Display name.
+        #[arg(long, default_value = "")]
+        name: String,
+        /// Admin (sees every device) rather than member.
+        #[arg(long)]
+        admin: bool,
+    },
+    /// Disable a user: no logins, and their keys stop working.
+    Disable {
+        /// Email address.
+        email: String,
+    },
+    /// Let a member see devices (names or ids).
+    Grant {
+        /// Email address.
+        email: String,
+        /// Device names or ids.
+        #[arg(required = true)]
+        devices: Vec<String>,
+    },
+    /// Take devices away from a member.
+    Revoke {
+        /// Email address.
+        email: String,
+        /// Device names or ids.
+        #[arg(required = true)]
+        devices: Vec<String>,
+    },
+}
+
+#[actix_web::main]
+async fn main() -> ExitCode {
+    telemetry::init(std::io::stderr);
+    let cli = Cli::parse();
+    match run(cli).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("error: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(cli: Cli) -> Result<(), String> {
+    let now = chrono::Utc::now();
+    let command = cli.command.unwrap_or(Command::Serve(ServeArgs {
+        bind: std::env::var("PARTLOGIC_BIND").unwrap_or_else(|_| "127.0.0.1:8080".to_owned()),
+        session_hours: 12,
+        ..ServeArgs::default()
+    }));
+    if let Command::Openapi = command {
+        print!("{}", openapi::spec_json());
+        return Ok(());
+    }
+    if let Command::Serve(args) = command {
+        let settings = Settings {
+            bind: args.bind,
+            secure_cookies: args.secure_cookies,
+            trust_proxy: args.trust_proxy,
+            session_ttl: chrono::Duration::hours(args.session_hours.max(1)),
+            static_dir: args.static_dir,
+            workers: args.workers,
+            demo: args.demo,
+            ..Settings::new(cli.database_url)
+        };
+        let app = Application::build(settings, Clock::system()).await.map_err(|e| e.to_string())?;
+        tracing::info!(port = app.port(), "PartLogic listening");
+        return app.run_until_stopped().await.map_err(|e| e.to_string());
+    }
+
+    let conn = db::connect(&cli.database_url).await.map_err(|e| e.to_string())?;
+    db::migrate(&conn).await.map_err(|e| e.to_string())?;
+    match command {
+        Command::Serve(_) | Command::Openapi => unreachable_command(),
+        Command::Migrate => println!("migrations are up to date"),
+        Command::Demo => {
+            if demo::seed_if_empty(&conn).await.map_err(|e| e.to_string())? {
+                println!("demo data seeded; log in as admin@acme.example / {}", demo::PASSWORD);
+            } else {
+                return Err("the database has accounts already; demo data goes into an empty database".into());
+            }
+        }
+        Command::Import { file, account, customer } => {
+            let acct = admin::find_account(&conn, &account).await.map_err(|e| e.to_string())?;
+            let f = std::fs::File::open(&file).map_err(|e| format!("{}: {e}", file.display()))?;
+            match import::import_csv(&conn, acct.id, f, customer.as_deref(), now).await {
+                Ok(r) => println!(
+                    "imported {} rows: {} added, {} updated, {} new devices",
+                    r.rows, r.inserted, r.updated, r.devices_created
+                ),
+                Err(import::ImportError::BadRows(rows)) => {
+                    for (line, msg) in &rows {
+                        eprintln!("line {line}: {msg}");
+                    }
+                    return Err(format!("{} bad rows; nothing was imported", rows.len()));
+                }
+                Err(e) => return Err(e.to_string()),
+            }
+        }
+        Command::Account { command: AccountCommand::Add { name } } => {
+            let a = admin::add_account(&conn, &name, now).await.map_err(|e| e.to_string())?;
+            println!("account {} created (id {})", a.name, a.id);
+        }
+        Command::User { command } => match command {
+            UserCommand::Add { account, email, name, admin: is_admin } => {
+                let acct = admin::find_account(&conn, &account).await.map_err(|e| e.to_string())?;
+                let mut password = String::new();
+                std::io::stdin().read_to_string(&mut password).map_err(|e| e.to_string())?;
+                let password = password.trim_end_matches(['\r', '\n']);
+                let u = admin::add_user(&conn, acct.id, &email, &name, password, is_admin, now)
+                    .await
+                    .map_err(|e| e.to_string())?;
+                println!("user {} created (id {}, {})", u.email, u.id, u.role);
+            }
+            UserCommand::Disable { email } => {
+                let u = admin::disable_user(&conn, &email, now).await.map_err(|e| e.to_string())?;
+                println!("user {} disabled", u.email);
+            }
+            UserCommand::Grant { email, devices } => {
+                let n = admin::grant(&conn, &email, &devices).await.map_err(|e| e.to_string())?;
+                println!("{email} may now see {n} more devices");
+            }
+            UserCommand::Revoke { email, devices } => {
+                let n = admin::revoke(&conn, &email, &devices).await.map_err(|e| e.to_string())?;
+                println!("{n} devices taken from {email}");
+            }
+        },
+    }
+    Ok(())
+}
+
+fn unreachable_command() {}

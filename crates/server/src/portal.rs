@@ -1,0 +1,347 @@
+//! What the portal handlers share: device visibility, key access rules, validation and the
+//! views of keys they all return.
+
+use std::collections::{BTreeSet, HashMap};
+
+use chrono::{DateTime, NaiveDate, Utc};
+use partlogic_entity::{api_key, api_key_device, audit_event, customer, device, user};
+use partlogic_types::{AuditEvent, FieldError, KeyDetail, KeySummary, PortalDevice, UserRef};
+use sea_orm::sea_query::{Expr, ExprTrait};
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, JoinType, QueryFilter,
+    QueryOrder, QuerySelect, RelationTrait,
+};
+
+use crate::error::ApiError;
+use crate::expiry;
+use crate::reach;
+
+/// The longest key name.
+pub const MAX_NAME_CHARS: usize = 100;
+
+/// The devices `user` may see (and so put on a key), by customer then device name.
+pub async fn visible_devices(
+    db: &impl ConnectionTrait,
+    user: &user::Model,
+    only: Option<&[i64]>,
+) -> Result<Vec<PortalDevice>, ApiError> {
+    let mut q = device::Entity::find()
+        .select_only()
+        .column(device::Column::Id)
+        .column(device::Column::Name)
+        .column(device::Column::CustomerId)
+        .column_as(customer::Column::Name, "customer_name")
+        .join(JoinType::InnerJoin, device::Relation::Customer.def())
+        .filter(reach::user_devices(user.account_id, user.id, user.is_admin()));
+    if let Some(ids) = only {
+        q = q.filter(device::Column::Id.is_in(ids.iter().copied()));
+    }
+    let rows: Vec<(i64, String, i64, String)> = q
+        .order_by_asc(customer::Column::Name)
+        .order_by_asc(device::Column::Name)
+        .into_tuple()
+        .all(db)
+        .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(id, name, customer_id, customer_name)| PortalDevice {
+            id,
+            name,
+            customer_id,
+            customer_name,
+        })
+        .collect())
+}
+
+/// Checks a key name: trimmed, 1 to 100 characters, no control characters.
+pub fn check_name(raw: &str, errors: &mut Vec<FieldError>) -> String {
+    let name = raw.trim();
+    let problem = if name.is_empty() {
+        Some("give the key a name".to_owned())
+    } else if name.chars().count() > MAX_NAME_CHARS {
+        Some(format!("must be at most {MAX_NAME_CHARS} characters"))
+    } else if name.chars().any(char::is_control) {
+        Some("must not contain control characters".to_owned())
+    } else {
+        None
+    };
+    if let Some(message) = problem {
+        errors.push(FieldError { field: "name".to_owned(), message });
+    }
+    name.to_owned()
+}
+
+/// Checks a device list: at least one, each one `user` may see. Returns it sorted, deduplicated.
+pub async fn check_devices(
+    db: &impl ConnectionTrait,
+    user: &user::Model,
+    ids: &[i64],
+    errors: &mut Vec<FieldError>,
+) -> Result<Vec<i64>, ApiError> {
+    let wanted: BTreeSet<i64> = ids.iter().copied().collect();
+    if wanted.is_empty() {
+        errors.push(FieldError {
+            field: "device_ids".to_owned(),
+            message: "tick at least one device".to_owned(),
+        });
+        return Ok(Vec::new());
+    }
+    let wanted: Vec<i64> = wanted.into_iter().collect();
+    let mut seen = BTreeSet::new();
+    // Chunked so thousands of ticked devices stay under every database's parameter limit.
+    for chunk in wanted.chunks(500) {
+        for d in visible_devices(db, user, Some(chunk)).await? {
+            seen.insert(d.id);
+        }
+    }
+    let unknown: Vec<String> =
+        wanted.iter().filter(|id| !seen.contains(id)).map(i64::to_string).collect();
+    if !unknown.is_empty() {
+        errors.push(FieldError {
+            field: "device_ids".to_owned(),
+            message: format!("not devices you can use: {}", unknown.join(", ")),
+        });
+    }
+    Ok(wanted)
+}
+
+/// Checks an expiry: a `YYYY-MM-DD` date that is today or later in `zone` (default UTC).
+/// Returns (date, zone name, first refused instant).
+#[allow(clippy::type_complexity)]
+pub fn check_expiry(
+    expires_on: Option<&str>,
+    time_zone: Option<&str>,
+    now: DateTime<Utc>,
+    errors: &mut Vec<FieldError>,
+) -> (Option<NaiveDate>, String, Option<DateTime<Utc>>) {
+    let zone_name = time_zone.map(str::trim).filter(|z| !z.is_empty()).unwrap_or("UTC");
+    let Some(zone) = expiry::parse_zone(zone_name) else {
+        errors.push(FieldError {
+            field: "time_zone".to_owned(),
+            message: format!("`{zone_name}` is not an IANA time zone such as Europe/London"),
+        });
+        return (None, zone_name.to_owned(), None);
+    };
+    let zone_name = zone.name().to_owned();
+    let Some(raw) = expires_on.map(str::trim).filter(|s| !s.is_empty()) else {
+        return (None, zone_name, None);
+    };
+    let Ok(date) = NaiveDate::parse_from_str(raw, "%Y-%m-%d") else {
+        errors.push(FieldError {
+            field: "expires_on".to_owned(),
+            message: "must be a date such as 2026-12-31".to_owned(),
+        });
+        return (None, zone_name, None);
+    };
+    match expiry::end_of_day(date, zone) {
+        Some(end) if end > now => (Some(date), zone_name, Some(end)),
+        Some(_) => {
+            errors.push(FieldError {
+                field: "expires_on".to_owned(),
+                message: format!("must be today or later in {zone_name}"),
+            });
+            (None, zone_name, None)
+        }
+        None => {
+            errors.push(FieldError {
+                field: "expires_on".to_owned(),
+                message: "is out of range".to_owned(),
+            });
+            (None, zone_name, None)
+        }
+    }
+}
+
+/// The key `id` if `user` may manage it: admins any key of their account, members their own.
+/// Anything else is "not found", so ids of other accounts' keys reveal nothing.
+pub async fn key_for(
+    db: &impl ConnectionTrait,
+    user: &user::Model,
+    id: i64,
+) -> Result<api_key::Model, ApiError> {
+    let key = api_key::Entity::find_by_id(id)
+        .filter(api_key::Column::AccountId.eq(user.account_id))
+        .one(db)
+        .await?
+        .ok_or(ApiError::NotFound("key"))?;
+    if !user.is_admin() && key.user_id != user.id {
+        return Err(ApiError::NotFound("key"));
+    }
+    Ok(key)
+}
+
+/// Records what happened to a key.
+pub async fn audit(
+    db: &impl ConnectionTrait,
+    key: &api_key::Model,
+    actor: &user::Model,
+    action: &str,
+    ip: Option<String>,
+    detail: Option<String>,
+    at: DateTime<Utc>,
+) -> Result<(), ApiError> {
+    audit_event::Entity::insert(audit_event::ActiveModel {
+        account_id: Set(key.account_id),
+        key_id: Set(key.id),
+        actor_id: Set(Some(actor.id)),
+        action: Set(action.to_owned()),
+        ip: Set(ip),
+        detail: Set(detail),
+        at: Set(at),
+        ..Default::default()
+    })
+    .exec(db)
+    .await?;
+    Ok(())
+}
+
+/// Replaces a key's device list.
+pub async fn set_key_devices(
+    db: &impl ConnectionTrait,
+    key_id: i64,
+    device_ids: &[i64],
+) -> Result<(), ApiError> {
+    api_key_device::Entity::delete_many()
+        .filter(api_key_device::Column::KeyId.eq(key_id))
+        .exec(db)
+        .await?;
+    for chunk in device_ids.chunks(500) {
+        api_key_device::Entity::insert_many(chunk.iter().map(|d| api_key_device::ActiveModel {
+            key_id: Set(key_id),
+            device_id: Set(*d),
+        }))
+        .exec(db)
+        .await?;
+    }
+    Ok(())
+}
+
+fn user_ref(u: &user::Model) -> UserRef {
+    UserRef { id: u.id, email: u.email.clone(), name: u.name.clone() }
+}
+
+async fn users_by_id(
+    db: &impl ConnectionTrait,
+    ids: impl IntoIterator<Item = i64>,
+) -> Result<HashMap<i64, UserRef>, ApiError> {
+    let ids: BTreeSet<i64> = ids.into_iter().collect();
+    if ids.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let users = user::Entity::find().filter(user::Column::Id.is_in(ids)).all(db).await?;
+    Ok(users.iter().map(|u| (u.id, user_ref(u))).collect())
+}
+
+fn missing_user(id: i64) -> UserRef {
+    UserRef { id, email: String::new(), name: "(deleted user)".to_owned() }
+}
+
+/// List views of `keys`, in the order given.
+pub async fn summaries(
+    db: &impl ConnectionTrait,
+    keys: Vec<api_key::Model>,
+    now: DateTime<Utc>,
+) -> Result<Vec<KeySummary>, ApiError> {
+    let ids: Vec<i64> = keys.iter().map(|k| k.id).collect();
+    let mut counts: HashMap<i64, i64> = HashMap::new();
+    for chunk in ids.chunks(500) {
+        let rows: Vec<(i64, i64)> = api_key_device::Entity::find()
+            .select_only()
+            .column(api_key_device::Column::KeyId)
+            .column_as(Expr::col(api_key_device::Column::DeviceId).count(), "n")
+            .filter(api_key_device::Column::KeyId.is_in(chunk.iter().copied()))
+            .group_by(api_key_device::Column::KeyId)
+            .into_tuple()
+            .all(db)
+            .await?;
+        counts.extend(rows);
+    }
+    let owners = users_by_id(db, keys.iter().map(|k| k.user_id)).await?;
+    Ok(keys
+        .into_iter()
+        .map(|k| KeySummary {
+            id: k.id,
+            status: expiry::status(k.retired_at, k.expires_at, now),
+            device_count: u64::try_from(counts.get(&k.id).copied().unwrap_or(0)).unwrap_or(0),
+            owner: owners.get(&k.user_id).cloned().unwrap_or_else(|| missing_user(k.user_id)),
+            name: k.name,
+            prefix: k.prefix,
+            created_at: k.created_at,
+            expires_on: k.expires_on,
+            time_zone: k.time_zone,
+            expires_at: k.expires_at,
+            last_used_at: k.last_used_at,
+            retired_at: k.retired_at,
+        })
+        .collect())
+}
+
+/// The full view of one key: devices, who retired it, and its history (newest first).
+pub async fn detail(
+    db: &impl ConnectionTrait,
+    key: api_key::Model,
+    now: DateTime<Utc>,
+) -> Result<KeyDetail, ApiError> {
+    let device_rows: Vec<(i64, String, i64, String)> = device::Entity::find()
+        .select_only()
+        .column(device::Column::Id)
+        .column(device::Column::Name)
+        .column(device::Column::CustomerId)
+        .column_as(customer::Column::Name, "customer_name")
+        .join(JoinType::InnerJoin, device::Relation::Customer.def())
+        .join_rev(
+            JoinType::InnerJoin,
+            api_key_device::Entity::belongs_to(device::Entity)
+                .from(api_key_device::Column::DeviceId)
+                .to(device::Column::Id)
+                .into(),
+        )
+        .filter(api_key_device::Column::KeyId.eq(key.id))
+        .order_by_asc(customer::Column::Name)
+        .order_by_asc(device::Column::Name)
+        .into_tuple()
+        .all(db)
+        .await?;
+    let events = audit_event::Entity::find()
+        .filter(audit_event::Column::KeyId.eq(key.id))
+        .order_by_desc(audit_event::Column::At)
+        .order_by_desc(audit_event::Column::Id)
+        .all(db)
+        .await?;
+    let people = users_by_id(
+        db,
+        events.iter().filter_map(|e| e.actor_id).chain(key.retired_by),
+    )
+    .await?;
+    let retired_by = key.retired_by.map(|id| people.get(&id).cloned().unwrap_or_else(|| missing_user(id)));
+    let last_used_ip = key.last_used_ip.clone();
+    let summary = summaries(db, vec![key], now)
+        .await?
+        .pop()
+        .ok_or_else(|| ApiError::Internal("key vanished while viewing it".to_owned()))?;
+    Ok(KeyDetail {
+        summary,
+        devices: device_rows
+            .into_iter()
+            .map(|(id, name, customer_id, customer_name)| PortalDevice {
+                id,
+                name,
+                customer_id,
+                customer_name,
+            })
+            .collect(),
+        retired_by,
+        last_used_ip,
+        events: events
+            .into_iter()
+            .map(|e| AuditEvent {
+                id: e.id,
+                actor: e.actor_id.map(|id| people.get(&id).cloned().unwrap_or_else(|| missing_user(id))),
+                action: e.action,
+                ip: e.ip,
+                detail: e.detail,
+                at: e.at,
+            })
+            .collect(),
+    })
+}

@@ -1,0 +1,5 @@
+//! The public Stock API, for integrations holding an API key.
+
+pub mod devices;
+pub mod ping;
+pub mod stock;

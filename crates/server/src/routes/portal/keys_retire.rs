@@ -1,0 +1,48 @@
+//! `DELETE /portal/api/keys/{id}`: retire a key.
+
+use actix_web::{HttpRequest, delete, web};
+use partlogic_types::{KeyDetail, Problem};
+use sea_orm::{ActiveModelTrait, ActiveValue::Set, IntoActiveModel, TransactionTrait};
+
+use crate::auth::PortalUser;
+use crate::error::ApiError;
+use crate::net::client_ip;
+use crate::portal;
+use crate::state::AppState;
+
+/// Retires a key: it fails from its very next request and stays listed as retired, with who and
+/// when. Retiring a retired key changes nothing and answers the same.
+#[utoipa::path(
+    tag = "portal",
+    security(("session_cookie" = [])),
+    params(("id" = i64, Path, description = "The key's id")),
+    responses(
+        (status = 200, description = "The key, now retired", body = KeyDetail),
+        (status = 401, description = "Not logged in (`not_logged_in`)", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Sent from another site (`cross_origin_refused`)", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such key that you may see (`not_found`)", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[delete("/keys/{id}")]
+pub async fn retire_key(
+    me: PortalUser,
+    id: web::Path<i64>,
+    req: HttpRequest,
+    state: web::Data<AppState>,
+) -> Result<web::Json<KeyDetail>, ApiError> {
+    let now = state.clock.now();
+    let txn = state.db.begin().await?;
+    let mut key = portal::key_for(&txn, &me.user, id.into_inner()).await?;
+    if key.retired_at.is_none() {
+        let mut am = key.into_active_model();
+        am.retired_at = Set(Some(now));
+        am.retired_by = Set(Some(me.user.id));
+        key = am.update(&txn).await?;
+        let ip = client_ip(&req, state.settings.trust_proxy);
+        portal::audit(&txn, &key, &me.user, "retired", ip, None, now).await?;
+        tracing::info!(key_id = key.id, user_id = me.user.id, "key retired");
+    }
+    let detail = portal::detail(&txn, key, now).await?;
+    txn.commit().await?;
+    Ok(web::Json(detail))
+}

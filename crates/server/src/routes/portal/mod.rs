@@ -1,0 +1,36 @@
+//! The portal JSON API the SPA calls, authenticated by the session cookie.
+
+pub mod devices_list;
+pub mod keys_create;
+pub mod keys_get;
+pub mod keys_list;
+pub mod keys_retire;
+pub mod keys_update;
+pub mod session_create;
+pub mod session_delete;
+pub mod session_get;
+
+use partlogic_entity::{account, user};
+use partlogic_types::{CurrentUser, Role};
+use sea_orm::{ConnectionTrait, EntityTrait};
+
+use crate::error::ApiError;
+
+/// The portal's view of a user.
+pub async fn current_user(
+    db: &impl ConnectionTrait,
+    u: &user::Model,
+) -> Result<CurrentUser, ApiError> {
+    let account = account::Entity::find_by_id(u.account_id)
+        .one(db)
+        .await?
+        .ok_or_else(|| ApiError::Internal(format!("user {} has no account", u.id)))?;
+    Ok(CurrentUser {
+        id: u.id,
+        email: u.email.clone(),
+        name: u.name.clone(),
+        role: if u.is_admin() { Role::Admin } else { Role::Member },
+        account_id: account.id,
+        account_name: account.name,
+    })
+}

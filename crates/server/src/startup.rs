@@ -1,0 +1,93 @@
+//! Building and running the HTTP server.
+
+use std::net::TcpListener;
+use std::sync::Arc;
+
+use actix_web::dev::Server;
+use actix_web::middleware::{Compress, from_fn};
+use actix_web::{App, HttpServer, web};
+use sea_orm::DatabaseConnection;
+use utoipa_actix_web::AppExt;
+use utoipa_swagger_ui::SwaggerUi;
+
+use crate::clock::Clock;
+use crate::config::Settings;
+use crate::error;
+use crate::state::{AppState, LastUsedThrottle};
+
+/// A bound, ready-to-run server.
+pub struct Application {
+    port: u16,
+    db: DatabaseConnection,
+    server: Server,
+}
+
+impl Application {
+    /// Connects to the database, runs migrations (and the demo seed when asked), and binds the
+    /// listener. Binding `…:0` picks a free port; [`Application::port`] tells which.
+    pub async fn build(settings: Settings, clock: Clock) -> std::io::Result<Self> {
+        let db = crate::db::connect(&settings.database_url).await.map_err(std::io::Error::other)?;
+        crate::db::migrate(&db).await.map_err(std::io::Error::other)?;
+        if settings.demo {
+            crate::demo::seed_if_empty(&db).await.map_err(std::io::Error::other)?;
+        }
+        let listener = TcpListener::bind(&settings.bind)?;
+        let port = listener.local_addr()?.port();
+        let state = AppState {
+            db: db.clone(),
+            clock,
+            last_used: LastUsedThrottle::default(),
+            settings: Arc::new(settings),
+        };
+        let server = run(listener, state)?;
+        Ok(Self { port, db, server })
+    }
+
+    /// The port the server listens on.
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// The server's database pool (tests use it to arrange data).
+    pub fn db(&self) -> &DatabaseConnection {
+        &self.db
+    }
+
+    /// Serves until the process is told to stop.
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.server.await
+    }
+}
+
+fn run(listener: TcpListener, state: AppState) -> std::io::Result<Server> {
+    let spec = crate::openapi::spec();
+    let workers = state.settings.workers;
+    let data = web::Data::new(state);
+    let mut server = HttpServer::new(move || {
+        App::new()
+            .into_utoipa_app()
+            .openapi(crate::openapi::ApiDoc::openapi())
+            .app_data(data.clone())
+            .app_data(web::JsonConfig::default().limit(1 << 20).error_handler(error::json_error))
+            .app_data(web::PathConfig::default().error_handler(error::path_error))
+            // The docs must be registered before the `/api` scope, which would otherwise claim
+            // `/api/docs` for its own 404.
+            .map(|app| {
+                app.wrap(Compress::default())
+                    .wrap(from_fn(crate::middleware::access_log))
+                    .service(
+                        SwaggerUi::new("/api/docs/{_:.*}").url("/api/openapi.json", spec.clone()),
+                    )
+                    .route("/api/docs", web::get().to(crate::routes::docs_redirect))
+            })
+            .configure(crate::routes::configure)
+            .into_app()
+    })
+    .listen(listener)?;
+    if workers > 0 {
+        server = server.workers(workers);
+    }
+    Ok(server.run())
+}
+
+use utoipa::OpenApi as _;

@@ -1,0 +1,16 @@
+//! Schema migrations for PartLogic, portable between SQLite and PostgreSQL. The server runs them
+//! at start-up and `partlogic migrate` runs them on demand.
+
+pub use sea_orm_migration::prelude::*;
+
+mod m20261126_000001_init;
+
+/// Every migration, oldest first.
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![Box::new(m20261126_000001_init::Migration)]
+    }
+}
