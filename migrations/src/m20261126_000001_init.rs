@@ -177,7 +177,14 @@ impl MigrationTrait for Migration {
                 .take(),
         )
         .await?;
-        index(m, "ux_customers_account_name", Customers::Table, &["account_id", "name"], true).await?;
+        index(
+            m,
+            "ux_customers_account_name",
+            Customers::Table,
+            &["account_id", "name"],
+            true,
+        )
+        .await?;
 
         m.create_table(
             Table::create()
@@ -197,8 +204,22 @@ impl MigrationTrait for Migration {
                 .take(),
         )
         .await?;
-        index(m, "ux_devices_account_name", Devices::Table, &["account_id", "name"], true).await?;
-        index(m, "ix_devices_customer", Devices::Table, &["customer_id"], false).await?;
+        index(
+            m,
+            "ux_devices_account_name",
+            Devices::Table,
+            &["account_id", "name"],
+            true,
+        )
+        .await?;
+        index(
+            m,
+            "ix_devices_customer",
+            Devices::Table,
+            &["customer_id"],
+            false,
+        )
+        .await?;
 
         m.create_table(
             Table::create()
@@ -221,7 +242,14 @@ impl MigrationTrait for Migration {
         .await?;
         // (device_id, sku) is both the import's upsert key and the index the Stock API's
         // `device_id IN (…)` filter walks.
-        index(m, "ux_stock_device_sku", Stock::Table, &["device_id", "sku"], true).await?;
+        index(
+            m,
+            "ux_stock_device_sku",
+            Stock::Table,
+            &["device_id", "sku"],
+            true,
+        )
+        .await?;
 
         m.create_table(
             Table::create()
@@ -247,7 +275,11 @@ impl MigrationTrait for Migration {
                 .table(UserDevices::Table)
                 .col(big_integer(UserDevices::UserId))
                 .col(big_integer(UserDevices::DeviceId))
-                .primary_key(Index::create().col(UserDevices::UserId).col(UserDevices::DeviceId))
+                .primary_key(
+                    Index::create()
+                        .col(UserDevices::UserId)
+                        .col(UserDevices::DeviceId),
+                )
                 .foreign_key(&mut cascade(
                     (UserDevices::Table, UserDevices::UserId),
                     (Users::Table, Users::Id),
@@ -288,7 +320,14 @@ impl MigrationTrait for Migration {
                 .take(),
         )
         .await?;
-        index(m, "ix_api_keys_account", ApiKeys::Table, &["account_id"], false).await?;
+        index(
+            m,
+            "ix_api_keys_account",
+            ApiKeys::Table,
+            &["account_id"],
+            false,
+        )
+        .await?;
         index(m, "ix_api_keys_user", ApiKeys::Table, &["user_id"], false).await?;
 
         m.create_table(
@@ -296,7 +335,11 @@ impl MigrationTrait for Migration {
                 .table(ApiKeyDevices::Table)
                 .col(big_integer(ApiKeyDevices::KeyId))
                 .col(big_integer(ApiKeyDevices::DeviceId))
-                .primary_key(Index::create().col(ApiKeyDevices::KeyId).col(ApiKeyDevices::DeviceId))
+                .primary_key(
+                    Index::create()
+                        .col(ApiKeyDevices::KeyId)
+                        .col(ApiKeyDevices::DeviceId),
+                )
                 .foreign_key(&mut cascade(
                     (ApiKeyDevices::Table, ApiKeyDevices::KeyId),
                     (ApiKeys::Table, ApiKeys::Id),
@@ -327,7 +370,14 @@ impl MigrationTrait for Migration {
                 .take(),
         )
         .await?;
-        index(m, "ix_audit_events_key", AuditEvents::Table, &["key_id"], false).await?;
+        index(
+            m,
+            "ix_audit_events_key",
+            AuditEvents::Table,
+            &["key_id"],
+            false,
+        )
+        .await?;
 
         m.create_table(
             Table::create()
@@ -354,7 +404,14 @@ impl MigrationTrait for Migration {
                 .take(),
         )
         .await?;
-        index(m, "ix_login_failures_subject", LoginFailures::Table, &["subject", "at"], false).await?;
+        index(
+            m,
+            "ix_login_failures_subject",
+            LoginFailures::Table,
+            &["subject", "at"],
+            false,
+        )
+        .await?;
         Ok(())
     }
 

@@ -36,17 +36,34 @@ pub async fn add_account(
     if name.is_empty() {
         return Err(AdminError::Invalid("an account needs a name".into()));
     }
-    if account::Entity::find().filter(account::Column::Name.eq(name)).one(db).await?.is_some() {
-        return Err(AdminError::Invalid(format!("account \u{201c}{name}\u{201d} exists already")));
+    if account::Entity::find()
+        .filter(account::Column::Name.eq(name))
+        .one(db)
+        .await?
+        .is_some()
+    {
+        return Err(AdminError::Invalid(format!(
+            "account \u{201c}{name}\u{201d} exists already"
+        )));
     }
-    Ok(account::ActiveModel { name: Set(name.to_owned()), created_at: Set(now), ..Default::default() }
-        .insert(db)
-        .await?)
+    Ok(account::ActiveModel {
+        name: Set(name.to_owned()),
+        created_at: Set(now),
+        ..Default::default()
+    }
+    .insert(db)
+    .await?)
 }
 
 /// Finds an account by exact name or by id.
-pub async fn find_account(db: &impl ConnectionTrait, name_or_id: &str) -> Result<account::Model, AdminError> {
-    let by_name = account::Entity::find().filter(account::Column::Name.eq(name_or_id)).one(db).await?;
+pub async fn find_account(
+    db: &impl ConnectionTrait,
+    name_or_id: &str,
+) -> Result<account::Model, AdminError> {
+    let by_name = account::Entity::find()
+        .filter(account::Column::Name.eq(name_or_id))
+        .one(db)
+        .await?;
     let found = match by_name {
         Some(a) => Some(a),
         None => match name_or_id.parse::<i64>() {
@@ -69,16 +86,31 @@ pub async fn add_user(
 ) -> Result<user::Model, AdminError> {
     let email = email.trim().to_lowercase();
     if !email.contains('@') || email.len() > 254 || email.chars().any(char::is_whitespace) {
-        return Err(AdminError::Invalid(format!("\u{201c}{email}\u{201d} is not an email address")));
+        return Err(AdminError::Invalid(format!(
+            "\u{201c}{email}\u{201d} is not an email address"
+        )));
     }
     if password_text.chars().count() < MIN_PASSWORD_CHARS {
-        return Err(AdminError::Invalid(format!("a password needs at least {MIN_PASSWORD_CHARS} characters")));
+        return Err(AdminError::Invalid(format!(
+            "a password needs at least {MIN_PASSWORD_CHARS} characters"
+        )));
     }
-    if user::Entity::find().filter(user::Column::Email.eq(email.as_str())).one(db).await?.is_some() {
-        return Err(AdminError::Invalid(format!("a user with email {email} exists already")));
+    if user::Entity::find()
+        .filter(user::Column::Email.eq(email.as_str()))
+        .one(db)
+        .await?
+        .is_some()
+    {
+        return Err(AdminError::Invalid(format!(
+            "a user with email {email} exists already"
+        )));
     }
     let hash = password::hash(password_text).map_err(AdminError::Invalid)?;
-    let name = if name.trim().is_empty() { email.clone() } else { name.trim().to_owned() };
+    let name = if name.trim().is_empty() {
+        email.clone()
+    } else {
+        name.trim().to_owned()
+    };
     Ok(user::ActiveModel {
         account_id: Set(account_id),
         email: Set(email),
@@ -124,14 +156,21 @@ pub async fn find_devices(
     account_id: i64,
     names_or_ids: &[String],
 ) -> Result<Vec<device::Model>, AdminError> {
-    let all = device::Entity::find().filter(device::Column::AccountId.eq(account_id)).all(db).await?;
+    let all = device::Entity::find()
+        .filter(device::Column::AccountId.eq(account_id))
+        .all(db)
+        .await?;
     names_or_ids
         .iter()
         .map(|wanted| {
             all.iter()
                 .find(|d| d.name == *wanted || wanted.parse::<i64>().ok() == Some(d.id))
                 .cloned()
-                .ok_or_else(|| AdminError::NotFound(format!("no device \u{201c}{wanted}\u{201d} in this account")))
+                .ok_or_else(|| {
+                    AdminError::NotFound(format!(
+                        "no device \u{201c}{wanted}\u{201d} in this account"
+                    ))
+                })
         })
         .collect()
 }
@@ -145,10 +184,13 @@ pub async fn grant(
     let u = find_user(db, email).await?;
     let found = find_devices(db, u.account_id, devices).await?;
     for d in &found {
-        user_device::Entity::insert(user_device::ActiveModel { user_id: Set(u.id), device_id: Set(d.id) })
-            .on_conflict_do_nothing()
-            .exec(db)
-            .await?;
+        user_device::Entity::insert(user_device::ActiveModel {
+            user_id: Set(u.id),
+            device_id: Set(d.id),
+        })
+        .on_conflict_do_nothing()
+        .exec(db)
+        .await?;
     }
     Ok(found.len())
 }
@@ -189,9 +231,13 @@ pub async fn ensure_customer(
     {
         return Ok(c);
     }
-    Ok(customer::ActiveModel { account_id: Set(account_id), name: Set(name.to_owned()), ..Default::default() }
-        .insert(db)
-        .await?)
+    Ok(customer::ActiveModel {
+        account_id: Set(account_id),
+        name: Set(name.to_owned()),
+        ..Default::default()
+    }
+    .insert(db)
+    .await?)
 }
 
 /// Adds a device under a customer.

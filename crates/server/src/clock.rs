@@ -19,7 +19,9 @@ impl Clock {
 
     /// A clock that reads `at` until [`Clock::set`] moves it.
     pub fn frozen(at: DateTime<Utc>) -> Self {
-        Self { frozen: Some(Arc::new(Mutex::new(at))) }
+        Self {
+            frozen: Some(Arc::new(Mutex::new(at))),
+        }
     }
 
     /// Moves a frozen clock (no effect on the system clock).

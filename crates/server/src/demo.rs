@@ -3,7 +3,7 @@
 
 use chrono::{DateTime, Duration, Utc};
 use partlogic_entity::{account, stock};
-use sea_orm::{ActiveValue::Set, ConnectionTrait, DbErr, EntityTrait, PaginatorTrait, TransactionTrait};
+use sea_orm::{ActiveValue::Set, ConnectionTrait, DbErr, EntityTrait, PaginatorTrait};
 
 use crate::admin::{self, AdminError};
 
@@ -11,10 +11,54 @@ use crate::admin::{self, AdminError};
 pub const PASSWORD: &str = "partlogic-demo";
 
 const ACME_SITES: [(&str, [&str; 7]); 4] = [
-    ("North Plant", ["NP Main Stores", "NP Tool Crib", "NP Maintenance Cage", "NP Vending 1", "NP Vending 2", "NP Line 3 Kanban", "NP Paint Shop"]),
-    ("South Plant", ["SP Main Stores", "SP Tool Crib", "SP Welding Bay", "SP Vending 1", "SP Vending 2", "SP Assembly Kanban", "SP Quality Lab"]),
-    ("Harbour Depot", ["HD Warehouse A", "HD Warehouse B", "HD Workshop Crib", "HD Vending 1", "HD Reefer Spares", "HD Forklift Bay", "HD Dock Stores"]),
-    ("Airport Hangar", ["AH Hangar Stores", "AH Tool Crib", "AH Consumables Vending", "AH Avionics Cage", "AH Ground Support", "AH Hazmat Locker", "AH Line Maintenance"]),
+    (
+        "North Plant",
+        [
+            "NP Main Stores",
+            "NP Tool Crib",
+            "NP Maintenance Cage",
+            "NP Vending 1",
+            "NP Vending 2",
+            "NP Line 3 Kanban",
+            "NP Paint Shop",
+        ],
+    ),
+    (
+        "South Plant",
+        [
+            "SP Main Stores",
+            "SP Tool Crib",
+            "SP Welding Bay",
+            "SP Vending 1",
+            "SP Vending 2",
+            "SP Assembly Kanban",
+            "SP Quality Lab",
+        ],
+    ),
+    (
+        "Harbour Depot",
+        [
+            "HD Warehouse A",
+            "HD Warehouse B",
+            "HD Workshop Crib",
+            "HD Vending 1",
+            "HD Reefer Spares",
+            "HD Forklift Bay",
+            "HD Dock Stores",
+        ],
+    ),
+    (
+        "Airport Hangar",
+        [
+            "AH Hangar Stores",
+            "AH Tool Crib",
+            "AH Consumables Vending",
+            "AH Avionics Cage",
+            "AH Ground Support",
+            "AH Hazmat Locker",
+            "AH Line Maintenance",
+        ],
+    ),
 ];
 
 /// The item families stock is drawn from: (SKU stem, description, typical max).
@@ -88,7 +132,7 @@ pub async fn seed_if_empty(db: &sea_orm::DatabaseConnection) -> Result<bool, Adm
 
 /// Writes the demo data in one transaction.
 pub async fn seed(db: &sea_orm::DatabaseConnection, now: DateTime<Utc>) -> Result<(), AdminError> {
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
     let mut rng = Rng(0x5EED_1234_ABCD_0001);
 
     let acme = admin::add_account(&txn, "Acme Manufacturing", now).await?;
@@ -103,8 +147,26 @@ pub async fn seed(db: &sea_orm::DatabaseConnection, now: DateTime<Utc>) -> Resul
             }
         }
     }
-    admin::add_user(&txn, acme.id, "admin@acme.example", "Alex Admin", PASSWORD, true, now).await?;
-    admin::add_user(&txn, acme.id, "member@acme.example", "Morgan Member", PASSWORD, false, now).await?;
+    admin::add_user(
+        &txn,
+        acme.id,
+        "admin@acme.example",
+        "Alex Admin",
+        PASSWORD,
+        true,
+        now,
+    )
+    .await?;
+    admin::add_user(
+        &txn,
+        acme.id,
+        "member@acme.example",
+        "Morgan Member",
+        PASSWORD,
+        false,
+        now,
+    )
+    .await?;
     admin::grant(&txn, "member@acme.example", &member_devices).await?;
 
     let globex = admin::add_account(&txn, "Globex", now).await?;
@@ -113,7 +175,16 @@ pub async fn seed(db: &sea_orm::DatabaseConnection, now: DateTime<Utc>) -> Resul
         let d = admin::add_device(&txn, globex.id, springfield.id, name).await?;
         add_stock(&txn, d.id, 60, &mut rng, now).await?;
     }
-    admin::add_user(&txn, globex.id, "admin@globex.example", "Glenn Globex", PASSWORD, true, now).await?;
+    admin::add_user(
+        &txn,
+        globex.id,
+        "admin@globex.example",
+        "Glenn Globex",
+        PASSWORD,
+        true,
+        now,
+    )
+    .await?;
     txn.commit().await?;
     Ok(())
 }
@@ -130,20 +201,37 @@ async fn add_stock(
     for i in 0..rows {
         let (stem, description, typical) = CATALOGUE[i % CATALOGUE.len()];
         let variant = i / CATALOGUE.len();
-        let sku = if variant == 0 { stem.to_owned() } else { format!("{stem}-V{variant}") };
+        let sku = if variant == 0 {
+            stem.to_owned()
+        } else {
+            format!("{stem}-V{variant}")
+        };
         let max = (typical + rng.below(typical as u64 / 2 + 1) as i64).max(2);
         let min = (max / 4).max(1);
         // About one row in eight is below its reorder point, so the demo has work to show.
-        let physical = if rng.below(8) == 0 { rng.below(min as u64) as i64 } else { min + rng.below((max - min + 1) as u64) as i64 };
+        let physical = if rng.below(8) == 0 {
+            rng.below(min as u64) as i64
+        } else {
+            min + rng.below((max - min + 1) as u64) as i64
+        };
         let minutes = rng.below(60 * 24 * 30) as i64;
         batch.push(stock::ActiveModel {
             device_id: Set(device_id),
             sku: Set(sku),
-            description: Set(if variant == 0 { description.to_owned() } else { format!("{description} (alt. supplier {variant})") }),
+            description: Set(if variant == 0 {
+                description.to_owned()
+            } else {
+                format!("{description} (alt. supplier {variant})")
+            }),
             min_qty: Set(min),
             max_qty: Set(max),
             physical: Set(physical),
-            location: Set(format!("{}-{:02}-{:02}", bins[i % bins.len()], 1 + i / 25, 1 + i % 25)),
+            location: Set(format!(
+                "{}-{:02}-{:02}",
+                bins[i % bins.len()],
+                1 + i / 25,
+                1 + i % 25
+            )),
             updated_at: Set(now - Duration::minutes(minutes)),
             ..Default::default()
         });
@@ -153,4 +241,3 @@ async fn add_stock(
     }
     Ok(())
 }
-

@@ -12,7 +12,9 @@ pub enum ApiError {
     #[error("send your API key in the X-API-Key header")]
     MissingApiKey,
     /// The header does not hold a well-formed PartLogic key (prefix, length or checksum).
-    #[error("the X-API-Key header does not hold a PartLogic API key (they start with pl_ and are 52 characters long)")]
+    #[error(
+        "the X-API-Key header does not hold a PartLogic API key (they start with pl_ and are 52 characters long)"
+    )]
     MalformedApiKey,
     /// A well-formed key that the server does not know, or whose owner is disabled.
     #[error("this API key is not valid")]
@@ -24,7 +26,9 @@ pub enum ApiError {
     #[error("this API key has been retired")]
     ApiKeyRetired,
     /// A key (or something that looks like one) in the query string.
-    #[error("API keys must not be sent in the URL, where logs and browser history keep them; send the key in the X-API-Key header and revoke any key that was put in a URL")]
+    #[error(
+        "API keys must not be sent in the URL, where logs and browser history keep them; send the key in the X-API-Key header and revoke any key that was put in a URL"
+    )]
     ApiKeyInQuery,
     /// A `device` filter names a device outside the key's reach.
     #[error("device {0} is not one this API key may read")]
@@ -135,7 +139,10 @@ impl ApiError {
 
     /// A 422 about one field.
     pub fn field(field: &str, message: impl Into<String>) -> Self {
-        Self::Validation(vec![FieldError { field: field.to_owned(), message: message.into() }])
+        Self::Validation(vec![FieldError {
+            field: field.to_owned(),
+            message: message.into(),
+        }])
     }
 }
 
@@ -201,11 +208,16 @@ impl From<sea_orm::TransactionError<sea_orm::DbErr>> for ApiError {
 
 /// Turns actix's own extractor failures (bad JSON, wrong content type, bad path segment) into
 /// problem documents, so no client ever gets a text/plain error.
-pub fn json_error(err: actix_web::error::JsonPayloadError, _req: &actix_web::HttpRequest) -> actix_web::Error {
+pub fn json_error(
+    err: actix_web::error::JsonPayloadError,
+    _req: &actix_web::HttpRequest,
+) -> actix_web::Error {
     use actix_web::error::JsonPayloadError as J;
     match err {
         J::ContentType => ApiError::UnsupportedMediaType,
-        J::Deserialize(e) => ApiError::InvalidBody(format!("the body is not valid JSON for this request: {e}")),
+        J::Deserialize(e) => {
+            ApiError::InvalidBody(format!("the body is not valid JSON for this request: {e}"))
+        }
         J::OverflowKnownLength { .. } | J::Overflow { .. } => {
             ApiError::InvalidBody("the body is too large".to_owned())
         }
@@ -215,6 +227,9 @@ pub fn json_error(err: actix_web::error::JsonPayloadError, _req: &actix_web::Htt
 }
 
 /// Path parameters that do not parse (`/keys/abc`) name nothing that exists.
-pub fn path_error(_err: actix_web::error::PathError, _req: &actix_web::HttpRequest) -> actix_web::Error {
+pub fn path_error(
+    _err: actix_web::error::PathError,
+    _req: &actix_web::HttpRequest,
+) -> actix_web::Error {
     ApiError::NotFound("resource").into()
 }

@@ -7,16 +7,28 @@ use chrono::{DateTime, Utc};
 use partlogic_entity::{device, stock};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait,
-    IntoActiveModel, QueryFilter, TransactionTrait,
+    IntoActiveModel, QueryFilter,
 };
 
 use crate::admin::{self, AdminError};
 
 /// The template's columns, in its order. Only some are stored; the rest are accepted and ignored.
 pub const TEMPLATE: [&str; 15] = [
-    "Item Code", "Description*", "Category", "Sub-Category", "Sales Price", "Cost Price", "GTIN",
-    "Manufacturer", "Manufacturer Part Number", "Supplier", "Supplier Part Number",
-    "Quantity In Stock", "Storeroom", "Location", "Barcode",
+    "Item Code",
+    "Description*",
+    "Category",
+    "Sub-Category",
+    "Sales Price",
+    "Cost Price",
+    "GTIN",
+    "Manufacturer",
+    "Manufacturer Part Number",
+    "Supplier",
+    "Supplier Part Number",
+    "Quantity In Stock",
+    "Storeroom",
+    "Location",
+    "Barcode",
 ];
 
 /// What an import did.
@@ -67,13 +79,28 @@ pub async fn import_csv(
     new_devices_under: Option<&str>,
     now: DateTime<Utc>,
 ) -> Result<ImportReport, ImportError> {
-    let mut reader = csv::ReaderBuilder::new().flexible(false).trim(csv::Trim::All).from_reader(data);
-    let headers = reader.headers().map_err(|e| ImportError::BadFile(format!("cannot read the header line: {e}")))?.clone();
-    let col = |name: &str| headers.iter().position(|h| h.trim_start_matches('\u{feff}').eq_ignore_ascii_case(name));
-    let missing: Vec<&str> = ["Item Code", "Description*", "Quantity In Stock", "Storeroom"]
-        .into_iter()
-        .filter(|c| col(c).is_none())
-        .collect();
+    let mut reader = csv::ReaderBuilder::new()
+        .flexible(false)
+        .trim(csv::Trim::All)
+        .from_reader(data);
+    let headers = reader
+        .headers()
+        .map_err(|e| ImportError::BadFile(format!("cannot read the header line: {e}")))?
+        .clone();
+    let col = |name: &str| {
+        headers
+            .iter()
+            .position(|h| h.trim_start_matches('\u{feff}').eq_ignore_ascii_case(name))
+    };
+    let missing: Vec<&str> = [
+        "Item Code",
+        "Description*",
+        "Quantity In Stock",
+        "Storeroom",
+    ]
+    .into_iter()
+    .filter(|c| col(c).is_none())
+    .collect();
     if !missing.is_empty() {
         return Err(ImportError::BadFile(format!(
             "the header line lacks {}; use the PartLogic import template: {}",
@@ -111,7 +138,8 @@ pub async fn import_csv(
         };
         let line = record.position().map(|p| p.line()).unwrap_or(0);
         let get = |i: usize| record.get(i).unwrap_or("").to_owned();
-        let (sku, description, qty, storeroom) = (get(c_sku), get(c_desc), get(c_qty), get(c_store));
+        let (sku, description, qty, storeroom) =
+            (get(c_sku), get(c_desc), get(c_qty), get(c_store));
         let mut problems = Vec::new();
         if sku.is_empty() {
             problems.push("Item Code is empty".to_owned());
@@ -122,21 +150,34 @@ pub async fn import_csv(
         let quantity = match qty.parse::<i64>() {
             Ok(q) if q >= 0 => q,
             _ => {
-                problems.push(format!("Quantity In Stock \u{201c}{qty}\u{201d} is not a whole number of 0 or more"));
+                problems.push(format!(
+                    "Quantity In Stock \u{201c}{qty}\u{201d} is not a whole number of 0 or more"
+                ));
                 0
             }
         };
         if storeroom.is_empty() {
             problems.push("Storeroom is empty".to_owned());
         } else if !devices.contains_key(&storeroom) && new_devices_under.is_none() {
-            problems.push(format!("no storeroom (device) \u{201c}{storeroom}\u{201d} in this account"));
+            problems.push(format!(
+                "no storeroom (device) \u{201c}{storeroom}\u{201d} in this account"
+            ));
         }
         if !sku.is_empty() && !seen.insert((storeroom.clone(), sku.clone())) {
-            problems.push(format!("Item Code {sku} appears twice for storeroom {storeroom}"));
+            problems.push(format!(
+                "Item Code {sku} appears twice for storeroom {storeroom}"
+            ));
         }
         if problems.is_empty() {
             let location = c_loc.map(get).unwrap_or_default();
-            rows.push(Row { line, sku, description, quantity, storeroom, location });
+            rows.push(Row {
+                line,
+                sku,
+                description,
+                quantity,
+                storeroom,
+                location,
+            });
         } else {
             bad.push((line, problems.join("; ")));
         }
@@ -145,8 +186,11 @@ pub async fn import_csv(
         return Err(ImportError::BadRows(bad));
     }
 
-    let mut report = ImportReport { rows: rows.len(), ..Default::default() };
-    let txn = db.begin().await?;
+    let mut report = ImportReport {
+        rows: rows.len(),
+        ..Default::default()
+    };
+    let txn = crate::db::begin_write(db).await?;
     let mut devices = devices;
     for row in &rows {
         if !devices.contains_key(&row.storeroom) {
@@ -157,16 +201,27 @@ pub async fn import_csv(
             report.devices_created += 1;
         }
     }
-    let device_ids: Vec<i64> = rows.iter().filter_map(|r| devices.get(&r.storeroom).copied()).collect::<HashSet<_>>().into_iter().collect();
+    let device_ids: Vec<i64> = rows
+        .iter()
+        .filter_map(|r| devices.get(&r.storeroom).copied())
+        .collect::<HashSet<_>>()
+        .into_iter()
+        .collect();
     let mut existing: HashMap<(i64, String), stock::Model> = HashMap::new();
     for chunk in device_ids.chunks(500) {
-        for s in stock::Entity::find().filter(stock::Column::DeviceId.is_in(chunk.iter().copied())).all(&txn).await? {
+        for s in stock::Entity::find()
+            .filter(stock::Column::DeviceId.is_in(chunk.iter().copied()))
+            .all(&txn)
+            .await?
+        {
             existing.insert((s.device_id, s.sku.clone()), s);
         }
     }
     let mut inserts = Vec::new();
     for row in rows {
-        let Some(device_id) = devices.get(&row.storeroom).copied() else { continue };
+        let Some(device_id) = devices.get(&row.storeroom).copied() else {
+            continue;
+        };
         match existing.remove(&(device_id, row.sku.clone())) {
             Some(current) => {
                 let mut am = current.into_active_model();
@@ -197,7 +252,9 @@ pub async fn import_csv(
     }
     report.inserted = inserts.len();
     for chunk in inserts.chunks(200) {
-        stock::Entity::insert_many(chunk.to_vec()).exec(&txn).await?;
+        stock::Entity::insert_many(chunk.to_vec())
+            .exec(&txn)
+            .await?;
     }
     txn.commit().await?;
     Ok(report)

@@ -8,10 +8,19 @@ use clap::{Parser, Subcommand};
 use partlogic_server::{Application, Clock, Settings, admin, db, demo, import, openapi, telemetry};
 
 #[derive(Parser)]
-#[command(name = "partlogic", version, about = "PartLogic portal: device-scoped API keys and the Stock API")]
+#[command(
+    name = "partlogic",
+    version,
+    about = "PartLogic portal: device-scoped API keys and the Stock API"
+)]
 struct Cli {
     /// Database URL: a SQLite file (created if missing) or postgres://user@host/db.
-    #[arg(long, env = "DATABASE_URL", default_value = "sqlite://partlogic.db?mode=rwc", global = true)]
+    #[arg(
+        long,
+        env = "DATABASE_URL",
+        default_value = "sqlite://partlogic.db?mode=rwc",
+        global = true
+    )]
     database_url: String,
     #[command(subcommand)]
     command: Option<Command>,
@@ -159,25 +168,44 @@ async fn run(cli: Cli) -> Result<(), String> {
             demo: args.demo,
             ..Settings::new(cli.database_url)
         };
-        let app = Application::build(settings, Clock::system()).await.map_err(|e| e.to_string())?;
+        let app = Application::build(settings, Clock::system())
+            .await
+            .map_err(|e| e.to_string())?;
         tracing::info!(port = app.port(), "PartLogic listening");
         return app.run_until_stopped().await.map_err(|e| e.to_string());
     }
 
-    let conn = db::connect(&cli.database_url).await.map_err(|e| e.to_string())?;
+    let conn = db::connect(&cli.database_url)
+        .await
+        .map_err(|e| e.to_string())?;
     db::migrate(&conn).await.map_err(|e| e.to_string())?;
     match command {
         Command::Serve(_) | Command::Openapi => unreachable_command(),
         Command::Migrate => println!("migrations are up to date"),
         Command::Demo => {
-            if demo::seed_if_empty(&conn).await.map_err(|e| e.to_string())? {
-                println!("demo data seeded; log in as admin@acme.example / {}", demo::PASSWORD);
+            if demo::seed_if_empty(&conn)
+                .await
+                .map_err(|e| e.to_string())?
+            {
+                println!(
+                    "demo data seeded; log in as admin@acme.example / {}",
+                    demo::PASSWORD
+                );
             } else {
-                return Err("the database has accounts already; demo data goes into an empty database".into());
+                return Err(
+                    "the database has accounts already; demo data goes into an empty database"
+                        .into(),
+                );
             }
         }
-        Command::Import { file, account, customer } => {
-            let acct = admin::find_account(&conn, &account).await.map_err(|e| e.to_string())?;
+        Command::Import {
+            file,
+            account,
+            customer,
+        } => {
+            let acct = admin::find_account(&conn, &account)
+                .await
+                .map_err(|e| e.to_string())?;
             let f = std::fs::File::open(&file).map_err(|e| format!("{}: {e}", file.display()))?;
             match import::import_csv(&conn, acct.id, f, customer.as_deref(), now).await {
                 Ok(r) => println!(
@@ -193,15 +221,28 @@ async fn run(cli: Cli) -> Result<(), String> {
                 Err(e) => return Err(e.to_string()),
             }
         }
-        Command::Account { command: AccountCommand::Add { name } } => {
-            let a = admin::add_account(&conn, &name, now).await.map_err(|e| e.to_string())?;
+        Command::Account {
+            command: AccountCommand::Add { name },
+        } => {
+            let a = admin::add_account(&conn, &name, now)
+                .await
+                .map_err(|e| e.to_string())?;
             println!("account {} created (id {})", a.name, a.id);
         }
         Command::User { command } => match command {
-            UserCommand::Add { account, email, name, admin: is_admin } => {
-                let acct = admin::find_account(&conn, &account).await.map_err(|e| e.to_string())?;
+            UserCommand::Add {
+                account,
+                email,
+                name,
+                admin: is_admin,
+            } => {
+                let acct = admin::find_account(&conn, &account)
+                    .await
+                    .map_err(|e| e.to_string())?;
                 let mut password = String::new();
-                std::io::stdin().read_to_string(&mut password).map_err(|e| e.to_string())?;
+                std::io::stdin()
+                    .read_to_string(&mut password)
+                    .map_err(|e| e.to_string())?;
                 let password = password.trim_end_matches(['\r', '\n']);
                 let u = admin::add_user(&conn, acct.id, &email, &name, password, is_admin, now)
                     .await
@@ -209,15 +250,21 @@ async fn run(cli: Cli) -> Result<(), String> {
                 println!("user {} created (id {}, {})", u.email, u.id, u.role);
             }
             UserCommand::Disable { email } => {
-                let u = admin::disable_user(&conn, &email, now).await.map_err(|e| e.to_string())?;
+                let u = admin::disable_user(&conn, &email, now)
+                    .await
+                    .map_err(|e| e.to_string())?;
                 println!("user {} disabled", u.email);
             }
             UserCommand::Grant { email, devices } => {
-                let n = admin::grant(&conn, &email, &devices).await.map_err(|e| e.to_string())?;
+                let n = admin::grant(&conn, &email, &devices)
+                    .await
+                    .map_err(|e| e.to_string())?;
                 println!("{email} may now see {n} more devices");
             }
             UserCommand::Revoke { email, devices } => {
-                let n = admin::revoke(&conn, &email, &devices).await.map_err(|e| e.to_string())?;
+                let n = admin::revoke(&conn, &email, &devices)
+                    .await
+                    .map_err(|e| e.to_string())?;
                 println!("{n} devices taken from {email}");
             }
         },

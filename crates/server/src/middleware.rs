@@ -34,8 +34,16 @@ pub async fn access_log(
 }
 
 /// Parameter names that mean "here is my key" in the wild, compared without case, `-` or `_`.
-const KEY_PARAM_NAMES: &[&str] =
-    &["xapikey", "apikey", "key", "token", "accesstoken", "authorization", "auth", "secret"];
+const KEY_PARAM_NAMES: &[&str] = &[
+    "xapikey",
+    "apikey",
+    "key",
+    "token",
+    "accesstoken",
+    "authorization",
+    "auth",
+    "secret",
+];
 
 /// Whether a query string carries an API key: under a key-like name, or a value that looks like a
 /// PartLogic key under any name.
@@ -46,7 +54,8 @@ pub fn query_has_key(query: &str) -> bool {
             .filter(|c| *c != '-' && *c != '_')
             .flat_map(char::to_lowercase)
             .collect();
-        KEY_PARAM_NAMES.contains(&folded.as_str()) || value.contains(keys::PREFIX) && value.len() >= 20
+        KEY_PARAM_NAMES.contains(&folded.as_str())
+            || value.contains(keys::PREFIX) && value.len() >= 20
     })
 }
 

@@ -8,8 +8,8 @@ use partlogic_entity::{api_key, api_key_device, audit_event, customer, device, u
 use partlogic_types::{AuditEvent, FieldError, KeyDetail, KeySummary, PortalDevice, UserRef};
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, JoinType, QueryFilter,
-    QueryOrder, QuerySelect, RelationTrait,
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, JoinType, QueryFilter, QueryOrder,
+    QuerySelect, RelationTrait,
 };
 
 use crate::error::ApiError;
@@ -32,7 +32,11 @@ pub async fn visible_devices(
         .column(device::Column::CustomerId)
         .column_as(customer::Column::Name, "customer_name")
         .join(JoinType::InnerJoin, device::Relation::Customer.def())
-        .filter(reach::user_devices(user.account_id, user.id, user.is_admin()));
+        .filter(reach::user_devices(
+            user.account_id,
+            user.id,
+            user.is_admin(),
+        ));
     if let Some(ids) = only {
         q = q.filter(device::Column::Id.is_in(ids.iter().copied()));
     }
@@ -66,7 +70,10 @@ pub fn check_name(raw: &str, errors: &mut Vec<FieldError>) -> String {
         None
     };
     if let Some(message) = problem {
-        errors.push(FieldError { field: "name".to_owned(), message });
+        errors.push(FieldError {
+            field: "name".to_owned(),
+            message,
+        });
     }
     name.to_owned()
 }
@@ -94,8 +101,11 @@ pub async fn check_devices(
             seen.insert(d.id);
         }
     }
-    let unknown: Vec<String> =
-        wanted.iter().filter(|id| !seen.contains(id)).map(i64::to_string).collect();
+    let unknown: Vec<String> = wanted
+        .iter()
+        .filter(|id| !seen.contains(id))
+        .map(i64::to_string)
+        .collect();
     if !unknown.is_empty() {
         errors.push(FieldError {
             field: "device_ids".to_owned(),
@@ -114,7 +124,10 @@ pub fn check_expiry(
     now: DateTime<Utc>,
     errors: &mut Vec<FieldError>,
 ) -> (Option<NaiveDate>, String, Option<DateTime<Utc>>) {
-    let zone_name = time_zone.map(str::trim).filter(|z| !z.is_empty()).unwrap_or("UTC");
+    let zone_name = time_zone
+        .map(str::trim)
+        .filter(|z| !z.is_empty())
+        .unwrap_or("UTC");
     let Some(zone) = expiry::parse_zone(zone_name) else {
         errors.push(FieldError {
             field: "time_zone".to_owned(),
@@ -217,7 +230,11 @@ pub async fn set_key_devices(
 }
 
 fn user_ref(u: &user::Model) -> UserRef {
-    UserRef { id: u.id, email: u.email.clone(), name: u.name.clone() }
+    UserRef {
+        id: u.id,
+        email: u.email.clone(),
+        name: u.name.clone(),
+    }
 }
 
 async fn users_by_id(
@@ -228,12 +245,19 @@ async fn users_by_id(
     if ids.is_empty() {
         return Ok(HashMap::new());
     }
-    let users = user::Entity::find().filter(user::Column::Id.is_in(ids)).all(db).await?;
+    let users = user::Entity::find()
+        .filter(user::Column::Id.is_in(ids))
+        .all(db)
+        .await?;
     Ok(users.iter().map(|u| (u.id, user_ref(u))).collect())
 }
 
 fn missing_user(id: i64) -> UserRef {
-    UserRef { id, email: String::new(), name: "(deleted user)".to_owned() }
+    UserRef {
+        id,
+        email: String::new(),
+        name: "(deleted user)".to_owned(),
+    }
 }
 
 /// List views of `keys`, in the order given.
@@ -263,7 +287,10 @@ pub async fn summaries(
             id: k.id,
             status: expiry::status(k.retired_at, k.expires_at, now),
             device_count: u64::try_from(counts.get(&k.id).copied().unwrap_or(0)).unwrap_or(0),
-            owner: owners.get(&k.user_id).cloned().unwrap_or_else(|| missing_user(k.user_id)),
+            owner: owners
+                .get(&k.user_id)
+                .cloned()
+                .unwrap_or_else(|| missing_user(k.user_id)),
             name: k.name,
             prefix: k.prefix,
             created_at: k.created_at,
@@ -310,10 +337,15 @@ pub async fn detail(
         .await?;
     let people = users_by_id(
         db,
-        events.iter().filter_map(|e| e.actor_id).chain(key.retired_by),
+        events
+            .iter()
+            .filter_map(|e| e.actor_id)
+            .chain(key.retired_by),
     )
     .await?;
-    let retired_by = key.retired_by.map(|id| people.get(&id).cloned().unwrap_or_else(|| missing_user(id)));
+    let retired_by = key
+        .retired_by
+        .map(|id| people.get(&id).cloned().unwrap_or_else(|| missing_user(id)));
     let last_used_ip = key.last_used_ip.clone();
     let summary = summaries(db, vec![key], now)
         .await?
@@ -336,7 +368,9 @@ pub async fn detail(
             .into_iter()
             .map(|e| AuditEvent {
                 id: e.id,
-                actor: e.actor_id.map(|id| people.get(&id).cloned().unwrap_or_else(|| missing_user(id))),
+                actor: e
+                    .actor_id
+                    .map(|id| people.get(&id).cloned().unwrap_or_else(|| missing_user(id))),
                 action: e.action,
                 ip: e.ip,
                 detail: e.detail,

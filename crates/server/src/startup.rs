@@ -26,10 +26,16 @@ impl Application {
     /// Connects to the database, runs migrations (and the demo seed when asked), and binds the
     /// listener. Binding `…:0` picks a free port; [`Application::port`] tells which.
     pub async fn build(settings: Settings, clock: Clock) -> std::io::Result<Self> {
-        let db = crate::db::connect(&settings.database_url).await.map_err(std::io::Error::other)?;
-        crate::db::migrate(&db).await.map_err(std::io::Error::other)?;
+        let db = crate::db::connect(&settings.database_url)
+            .await
+            .map_err(std::io::Error::other)?;
+        crate::db::migrate(&db)
+            .await
+            .map_err(std::io::Error::other)?;
         if settings.demo {
-            crate::demo::seed_if_empty(&db).await.map_err(std::io::Error::other)?;
+            crate::demo::seed_if_empty(&db)
+                .await
+                .map_err(std::io::Error::other)?;
         }
         let listener = TcpListener::bind(&settings.bind)?;
         let port = listener.local_addr()?.port();
@@ -68,7 +74,11 @@ fn run(listener: TcpListener, state: AppState) -> std::io::Result<Server> {
             .into_utoipa_app()
             .openapi(crate::openapi::ApiDoc::openapi())
             .app_data(data.clone())
-            .app_data(web::JsonConfig::default().limit(1 << 20).error_handler(error::json_error))
+            .app_data(
+                web::JsonConfig::default()
+                    .limit(1 << 20)
+                    .error_handler(error::json_error),
+            )
             .app_data(web::PathConfig::default().error_handler(error::path_error))
             // The docs must be registered before the `/api` scope, which would otherwise claim
             // `/api/docs` for its own 404.

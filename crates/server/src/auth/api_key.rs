@@ -5,9 +5,7 @@ use std::pin::Pin;
 
 use actix_web::{FromRequest, HttpRequest, dev::Payload, web};
 use partlogic_entity::{api_key, audit_event, user};
-use sea_orm::{
-    ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, sea_query::Expr,
-};
+use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, sea_query::Expr};
 
 use crate::error::ApiError;
 use crate::keys;
@@ -69,10 +67,12 @@ async fn authenticate(req: &HttpRequest) -> Result<ApiCaller, ApiError> {
         return Err(ApiError::ApiKeyRetired);
     }
     let now = state.clock.now();
-    if let Some(end) = key.expires_at {
-        if now >= end {
-            return Err(ApiError::ApiKeyExpired(partlogic_types::rfc3339_millis::format(&end)));
-        }
+    if let Some(end) = key.expires_at
+        && now >= end
+    {
+        return Err(ApiError::ApiKeyExpired(
+            partlogic_types::rfc3339_millis::format(&end),
+        ));
     }
     if owner.disabled_at.is_some() || owner.account_id != key.account_id {
         return Err(ApiError::InvalidApiKey);

@@ -48,7 +48,10 @@ impl FromRequest for PortalUser {
             if session.expires_at <= state.clock.now() || user.disabled_at.is_some() {
                 return Err(ApiError::NotLoggedIn);
             }
-            Ok(PortalUser { user, session_id: session.id })
+            Ok(PortalUser {
+                user,
+                session_id: session.id,
+            })
         })
     }
 }

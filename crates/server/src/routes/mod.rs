@@ -42,5 +42,7 @@ pub async fn not_found() -> Result<HttpResponse, ApiError> {
 
 /// `/api/docs` without the slash: the docs UI lives at `/api/docs/`.
 pub async fn docs_redirect() -> HttpResponse {
-    HttpResponse::PermanentRedirect().insert_header((header::LOCATION, "/api/docs/")).finish()
+    HttpResponse::PermanentRedirect()
+        .insert_header((header::LOCATION, "/api/docs/"))
+        .finish()
 }

@@ -1,1 +1,15 @@
-fn main(){}
+//! The one integration-test binary: every test starts the real server on port 0 over a fresh
+//! real database, on SQLite always and on PostgreSQL when `TEST_DATABASE_URL` is set.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
+
+mod helpers;
+
+mod auth;
+mod cli;
+mod expiry;
+mod keys;
+mod ping_docs;
+mod reach;
+mod secrets;
+mod session;
+mod stock;

@@ -40,5 +40,7 @@ pub async fn list_api_devices(
         .into_iter()
         .map(|(id, name, customer)| ApiDevice { id, name, customer })
         .collect();
-    Ok(HttpResponse::Ok().insert_header((header::CACHE_CONTROL, "no-store")).json(body))
+    Ok(HttpResponse::Ok()
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .json(body))
 }

@@ -15,5 +15,8 @@ use crate::state::AppState;
 )]
 #[get("/ping")]
 pub async fn ping(state: web::Data<AppState>) -> web::Json<Ping> {
-    web::Json(Ping { ok: true, time: state.clock.now() })
+    web::Json(Ping {
+        ok: true,
+        time: state.clock.now(),
+    })
 }

@@ -8,8 +8,8 @@ use partlogic_entity::{customer, device, stock};
 use partlogic_types::{FieldError, Problem, StockRow};
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
-    ColumnTrait, DatabaseConnection, EntityTrait, FromQueryResult, JoinType,
-    QueryFilter, QueryOrder, QuerySelect, RelationTrait, Select,
+    ColumnTrait, DatabaseConnection, EntityTrait, FromQueryResult, JoinType, QueryFilter,
+    QueryOrder, QuerySelect, RelationTrait, Select,
 };
 
 use crate::auth::ApiCaller;
@@ -44,7 +44,10 @@ impl StockFilters {
         let mut f = Self::default();
         let mut errors = Vec::new();
         let mut bad = |field: &str, message: String| {
-            errors.push(FieldError { field: field.to_owned(), message })
+            errors.push(FieldError {
+                field: field.to_owned(),
+                message,
+            })
         };
         for (name, value) in form_urlencoded::parse(query.as_bytes()) {
             match name.as_ref() {
@@ -67,7 +70,10 @@ impl StockFilters {
                 },
                 "limit" => match value.parse::<u64>() {
                     Ok(n) if (1..=MAX_LIMIT).contains(&n) => f.limit = Some(n),
-                    _ => bad("limit", format!("must be a whole number from 1 to {MAX_LIMIT}")),
+                    _ => bad(
+                        "limit",
+                        format!("must be a whole number from 1 to {MAX_LIMIT}"),
+                    ),
                 },
                 "after" => match value.parse::<i64>() {
                     Ok(id) => f.after = Some(id),
@@ -77,7 +83,11 @@ impl StockFilters {
                 other => bad(other, "unknown parameter".to_owned()),
             }
         }
-        if errors.is_empty() { Ok(f) } else { Err(ApiError::InvalidParameters(errors)) }
+        if errors.is_empty() {
+            Ok(f)
+        } else {
+            Err(ApiError::InvalidParameters(errors))
+        }
     }
 }
 
@@ -162,7 +172,11 @@ async fn fetch(
     after: Option<i64>,
     limit: u64,
 ) -> Result<Vec<StockRow>, sea_orm::DbErr> {
-    let rows = select(caller, f, after).limit(limit).into_model::<RowModel>().all(db).await?;
+    let rows = select(caller, f, after)
+        .limit(limit)
+        .into_model::<RowModel>()
+        .all(db)
+        .await?;
     Ok(rows.into_iter().map(StockRow::from).collect())
 }
 
@@ -197,7 +211,11 @@ enum Format {
 }
 
 fn negotiate(req: &HttpRequest) -> Format {
-    let Some(accept) = req.headers().get(header::ACCEPT).and_then(|v| v.to_str().ok()) else {
+    let Some(accept) = req
+        .headers()
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+    else {
         return Format::Json;
     };
     let (mut csv_q, mut json_q) = (0.0f32, 0.0f32);
@@ -214,7 +232,11 @@ fn negotiate(req: &HttpRequest) -> Format {
             _ => {}
         }
     }
-    if csv_q > 0.0 && csv_q >= json_q { Format::Csv } else { Format::Json }
+    if csv_q > 0.0 && csv_q >= json_q {
+        Format::Csv
+    } else {
+        Format::Json
+    }
 }
 
 fn write_rows(format: Format, rows: &[StockRow], first: &mut bool, out: &mut Vec<u8>) {
@@ -230,7 +252,9 @@ fn write_rows(format: Format, rows: &[StockRow], first: &mut bool, out: &mut Vec
             }
         }
         Format::Csv => {
-            let mut w = csv::WriterBuilder::new().has_headers(false).from_writer(Vec::new());
+            let mut w = csv::WriterBuilder::new()
+                .has_headers(false)
+                .from_writer(Vec::new());
             for row in rows {
                 let updated = partlogic_types::rfc3339_millis::format(&row.updated_at);
                 let _ = w.write_record([
@@ -271,7 +295,13 @@ fn next_link(req: &HttpRequest, last_id: i64) -> String {
     }
     qs.append_pair("after", &last_id.to_string());
     let info = req.connection_info();
-    format!("<{}://{}{}?{}>; rel=\"next\"", info.scheme(), info.host(), req.path(), qs.finish())
+    format!(
+        "<{}://{}{}?{}>; rel=\"next\"",
+        info.scheme(),
+        info.host(),
+        req.path(),
+        qs.finish()
+    )
 }
 
 /// Stock rows of the key's devices (its ticked devices that its owner may still see), by `id`.
@@ -391,9 +421,11 @@ fn stream_all(
                 // left, and a JSON parser will notice the missing `]`.
                 tracing::error!(error = %e, "stock stream failed");
                 c.done = true;
-                Some((Err(actix_web::error::ErrorInternalServerError("stream failed")), c))
+                Some((
+                    Err(actix_web::error::ErrorInternalServerError("stream failed")),
+                    c,
+                ))
             }
         }
     })
 }
-

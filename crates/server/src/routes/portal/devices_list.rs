@@ -22,5 +22,7 @@ pub async fn list_devices(
     me: PortalUser,
     state: web::Data<AppState>,
 ) -> Result<web::Json<Vec<PortalDevice>>, ApiError> {
-    Ok(web::Json(portal::visible_devices(&state.db, &me.user, None).await?))
+    Ok(web::Json(
+        portal::visible_devices(&state.db, &me.user, None).await?,
+    ))
 }

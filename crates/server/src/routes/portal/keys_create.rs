@@ -3,7 +3,7 @@
 use actix_web::{HttpRequest, HttpResponse, http::header, post, web};
 use partlogic_entity::api_key;
 use partlogic_types::{CreateKeyRequest, CreatedKey, Problem};
-use sea_orm::{ActiveValue::Set, EntityTrait, TransactionTrait};
+use sea_orm::{ActiveValue::Set, EntityTrait};
 
 use crate::auth::PortalUser;
 use crate::error::ApiError;
@@ -42,14 +42,15 @@ pub async fn create_key(
         now,
         &mut errors,
     );
-    let device_ids = portal::check_devices(&state.db, &me.user, &body.device_ids, &mut errors).await?;
+    let device_ids =
+        portal::check_devices(&state.db, &me.user, &body.device_ids, &mut errors).await?;
     if !errors.is_empty() {
         return Err(ApiError::Validation(errors));
     }
 
     let secret = keys::generate().map_err(|e| ApiError::Internal(format!("no randomness: {e}")))?;
     let ip = client_ip(&req, state.settings.trust_proxy);
-    let txn = state.db.begin().await?;
+    let txn = crate::db::begin_write(&state.db).await?;
     let key = api_key::Entity::insert(api_key::ActiveModel {
         account_id: Set(me.user.account_id),
         user_id: Set(me.user.id),
@@ -72,9 +73,19 @@ pub async fn create_key(
     portal::audit(&txn, &key, &me.user, "created", ip, Some(what), now).await?;
     let detail = portal::detail(&txn, key, now).await?;
     txn.commit().await?;
-    tracing::info!(key_id = detail.summary.id, user_id = me.user.id, "key created");
+    tracing::info!(
+        key_id = detail.summary.id,
+        user_id = me.user.id,
+        "key created"
+    );
     Ok(HttpResponse::Created()
         .insert_header((header::CACHE_CONTROL, "no-store"))
-        .insert_header((header::LOCATION, format!("/portal/api/keys/{}", detail.summary.id)))
-        .json(CreatedKey { key: detail, secret: secret.expose().to_owned() }))
+        .insert_header((
+            header::LOCATION,
+            format!("/portal/api/keys/{}", detail.summary.id),
+        ))
+        .json(CreatedKey {
+            key: detail,
+            secret: secret.expose().to_owned(),
+        }))
 }

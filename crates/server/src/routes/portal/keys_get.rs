@@ -26,5 +26,7 @@ pub async fn get_key(
     state: web::Data<AppState>,
 ) -> Result<web::Json<KeyDetail>, ApiError> {
     let key = portal::key_for(&state.db, &me.user, id.into_inner()).await?;
-    Ok(web::Json(portal::detail(&state.db, key, state.clock.now()).await?))
+    Ok(web::Json(
+        portal::detail(&state.db, key, state.clock.now()).await?,
+    ))
 }

@@ -38,5 +38,7 @@ pub async fn list_keys(
         .order_by_desc(api_key::Column::Id)
         .all(&state.db)
         .await?;
-    Ok(web::Json(portal::summaries(&state.db, keys, state.clock.now()).await?))
+    Ok(web::Json(
+        portal::summaries(&state.db, keys, state.clock.now()).await?,
+    ))
 }

@@ -2,7 +2,7 @@
 
 use actix_web::{HttpRequest, delete, web};
 use partlogic_types::{KeyDetail, Problem};
-use sea_orm::{ActiveModelTrait, ActiveValue::Set, IntoActiveModel, TransactionTrait};
+use sea_orm::{ActiveModelTrait, ActiveValue::Set, IntoActiveModel};
 
 use crate::auth::PortalUser;
 use crate::error::ApiError;
@@ -31,7 +31,7 @@ pub async fn retire_key(
     state: web::Data<AppState>,
 ) -> Result<web::Json<KeyDetail>, ApiError> {
     let now = state.clock.now();
-    let txn = state.db.begin().await?;
+    let txn = crate::db::begin_write(&state.db).await?;
     let mut key = portal::key_for(&txn, &me.user, id.into_inner()).await?;
     if key.retired_at.is_none() {
         let mut am = key.into_active_model();

@@ -7,7 +7,7 @@ use partlogic_entity::api_key_device;
 use partlogic_types::{KeyDetail, Problem, UpdateKeyRequest};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, IntoActiveModel, QueryFilter,
-    QuerySelect, TransactionTrait,
+    QuerySelect,
 };
 
 use crate::auth::PortalUser;
@@ -47,7 +47,10 @@ pub async fn update_key(
         return Err(ApiError::KeyRetired);
     }
     let mut errors = Vec::new();
-    let name = body.name.as_deref().map(|n| portal::check_name(n, &mut errors));
+    let name = body
+        .name
+        .as_deref()
+        .map(|n| portal::check_name(n, &mut errors));
     let devices = match &body.device_ids {
         Some(ids) => Some(portal::check_devices(&state.db, &me.user, ids, &mut errors).await?),
         None => None,
@@ -56,11 +59,14 @@ pub async fn update_key(
         return Err(ApiError::Validation(errors));
     }
 
-    let txn = state.db.begin().await?;
+    let txn = crate::db::begin_write(&state.db).await?;
     let mut changes = Vec::new();
     let mut key = key;
     if let Some(name) = name.filter(|n| *n != key.name) {
-        changes.push(format!("renamed from \u{201c}{}\u{201d} to \u{201c}{name}\u{201d}", key.name));
+        changes.push(format!(
+            "renamed from \u{201c}{}\u{201d} to \u{201c}{name}\u{201d}",
+            key.name
+        ));
         let mut am = key.clone().into_active_model();
         am.name = Set(name);
         key = am.update(&txn).await?;
@@ -79,13 +85,25 @@ pub async fn update_key(
         if new_set != old {
             let added = new_set.difference(&old).count();
             let removed = old.difference(&new_set).count();
-            changes.push(format!("devices: {added} added, {removed} removed ({} now)", new_set.len()));
+            changes.push(format!(
+                "devices: {added} added, {removed} removed ({} now)",
+                new_set.len()
+            ));
             portal::set_key_devices(&txn, key.id, &new).await?;
         }
     }
     if !changes.is_empty() {
         let ip = client_ip(&req, state.settings.trust_proxy);
-        portal::audit(&txn, &key, &me.user, "edited", ip, Some(changes.join("; ")), now).await?;
+        portal::audit(
+            &txn,
+            &key,
+            &me.user,
+            "edited",
+            ip,
+            Some(changes.join("; ")),
+            now,
+        )
+        .await?;
     }
     let detail = portal::detail(&txn, key, now).await?;
     txn.commit().await?;

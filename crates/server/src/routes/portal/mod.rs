@@ -29,7 +29,11 @@ pub async fn current_user(
         id: u.id,
         email: u.email.clone(),
         name: u.name.clone(),
-        role: if u.is_admin() { Role::Admin } else { Role::Member },
+        role: if u.is_admin() {
+            Role::Admin
+        } else {
+            Role::Member
+        },
         account_id: account.id,
         account_name: account.name,
     })

@@ -45,7 +45,9 @@ async fn locked_for(
         .into_tuple()
         .one(&state.db)
         .await?;
-    let wait = oldest.map(|t| (t + WINDOW - now).num_seconds()).unwrap_or(1);
+    let wait = oldest
+        .map(|t| (t + WINDOW - now).num_seconds())
+        .unwrap_or(1);
     Ok(Some(wait.max(1) as u64))
 }
 
@@ -71,10 +73,16 @@ pub async fn create_session(
     let email = body.email.trim().to_lowercase();
     let mut errors = Vec::new();
     if email.is_empty() {
-        errors.push(partlogic_types::FieldError { field: "email".into(), message: "enter your email".into() });
+        errors.push(partlogic_types::FieldError {
+            field: "email".into(),
+            message: "enter your email".into(),
+        });
     }
     if body.password.is_empty() {
-        errors.push(partlogic_types::FieldError { field: "password".into(), message: "enter your password".into() });
+        errors.push(partlogic_types::FieldError {
+            field: "password".into(),
+            message: "enter your password".into(),
+        });
     }
     if !errors.is_empty() {
         return Err(ApiError::Validation(errors));
@@ -89,16 +97,31 @@ pub async fn create_session(
         }
     }
 
-    let found = user::Entity::find().filter(user::Column::Email.eq(email.as_str())).one(&state.db).await?;
+    let found = user::Entity::find()
+        .filter(user::Column::Email.eq(email.as_str()))
+        .one(&state.db)
+        .await?;
     let user = match found {
-        Some(u) if password::verify(&body.password, &u.password_hash) && u.disabled_at.is_none() => u,
+        Some(u)
+            if password::verify(&body.password, &u.password_hash) && u.disabled_at.is_none() =>
+        {
+            u
+        }
         other => {
             if other.is_none() {
                 password::verify_dummy(&body.password);
             }
             login_failure::Entity::insert_many([
-                login_failure::ActiveModel { subject: Set(email_subject), at: Set(now), ..Default::default() },
-                login_failure::ActiveModel { subject: Set(ip_subject), at: Set(now), ..Default::default() },
+                login_failure::ActiveModel {
+                    subject: Set(email_subject),
+                    at: Set(now),
+                    ..Default::default()
+                },
+                login_failure::ActiveModel {
+                    subject: Set(ip_subject),
+                    at: Set(now),
+                    ..Default::default()
+                },
             ])
             .exec(&state.db)
             .await?;
@@ -132,7 +155,11 @@ pub async fn create_session(
     tracing::info!(user_id = user.id, "logged in");
     let me = super::current_user(&state.db, &user).await?;
     Ok(HttpResponse::Ok()
-        .cookie(cookie::cookie(token, state.settings.session_ttl, state.settings.secure_cookies))
+        .cookie(cookie::cookie(
+            token,
+            state.settings.session_ttl,
+            state.settings.secure_cookies,
+        ))
         .insert_header((actix_web::http::header::CACHE_CONTROL, "no-store"))
         .json(me))
 }

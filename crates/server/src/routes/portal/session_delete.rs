@@ -23,6 +23,10 @@ pub async fn delete_session(
     me: PortalUser,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    session::Entity::delete_by_id(me.session_id).exec(&state.db).await?;
-    Ok(HttpResponse::NoContent().cookie(cookie::removal_cookie(state.settings.secure_cookies)).finish())
+    session::Entity::delete_by_id(me.session_id)
+        .exec(&state.db)
+        .await?;
+    Ok(HttpResponse::NoContent()
+        .cookie(cookie::removal_cookie(state.settings.secure_cookies))
+        .finish())
 }
