@@ -34,3 +34,50 @@ ensure_postgres() {
     psql "$TEST_DATABASE_URL" -Atqc 'select 1' >/dev/null
   fi
 }
+
+# The wasm-bindgen version in Cargo.lock: wasm-bindgen-cli must match it exactly.
+wasm_bindgen_version() {
+  awk '/^name = "wasm-bindgen"$/ { getline; gsub(/version = |"/, ""); print; exit }' Cargo.lock
+}
+
+# npm packages of e2e/: Playwright (driving Debian's Chromium; it downloads no browser) and
+# binaryen, whose wasm-opt 132 trunk uses.
+ensure_node_modules() {
+  if ! command -v npm >/dev/null 2>&1; then
+    log "installing Node.js"
+    apt_install nodejs npm
+  fi
+  if [ ! -x e2e/node_modules/.bin/wasm-opt ] || [ ! -x e2e/node_modules/.bin/playwright ] \
+     || [ e2e/package-lock.json -nt e2e/node_modules/.package-lock.json ]; then
+    log "installing e2e/ npm packages"
+    (cd e2e && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund)
+  fi
+}
+
+# Everything `trunk build` needs, at the versions that work here (see frontend/Trunk.toml).
+ensure_frontend_tools() {
+  if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
+    log "adding the wasm32 target"
+    rustup target add wasm32-unknown-unknown
+  fi
+  if [ "$(trunk --version 2>/dev/null)" != "trunk 0.21.14" ]; then
+    log "installing trunk 0.21.14 (once; several minutes)"
+    cargo install trunk --version 0.21.14 --locked
+  fi
+  local want
+  want=$(wasm_bindgen_version)
+  if [ "$(wasm-bindgen --version 2>/dev/null)" != "wasm-bindgen $want" ]; then
+    log "installing wasm-bindgen-cli $want (once; a few minutes)"
+    # Not --locked: its lock file pins a webpki-roots version that is no longer published.
+    cargo install wasm-bindgen-cli --version "$want" --force
+  fi
+  ensure_node_modules
+  export PATH="$PWD/e2e/node_modules/.bin:$PATH"
+}
+
+ensure_chromium() {
+  if [ ! -x /usr/bin/chromium ]; then
+    log "installing Chromium (Debian package)"
+    apt_install chromium
+  fi
+}

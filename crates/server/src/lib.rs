@@ -18,6 +18,7 @@ pub mod openapi;
 pub mod portal;
 pub mod reach;
 pub mod routes;
+pub mod spa;
 pub mod startup;
 pub mod state;
 pub mod telemetry;

@@ -163,7 +163,11 @@ async fn run(cli: Cli) -> Result<(), String> {
             secure_cookies: args.secure_cookies,
             trust_proxy: args.trust_proxy,
             session_ttl: chrono::Duration::hours(args.session_hours.max(1)),
-            static_dir: args.static_dir,
+            // Next to a checkout, find the SPA that scripts/build-frontend made.
+            static_dir: args.static_dir.or_else(|| {
+                let dist = PathBuf::from("frontend/dist");
+                dist.join("index.html").is_file().then_some(dist)
+            }),
             workers: args.workers,
             demo: args.demo,
             ..Settings::new(cli.database_url)

@@ -4,7 +4,8 @@ use std::net::TcpListener;
 use std::sync::Arc;
 
 use actix_web::dev::Server;
-use actix_web::middleware::{Compress, from_fn};
+use actix_web::http::header;
+use actix_web::middleware::{Compress, DefaultHeaders, from_fn};
 use actix_web::{App, HttpServer, web};
 use sea_orm::DatabaseConnection;
 use utoipa_actix_web::AppExt;
@@ -68,12 +69,14 @@ impl Application {
 fn run(listener: TcpListener, state: AppState) -> std::io::Result<Server> {
     let spec = crate::openapi::spec();
     let workers = state.settings.workers;
+    let static_dir = web::Data::new(crate::spa::StaticDir(state.settings.static_dir.clone()));
     let data = web::Data::new(state);
     let mut server = HttpServer::new(move || {
         App::new()
             .into_utoipa_app()
             .openapi(crate::openapi::ApiDoc::openapi())
             .app_data(data.clone())
+            .app_data(static_dir.clone())
             .app_data(
                 web::JsonConfig::default()
                     .limit(1 << 20)
@@ -84,6 +87,12 @@ fn run(listener: TcpListener, state: AppState) -> std::io::Result<Server> {
             // `/api/docs` for its own 404.
             .map(|app| {
                 app.wrap(Compress::default())
+                    .wrap(
+                        DefaultHeaders::new()
+                            .add((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
+                            .add((header::X_FRAME_OPTIONS, "DENY"))
+                            .add((header::REFERRER_POLICY, "no-referrer")),
+                    )
                     .wrap(from_fn(crate::middleware::access_log))
                     .service(
                         SwaggerUi::new("/api/docs/{_:.*}").url("/api/openapi.json", spec.clone()),
@@ -92,6 +101,7 @@ fn run(listener: TcpListener, state: AppState) -> std::io::Result<Server> {
             })
             .configure(crate::routes::configure)
             .into_app()
+            .default_service(web::to(crate::spa::serve))
     })
     .listen(listener)?;
     if workers > 0 {

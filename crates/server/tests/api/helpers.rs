@@ -122,6 +122,15 @@ impl TestApp {
     }
 
     async fn spawn_with(backend: Backend, clock: Clock) -> Self {
+        Self::spawn_custom(backend, clock, |_| {}).await
+    }
+
+    /// A server whose settings the test adjusts first.
+    pub async fn spawn_custom(
+        backend: Backend,
+        clock: Clock,
+        adjust: impl FnOnce(&mut Settings),
+    ) -> Self {
         init_logging();
         let (url, cleanup) = match backend {
             Backend::Sqlite => {
@@ -152,6 +161,7 @@ impl TestApp {
         let mut settings = Settings::new(url.clone());
         settings.bind = "127.0.0.1:0".to_owned();
         settings.workers = 2;
+        adjust(&mut settings);
         let app = Application::build(settings, clock.clone())
             .await
             .expect("build the server");

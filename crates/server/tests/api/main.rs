@@ -12,4 +12,5 @@ mod ping_docs;
 mod reach;
 mod secrets;
 mod session;
+mod spa;
 mod stock;

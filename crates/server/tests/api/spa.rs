@@ -1,0 +1,88 @@
+//! Serving the built SPA: client routes get index.html (never cached), hashed assets are cached
+//! for good, and the JSON APIs keep their own 404s.
+
+use partlogic_server::Clock;
+
+use crate::helpers::{Backend, TestApp, assert_problem};
+use crate::on_every_database;
+
+on_every_database!(spa_routes_assets_and_caching);
+
+async fn spa_routes_assets_and_caching(backend: Backend) {
+    let dir = std::env::temp_dir().join(format!("partlogic-spa-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(
+        dir.join("index.html"),
+        "<!DOCTYPE html><title>PartLogic portal</title>",
+    )
+    .unwrap();
+    std::fs::write(dir.join("app-0123456789abcdef_bg.wasm"), b"\0asm").unwrap();
+    std::fs::write(dir.join("robots.txt"), "User-agent: *").unwrap();
+    let static_dir = dir.clone();
+    let app = TestApp::spawn_custom(backend, Clock::system(), move |s| {
+        s.static_dir = Some(static_dir)
+    })
+    .await;
+    let get = |path: &'static str| {
+        let client = app.client();
+        let url = app.url(path);
+        async move { client.get(url).send().await.unwrap() }
+    };
+
+    for route in [
+        "/",
+        "/integrations",
+        "/integrations/keys/12",
+        "/login?next=%2Fintegrations",
+    ] {
+        let res = app.client().get(app.url(route)).send().await.unwrap();
+        assert_eq!(res.status(), 200, "{route}");
+        assert_eq!(res.headers()["cache-control"], "no-cache");
+        assert_eq!(res.headers()["x-content-type-options"], "nosniff");
+        assert_eq!(res.headers()["x-frame-options"], "DENY");
+        assert!(
+            res.headers()["content-type"]
+                .to_str()
+                .unwrap()
+                .starts_with("text/html")
+        );
+        assert!(res.text().await.unwrap().contains("PartLogic portal"));
+    }
+    let res = get("/app-0123456789abcdef_bg.wasm").await;
+    assert_eq!(res.status(), 200);
+    assert_eq!(
+        res.headers()["cache-control"],
+        "public, max-age=31536000, immutable"
+    );
+    assert_eq!(res.headers()["content-type"], "application/wasm");
+    assert_eq!(
+        get("/robots.txt").await.headers()["cache-control"],
+        "no-cache"
+    );
+    assert_eq!(get("/missing-0123456789abcdef.js").await.status(), 404);
+    assert_eq!(
+        get("/../Cargo.toml").await.status(),
+        404,
+        "never a file outside the directory"
+    );
+    assert!(
+        !get("/%2e%2e/Cargo.toml")
+            .await
+            .text()
+            .await
+            .unwrap()
+            .contains("[package]")
+    );
+    // The APIs keep their JSON 404s.
+    assert_problem(get("/api/nope").await, 404, "not_found").await;
+    assert_problem(get("/portal/api/nope").await, 404, "not_found").await;
+    // Writes to app paths are not pages.
+    let res = app
+        .client()
+        .post(app.url("/integrations"))
+        .send()
+        .await
+        .unwrap();
+    assert_problem(res, 404, "not_found").await;
+    let _ = std::fs::remove_dir_all(dir);
+}

@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# The server the browser tests drive: the real binary on a throwaway SQLite database with the
+# demo data, plus a second Acme member who sees two South Plant devices.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+rm -rf "${TMPDIR:-/tmp}"/partlogic-e2e-*
+dir=$(mktemp -d "${TMPDIR:-/tmp}/partlogic-e2e-XXXXXX")
+export DATABASE_URL="sqlite://$dir/e2e.db?mode=rwc"
+export RUST_LOG=warn
+bin=target/debug/partlogic
+"$bin" demo > /dev/null
+echo 'partlogic-demo' | "$bin" user add --account "Acme Manufacturing" --email member2@acme.example --name "Riley Second" > /dev/null
+"$bin" user grant member2@acme.example "SP Main Stores" "SP Tool Crib" > /dev/null
+# A big account for the 5,000-device test, through the real CSV import.
+csv="$dir/bigco.csv"
+{
+  echo "Item Code,Description*,Category,Sub-Category,Sales Price,Cost Price,GTIN,Manufacturer,Manufacturer Part Number,Supplier,Supplier Part Number,Quantity In Stock,Storeroom,Location,Barcode"
+  for i in $(seq -w 0 4999); do echo "BOLT-$i,Hex bolt,,,,,,,,,,$((10#$i % 50)),Crib $i,A-01,"; done
+} > "$csv"
+"$bin" account add "Bigco" > /dev/null
+echo 'partlogic-demo' | "$bin" user add --account Bigco --email admin@bigco.example --name "Bo Bigco" --admin > /dev/null
+"$bin" import "$csv" --account Bigco --customer "Bigco Works" > /dev/null
+exec "$bin" serve --bind "127.0.0.1:${E2E_PORT:-18765}" --static-dir frontend/dist

@@ -1,0 +1,138 @@
+//! The app shell: who is logged in, the header, and the routes.
+
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use leptos_router::components::{A, Redirect, Route, Router, Routes};
+use leptos_router::hooks::{use_location, use_navigate};
+use leptos_router::{NavigateOptions, path};
+use partlogic_types::{CurrentUser, Problem};
+
+use crate::api;
+use crate::pages::{KeyDetails, KeyList, Login, NewKey, NotFound};
+use crate::routes::Page;
+
+/// Who is logged in. `checked` turns true once the first "who am I?" has been answered, so pages
+/// do not bounce to the login screen while that question is still in flight.
+#[derive(Clone, Copy)]
+pub struct Auth {
+    /// The logged-in user.
+    pub user: RwSignal<Option<CurrentUser>>,
+    /// Whether the session check has finished.
+    pub checked: RwSignal<bool>,
+}
+
+impl Auth {
+    /// Notes a failed call: a `not_logged_in` answer means the session ended (expired, logged
+    /// out elsewhere, user disabled), and the guard sends the user to the login page.
+    pub fn observe(&self, p: &Problem) {
+        if p.code == "not_logged_in" {
+            self.user.set(None);
+        }
+    }
+}
+
+/// The whole portal.
+#[component]
+pub fn App() -> impl IntoView {
+    let auth = Auth {
+        user: RwSignal::new(None),
+        checked: RwSignal::new(false),
+    };
+    provide_context(auth);
+    spawn_local(async move {
+        if let Ok(u) = api::me().await {
+            auth.user.set(Some(u));
+        }
+        auth.checked.set(true);
+    });
+
+    view! {
+        <Router>
+            <Header/>
+            <main id="main">
+                <Routes fallback=|| view! { <NotFound/> }>
+                    <Route path=path!("/") view=|| view! { <Redirect path="/integrations"/> }/>
+                    <Route path=path!("/login") view=Login/>
+                    <Route path=path!("/integrations") view=|| view! { <Protected><KeyList/></Protected> }/>
+                    <Route path=path!("/integrations/new") view=|| view! { <Protected><NewKey/></Protected> }/>
+                    <Route path=path!("/integrations/keys/:id") view=|| view! { <Protected><KeyDetails/></Protected> }/>
+                </Routes>
+            </main>
+        </Router>
+    }
+}
+
+/// The top bar: brand, navigation, and the user with a log-out button (always reachable).
+#[component]
+fn Header() -> impl IntoView {
+    let auth = expect_context::<Auth>();
+    let navigate = use_navigate();
+    let pending = RwSignal::new(false);
+    let logout = move |_| {
+        let navigate = navigate.clone();
+        pending.set(true);
+        spawn_local(async move {
+            let _ = api::logout().await;
+            pending.set(false);
+            // Leave the protected page first, so its guard does not offer a "next" back into it.
+            navigate(&Page::Login.path(), NavigateOptions::default());
+            auth.user.set(None);
+        });
+    };
+    view! {
+        <header class="topbar">
+            <a class="skip" href="#main">"Skip to content"</a>
+            <span class="brand">"PartLogic"</span>
+            <Show when=move || auth.user.with(Option::is_some)>
+                <nav aria-label="Main">
+                    <A href="/integrations">"Integrations"</A>
+                </nav>
+                <div class="who">
+                    <span class="user">
+                        {move || auth.user.with(|u| u.as_ref().map(|u| format!("{} · {}", u.name, u.account_name)))}
+                    </span>
+                    <button type="button" class="secondary" on:click=logout.clone() disabled=move || pending.get()>
+                        {move || if pending.get() { "Logging out…" } else { "Log out" }}
+                    </button>
+                </div>
+            </Show>
+        </header>
+    }
+}
+
+/// Shows `children` to logged-in users; sends everyone else to the login page with a `next`
+/// link back here, so deep links survive logging in.
+#[component]
+fn Protected(children: ChildrenFn) -> impl IntoView {
+    let auth = expect_context::<Auth>();
+    let navigate = use_navigate();
+    let location = use_location();
+    let logged_in = Memo::new(move |_| auth.user.with(Option::is_some));
+    Effect::new(move |_| {
+        if auth.checked.get()
+            && !logged_in.get()
+            && location.pathname.get_untracked() != Page::Login.path()
+        {
+            let here = format!(
+                "{}{}",
+                location.pathname.get_untracked(),
+                location.search.get_untracked()
+            );
+            let next = String::from(js_sys::encode_uri_component(&here));
+            navigate(
+                &format!("{}?next={next}", Page::Login.path()),
+                NavigateOptions {
+                    replace: true,
+                    ..Default::default()
+                },
+            );
+        }
+    });
+    move || {
+        if logged_in.get() {
+            children().into_any()
+        } else {
+            view! { <p class="loading" role="status">"Loading…"</p> }.into_any()
+        }
+    }
+}

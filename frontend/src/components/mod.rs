@@ -1,0 +1,50 @@
+//! Pieces the pages share.
+
+mod device_picker;
+mod retire_dialog;
+
+pub use device_picker::DevicePicker;
+pub use retire_dialog::RetireDialog;
+
+use leptos::prelude::*;
+use partlogic_types::{KeyStatus, KeySummary};
+
+use crate::browser;
+
+/// The coloured status label of a key.
+#[component]
+pub fn StatusBadge(status: KeyStatus) -> impl IntoView {
+    let (class, text) = match status {
+        KeyStatus::Active => ("badge active", "Active"),
+        KeyStatus::ExpiringSoon => ("badge soon", "Expires soon"),
+        KeyStatus::Expired => ("badge expired", "Expired"),
+        KeyStatus::Retired => ("badge retired", "Retired"),
+    };
+    view! { <span class=class>{text}</span> }
+}
+
+/// "Never", or the last day the key works (with its zone when it is not the browser's).
+pub fn expiry_text(k: &KeySummary) -> String {
+    match k.expires_on {
+        None => "Never".to_owned(),
+        Some(d) if k.time_zone == browser::time_zone() => browser::long_date(d),
+        Some(d) => format!("{} ({})", browser::long_date(d), k.time_zone),
+    }
+}
+
+/// "Never used", or how long ago the key was last used.
+pub fn last_used_text(k: &KeySummary) -> String {
+    k.last_used_at
+        .as_ref()
+        .map_or_else(|| "Never used".to_owned(), browser::relative)
+}
+
+/// A problem's detail in an alert box, when there is one.
+#[component]
+pub fn ProblemAlert(#[prop(into)] message: Signal<Option<String>>) -> impl IntoView {
+    move || {
+        message
+            .get()
+            .map(|m| view! { <p class="error" role="alert">{m}</p> })
+    }
+}

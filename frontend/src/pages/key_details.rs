@@ -1,0 +1,211 @@
+//! One key: rename it, change its devices, read its history, retire it.
+
+use std::collections::HashSet;
+
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use leptos_router::components::A;
+use leptos_router::hooks::use_params_map;
+use partlogic_types::{KeyDetail, KeyStatus, PortalDevice, Problem, UpdateKeyRequest};
+
+use crate::api::{self, field_error};
+use crate::app::Auth;
+use crate::browser;
+use crate::components::{
+    DevicePicker, ProblemAlert, RetireDialog, StatusBadge, expiry_text, last_used_text,
+};
+use crate::routes::Page;
+
+/// The key details page.
+#[component]
+pub fn KeyDetails() -> impl IntoView {
+    let auth = expect_context::<Auth>();
+    let params = use_params_map();
+    let id = Memo::new(move |_| params.with(|p| p.get("id").and_then(|s| s.parse::<i64>().ok())));
+    let key = RwSignal::new(None::<Result<KeyDetail, String>>);
+    // Lives here, not in Details: a save re-renders Details with the key as saved.
+    let saved = RwSignal::new(None::<String>);
+    Effect::new(move |_| {
+        let Some(id) = id.get() else {
+            key.set(Some(Err("There is no such key.".to_owned())));
+            return;
+        };
+        spawn_local(async move {
+            key.set(Some(api::key(id).await.map_err(|p| {
+                auth.observe(&p);
+                p.detail
+            })));
+        });
+    });
+    view! {
+        <section class="page">
+            <div class="page-head">
+                <h1>"API key"</h1>
+                <A href=Page::Integrations.path()>"Back to Integrations"</A>
+            </div>
+            {move || match key.get() {
+                None => view! { <p class="loading" role="status">"Loading…"</p> }.into_any(),
+                Some(Err(m)) => view! { <p class="error" role="alert">{m}</p> }.into_any(),
+                Some(Ok(k)) => view! { <Details detail=k key=key saved=saved/> }.into_any(),
+            }}
+        </section>
+    }
+}
+
+#[component]
+fn Details(
+    detail: KeyDetail,
+    key: RwSignal<Option<Result<KeyDetail, String>>>,
+    saved: RwSignal<Option<String>>,
+) -> impl IntoView {
+    let auth = expect_context::<Auth>();
+    let s = detail.summary.clone();
+    let id = s.id;
+    let retired = s.status == KeyStatus::Retired;
+    let name = RwSignal::new(s.name.clone());
+    let selected = RwSignal::new(
+        detail
+            .devices
+            .iter()
+            .map(|d| d.id)
+            .collect::<HashSet<i64>>(),
+    );
+    let available = RwSignal::new(Vec::<PortalDevice>::new());
+    let problem = RwSignal::new(None::<Problem>);
+    let pending = RwSignal::new(false);
+    let ticked_now = detail.devices.clone();
+    spawn_local(async move {
+        match api::devices().await {
+            Ok(mut ds) => {
+                // Keep the key's own devices pickable even if the viewer (an admin looking at a
+                // member's key, say) lists them differently.
+                for d in ticked_now {
+                    if !ds.iter().any(|x| x.id == d.id) {
+                        ds.push(d);
+                    }
+                }
+                available.set(ds);
+            }
+            Err(p) => {
+                auth.observe(&p);
+                problem.set(Some(p));
+            }
+        }
+    });
+
+    let save = move |body: UpdateKeyRequest, what: &'static str| {
+        pending.set(true);
+        problem.set(None);
+        saved.set(None);
+        spawn_local(async move {
+            match api::update_key(id, body).await {
+                Ok(k) => {
+                    saved.set(Some(format!("{what} saved.")));
+                    key.set(Some(Ok(k)));
+                }
+                Err(p) => {
+                    auth.observe(&p);
+                    problem.set(Some(p));
+                }
+            }
+            pending.set(false);
+        });
+    };
+    let save_name = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        save(
+            UpdateKeyRequest {
+                name: Some(name.get_untracked().trim().to_owned()),
+                device_ids: None,
+            },
+            "Name",
+        );
+    };
+    let save_devices = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let mut ids: Vec<i64> = selected.get_untracked().into_iter().collect();
+        ids.sort_unstable();
+        save(
+            UpdateKeyRequest {
+                name: None,
+                device_ids: Some(ids),
+            },
+            "Devices",
+        );
+    };
+    let to_retire = RwSignal::new(None::<(i64, String)>);
+    let on_retired = Callback::new(move |k: KeyDetail| key.set(Some(Ok(k))));
+    let err = move |field: &'static str| move || problem.with(|p| field_error(p, field));
+    let general = Signal::derive(move || {
+        problem.with(|p| {
+            p.as_ref()
+                .filter(|p| p.errors.is_empty())
+                .map(|p| p.detail.clone())
+        })
+    });
+    let retire_name = s.name.clone();
+
+    view! {
+        <div class="details">
+            <dl class="facts">
+                <dt>"Status"</dt><dd><StatusBadge status=s.status/></dd>
+                <dt>"Key"</dt><dd><code>{format!("{}\u{2026}", s.prefix)}</code></dd>
+                <dt>"Created by"</dt><dd>{format!("{} <{}>", s.owner.name, s.owner.email)}</dd>
+                <dt>"Created"</dt><dd>{browser::date_time(&s.created_at)}</dd>
+                <dt>"Expires"</dt><dd>{expiry_text(&s)}</dd>
+                <dt>"Last used"</dt><dd>{last_used_text(&s)}{detail.last_used_ip.clone().map(|ip| format!(" from {ip}"))}</dd>
+                {detail.retired_by.clone().map(|u| view! {
+                    <dt>"Retired by"</dt>
+                    <dd>{format!("{} on {}", u.name, s.retired_at.as_ref().map(browser::date_time).unwrap_or_default())}</dd>
+                })}
+            </dl>
+            {move || saved.get().map(|m| view! { <p class="success" role="status">{m}</p> })}
+            <ProblemAlert message=general/>
+            <form class="inline-form" on:submit=save_name novalidate>
+                <div class="field">
+                    <label for="key-name">"Key name"</label>
+                    <input id="key-name" type="text" maxlength="100" disabled=retired
+                        prop:value=move || name.get() on:input=move |ev| name.set(event_target_value(&ev)) />
+                    <p class="field-error" role="alert">{err("name")}</p>
+                </div>
+                <button type="submit" disabled=move || retired || pending.get() || name.with(|n| n.trim().is_empty())>"Save name"</button>
+            </form>
+            <form on:submit=save_devices novalidate>
+                <DevicePicker devices=available selected=selected error=Signal::derive(err("device_ids")) disabled=Signal::derive(move || retired)/>
+                <div class="actions">
+                    <button type="submit" disabled=move || retired || pending.get() || selected.with(HashSet::is_empty)>"Save devices"</button>
+                </div>
+            </form>
+            <h2>"History"</h2>
+            <table class="events" aria-label="Key history">
+                <thead><tr><th scope="col">"When"</th><th scope="col">"What"</th><th scope="col">"Who"</th><th scope="col">"From"</th></tr></thead>
+                <tbody>
+                    {detail.events.iter().map(|e| view! {
+                        <tr>
+                            <td data-label="When">{browser::date_time(&e.at)}</td>
+                            <td data-label="What">{action_text(&e.action)}{e.detail.clone().map(|d| format!(": {d}"))}</td>
+                            <td data-label="Who">{e.actor.as_ref().map_or_else(|| "the key itself".to_owned(), |u| u.name.clone())}</td>
+                            <td data-label="From">{e.ip.clone().unwrap_or_default()}</td>
+                        </tr>
+                    }).collect_view()}
+                </tbody>
+            </table>
+            {(!retired).then(|| view! {
+                <div class="actions danger-zone">
+                    <button type="button" class="danger" on:click=move |_| to_retire.set(Some((id, retire_name.clone())))>"Retire key"</button>
+                </div>
+            })}
+            <RetireDialog target=to_retire on_retired=on_retired/>
+        </div>
+    }
+}
+
+fn action_text(action: &str) -> &'static str {
+    match action {
+        "created" => "Created",
+        "edited" => "Edited",
+        "retired" => "Retired",
+        "first_used" => "First used",
+        _ => "Changed",
+    }
+}

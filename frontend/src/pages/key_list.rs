@@ -1,0 +1,171 @@
+//! Integrations: the API keys list.
+
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use leptos_router::components::A;
+use partlogic_types::{KeyStatus, KeySummary, Role};
+
+use crate::api;
+use crate::app::Auth;
+use crate::browser;
+use crate::components::{RetireDialog, StatusBadge, expiry_text, last_used_text};
+use crate::routes::Page;
+
+/// The list of keys with New API Key, per-key Retire, and (admins) an "only mine" filter.
+#[component]
+pub fn KeyList() -> impl IntoView {
+    let auth = expect_context::<Auth>();
+    let is_admin = move || {
+        auth.user
+            .with(|u| u.as_ref().is_some_and(|u| u.role == Role::Admin))
+    };
+    let mine = RwSignal::new(false);
+    let keys = RwSignal::new(None::<Result<Vec<KeySummary>, String>>);
+    let reload = RwSignal::new(0u32);
+    Effect::new(move |_| {
+        let (only_mine, _) = (mine.get(), reload.get());
+        spawn_local(async move {
+            let result = api::keys(only_mine).await.map_err(|p| {
+                auth.observe(&p);
+                p.detail
+            });
+            keys.set(Some(result));
+        });
+    });
+    let to_retire = RwSignal::new(None::<(i64, String)>);
+    let on_retired = Callback::new(move |_| reload.update(|n| *n += 1));
+
+    view! {
+        <section class="page">
+            <div class="page-head">
+                <h1>"Integrations"</h1>
+                <A href=Page::NewKey.path() attr:class="button">"New API Key"</A>
+            </div>
+            <p class="lead">
+                "API keys let partners, Zapier, Google Sheets, Excel and scripts read stock from the devices you choose. "
+                "Send a key in the X-API-Key header; see the "
+                <a href="/api/docs/">"API docs"</a> "."
+            </p>
+            <Show when=is_admin>
+                <label class="inline">
+                    <input type="checkbox" prop:checked=move || mine.get() on:change=move |ev| mine.set(event_target_checked(&ev)) />
+                    " Only my keys"
+                </label>
+            </Show>
+            {move || match keys.get() {
+                None => view! { <p class="loading" role="status">"Loading keys…"</p> }.into_any(),
+                Some(Err(m)) => view! { <p class="error" role="alert">{m}</p> }.into_any(),
+                Some(Ok(list)) if list.is_empty() => view! {
+                    <div class="empty">
+                        <h2>"No API keys yet"</h2>
+                        <p>
+                            "Create a key for each integration (a partner, a Zapier zap, a spreadsheet) and tick only "
+                            "the devices it needs. You can retire a key at any time; the others keep working."
+                        </p>
+                        <A href=Page::NewKey.path() attr:class="button">"New API Key"</A>
+                    </div>
+                }.into_any(),
+                Some(Ok(list)) => view! { <KeyTable list=list show_owner=is_admin() to_retire=to_retire/> }.into_any(),
+            }}
+            <RetireDialog target=to_retire on_retired=on_retired/>
+        </section>
+    }
+}
+
+#[component]
+fn KeyTable(
+    list: Vec<KeySummary>,
+    show_owner: bool,
+    to_retire: RwSignal<Option<(i64, String)>>,
+) -> impl IntoView {
+    view! {
+        <table class="keys" aria-label="API keys">
+            <thead>
+                <tr>
+                    <th scope="col">"Key name"</th>
+                    <th scope="col">"Key"</th>
+                    {show_owner.then(|| view! { <th scope="col">"Owner"</th> })}
+                    <th scope="col">"Devices"</th>
+                    <th scope="col">"Created"</th>
+                    <th scope="col">"Expires"</th>
+                    <th scope="col">"Last used"</th>
+                    <th scope="col">"Status"</th>
+                    <th scope="col"><span class="visually-hidden">"Actions"</span></th>
+                </tr>
+            </thead>
+            <tbody>
+                {list.into_iter().map(|k| {
+                    let (id, name) = (k.id, k.name.clone());
+                    let retired = k.status == KeyStatus::Retired;
+                    let (expires, last_used) = (expiry_text(&k), last_used_text(&k));
+                    view! {
+                        <tr data-key-id=id.to_string()>
+                            <td data-label="Key name"><A href=Page::Key(id).path()>{k.name.clone()}</A></td>
+                            <td data-label="Key"><code>{format!("{}\u{2026}", k.prefix)}</code></td>
+                            {show_owner.then(|| view! { <td data-label="Owner">{k.owner.name.clone()}</td> })}
+                            <td data-label="Devices"><DeviceNames id=id count=k.device_count/></td>
+                            <td data-label="Created">{browser::date_time(&k.created_at)}</td>
+                            <td data-label="Expires">{expires}</td>
+                            <td data-label="Last used">{last_used}</td>
+                            <td data-label="Status"><StatusBadge status=k.status/></td>
+                            <td class="row-actions">
+                                {(!retired).then(|| {
+                                    let name = name.clone();
+                                    view! {
+                                        <button type="button" class="danger small"
+                                            aria-label=format!("Retire {name}")
+                                            on:click=move |_| to_retire.set(Some((id, name.clone())))>
+                                            "Retire"
+                                        </button>
+                                    }
+                                })}
+                            </td>
+                        </tr>
+                    }
+                }).collect_view()}
+            </tbody>
+        </table>
+    }
+}
+
+/// "3 devices", expanding to their names on demand.
+#[component]
+fn DeviceNames(id: i64, count: u64) -> impl IntoView {
+    let auth = expect_context::<Auth>();
+    let open = RwSignal::new(false);
+    let names = RwSignal::new(None::<Result<Vec<String>, String>>);
+    let toggle = move |_| {
+        open.update(|o| *o = !*o);
+        if open.get_untracked() && names.get_untracked().is_none() {
+            spawn_local(async move {
+                let r = api::key(id).await.map(|k| {
+                    k.devices
+                        .into_iter()
+                        .map(|d| format!("{} ({})", d.name, d.customer_name))
+                        .collect()
+                });
+                names.set(Some(r.map_err(|p| {
+                    auth.observe(&p);
+                    p.detail
+                })));
+            });
+        }
+    };
+    let label = if count == 1 {
+        "1 device".to_owned()
+    } else {
+        format!("{count} devices")
+    };
+    view! {
+        <button type="button" class="link" aria-expanded=move || open.get().to_string() on:click=toggle>{label}</button>
+        <Show when=move || open.get()>
+            {move || match names.get() {
+                None => view! { <span class="muted">"Loading…"</span> }.into_any(),
+                Some(Err(m)) => view! { <span class="error">{m}</span> }.into_any(),
+                Some(Ok(list)) => view! {
+                    <ul class="names">{list.into_iter().map(|n| view! { <li>{n}</li> }).collect_view()}</ul>
+                }.into_any(),
+            }}
+        </Show>
+    }
+}
