@@ -3,12 +3,15 @@
 use partlogic_migration::{Migrator, MigratorTrait};
 use sea_orm::{ConnectOptions, Database, DatabaseConnection, DbErr};
 
+/// The pool's size.
+pub const MAX_CONNECTIONS: u32 = 16;
+
 /// Opens a pool on `url`. SQLite gets WAL journalling so readers never wait for the writer.
 pub async fn connect(url: &str) -> Result<DatabaseConnection, DbErr> {
     let mut opts = ConnectOptions::new(url.to_owned());
     // sqlx's statement log would be noise at info level; slow statements still warn.
     opts.sqlx_logging(false)
-        .max_connections(16)
+        .max_connections(MAX_CONNECTIONS)
         .min_connections(1);
     if url.starts_with("sqlite:") {
         opts.map_sqlx_sqlite_opts(|o| {

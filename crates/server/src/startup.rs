@@ -44,6 +44,9 @@ impl Application {
             db: db.clone(),
             clock,
             last_used: LastUsedThrottle::default(),
+            stream_permits: Arc::new(tokio::sync::Semaphore::new(
+                crate::state::MAX_CONCURRENT_STREAMS,
+            )),
             settings: Arc::new(settings),
         };
         let server = run(listener, state)?;

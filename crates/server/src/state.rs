@@ -20,7 +20,13 @@ pub struct AppState {
     pub settings: Arc<Settings>,
     /// When this process last recorded each key's use.
     pub last_used: LastUsedThrottle,
+    /// Unpaged stock answers streaming at once; each holds a pooled connection while it runs.
+    pub stream_permits: Arc<tokio::sync::Semaphore>,
 }
+
+/// How many unpaged stock answers may stream at once: half the pool, so short requests always
+/// find a connection while big exports run (further streams wait their turn).
+pub const MAX_CONCURRENT_STREAMS: usize = crate::db::MAX_CONNECTIONS as usize / 2;
 
 /// Remembers when each key's "last used" was last written, so that a busy key costs one write a
 /// minute instead of one per request.

@@ -447,6 +447,14 @@ pub async fn add_stock(
     .last_insert_id
 }
 
+/// The `field` of each entry of a problem's `errors`.
+pub fn error_fields(problem: &Value) -> Vec<&str> {
+    problem["errors"]
+        .as_array()
+        .map(|es| es.iter().filter_map(|e| e["field"].as_str()).collect())
+        .unwrap_or_default()
+}
+
 /// Asserts a problem document: status, content type and code.
 pub async fn assert_problem(res: reqwest::Response, status: u16, code: &str) -> Value {
     assert_eq!(res.status().as_u16(), status, "expected {status} {code}");

@@ -4,7 +4,7 @@ use partlogic_entity::api_key;
 use sea_orm::EntityTrait;
 use serde_json::{Value, json};
 
-use crate::helpers::{Backend, TestApp, World, assert_problem};
+use crate::helpers::{Backend, TestApp, World, assert_problem, error_fields};
 use crate::on_every_database;
 
 on_every_database!(
@@ -98,12 +98,7 @@ async fn create_validates_every_field(backend: Backend) {
             .await
             .unwrap();
         let v = assert_problem(res, 422, "validation_failed").await;
-        let fields: Vec<&str> = v["errors"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|e| e["field"].as_str().unwrap())
-            .collect();
+        let fields = error_fields(&v);
         assert_eq!(fields, [field], "{body}");
     }
     // Every error at once, so a form can mark every field.

@@ -2,7 +2,7 @@
 
 use serde_json::{Value, json};
 
-use crate::helpers::{Backend, PASSWORD, TestApp, World, assert_problem};
+use crate::helpers::{Backend, PASSWORD, TestApp, World, assert_problem, error_fields};
 use crate::on_every_database;
 
 on_every_database!(
@@ -226,12 +226,7 @@ async fn bad_bodies_are_problems(backend: Backend) {
         .await
         .unwrap();
     let v = assert_problem(res, 422, "validation_failed").await;
-    let fields: Vec<&str> = v["errors"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["field"].as_str().unwrap())
-        .collect();
+    let fields = error_fields(&v);
     assert_eq!(fields, ["email", "password"]);
     let res = admin
         .post(app.url("/portal/api/keys"))

@@ -3,14 +3,18 @@
 use actix_web::web::Bytes;
 use actix_web::{HttpRequest, HttpResponse, get, http::header, web};
 use chrono::{DateTime, Utc};
+use futures_util::TryStreamExt;
 use futures_util::stream;
 use partlogic_entity::{customer, device, stock};
 use partlogic_types::{FieldError, Problem, StockRow};
-use sea_orm::sea_query::{Expr, ExprTrait};
+use sea_orm::sea_query::{Expr, ExprTrait, Query};
 use sea_orm::{
     ColumnTrait, DatabaseConnection, EntityTrait, FromQueryResult, JoinType, QueryFilter,
-    QueryOrder, QuerySelect, RelationTrait, Select,
+    QueryOrder, QuerySelect, RelationTrait, Select, SelectModel, Selector,
 };
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::{Semaphore, mpsc};
 
 use crate::auth::ApiCaller;
 use crate::error::ApiError;
@@ -19,9 +23,8 @@ use crate::state::AppState;
 
 /// The most rows one page may ask for.
 pub const MAX_LIMIT: u64 = 1000;
-/// Rows fetched per round trip while streaming an unpaged answer: memory stays bounded by this,
-/// whatever the number of rows.
-const STREAM_CHUNK: u64 = 500;
+/// Unpaged answers up to this many rows are sent in one piece; longer ones are streamed.
+const SMALL_ANSWER: u64 = 1000;
 const CSV_HEADER: &str =
     "id,DeviceName,SKU,Description,MinQty,MaxQty,Physical,DeviceId,Customer,Location,UpdatedAt\n";
 
@@ -125,25 +128,16 @@ impl From<RowModel> for StockRow {
     }
 }
 
-fn select(caller: &ApiCaller, f: &StockFilters, after: Option<i64>) -> Select<stock::Entity> {
-    let mut q = stock::Entity::find()
-        .select_only()
-        .columns([
-            stock::Column::Id,
-            stock::Column::DeviceId,
-            stock::Column::Sku,
-            stock::Column::Description,
-            stock::Column::MinQty,
-            stock::Column::MaxQty,
-            stock::Column::Physical,
-            stock::Column::Location,
-            stock::Column::UpdatedAt,
-        ])
-        .column_as(device::Column::Name, "device_name")
-        .column_as(customer::Column::Name, "customer")
-        .join(JoinType::InnerJoin, stock::Relation::Device.def())
-        .join(JoinType::InnerJoin, device::Relation::Customer.def())
-        .filter(reach::key_devices(caller));
+/// The stock rows the key may read and the filters allow, with an id above `after`. The reach is
+/// a subquery on `devices`, so the row query itself touches only `stock` and its
+/// `(device_id, id)` index.
+fn matching(caller: &ApiCaller, f: &StockFilters, after: Option<i64>) -> Select<stock::Entity> {
+    let reach = Query::select()
+        .column((device::Entity, device::Column::Id))
+        .from(device::Entity)
+        .cond_where(reach::key_devices(caller))
+        .to_owned();
+    let mut q = stock::Entity::find().filter(stock::Column::DeviceId.in_subquery(reach));
     if !f.devices.is_empty() {
         q = q.filter(stock::Column::DeviceId.is_in(f.devices.clone()));
     }
@@ -162,19 +156,51 @@ fn select(caller: &ApiCaller, f: &StockFilters, after: Option<i64>) -> Select<st
     if let Some(after) = after {
         q = q.filter(stock::Column::Id.gt(after));
     }
-    q.order_by_asc(stock::Column::Id)
+    q
 }
 
-async fn fetch(
+/// `q`'s rows with their device and customer names, by id.
+fn with_names(q: Select<stock::Entity>) -> Selector<SelectModel<RowModel>> {
+    q.select_only()
+        .columns([
+            stock::Column::Id,
+            stock::Column::DeviceId,
+            stock::Column::Sku,
+            stock::Column::Description,
+            stock::Column::MinQty,
+            stock::Column::MaxQty,
+            stock::Column::Physical,
+            stock::Column::Location,
+            stock::Column::UpdatedAt,
+        ])
+        .column_as(device::Column::Name, "device_name")
+        .column_as(customer::Column::Name, "customer")
+        .join(JoinType::InnerJoin, stock::Relation::Device.def())
+        .join(JoinType::InnerJoin, device::Relation::Customer.def())
+        .order_by_asc(stock::Column::Id)
+        .into_model::<RowModel>()
+}
+
+/// One page in two steps: the page's ids first (an index-only walk of the key's devices past
+/// `after`, sorting integers rather than whole rows), then just those rows with their names.
+async fn page(
     db: &DatabaseConnection,
     caller: &ApiCaller,
     f: &StockFilters,
-    after: Option<i64>,
     limit: u64,
 ) -> Result<Vec<StockRow>, sea_orm::DbErr> {
-    let rows = select(caller, f, after)
+    let ids: Vec<i64> = matching(caller, f, f.after)
+        .select_only()
+        .column(stock::Column::Id)
+        .order_by_asc(stock::Column::Id)
         .limit(limit)
-        .into_model::<RowModel>()
+        .into_tuple()
+        .all(db)
+        .await?;
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let rows = with_names(stock::Entity::find().filter(stock::Column::Id.is_in(ids)))
         .all(db)
         .await?;
     Ok(rows.into_iter().map(StockRow::from).collect())
@@ -344,8 +370,11 @@ pub async fn list_stock(
         .insert_header((header::CACHE_CONTROL, "no-store"))
         .insert_header((header::VARY, "Accept"));
 
-    if let Some(limit) = filters.limit {
-        let mut rows = fetch(&state.db, &caller, &filters, filters.after, limit + 1).await?;
+    // With a limit, one page. Without one, a small answer is still fetched as one page (two
+    // short queries beat opening a cursor), and anything bigger is streamed.
+    let limit = filters.limit.unwrap_or(SMALL_ANSWER);
+    let mut rows = page(&state.db, &caller, &filters, limit + 1).await?;
+    if filters.limit.is_some() || rows.len() as u64 <= SMALL_ANSWER {
         if rows.len() as u64 > limit {
             rows.truncate(limit as usize);
             if let Some(last) = rows.last() {
@@ -363,69 +392,97 @@ pub async fn list_stock(
         }
         return Ok(res.body(body));
     }
+    drop(rows);
 
-    Ok(res.streaming(stream_all(state.db.clone(), caller, filters, format)))
+    let permits = state.stream_permits.clone();
+    Ok(res.streaming(stream_all(
+        state.db.clone(),
+        permits,
+        caller,
+        filters,
+        format,
+    )))
 }
 
-/// Every matching row, fetched `STREAM_CHUNK` at a time by keyset, written as it arrives.
+/// Rows written to the body per batch.
+const BATCH_ROWS: usize = 256;
+/// Body bytes gathered before they are handed to the connection.
+const FLUSH_BYTES: usize = 32 * 1024;
+/// How long a client may stall before the stream is abandoned and its database cursor freed.
+const SEND_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// Every matching row from one query in id order, written as it arrives. A task reads the
+/// database cursor and hands the body over in ~32 KiB pieces through a two-piece channel, so the
+/// server's memory stays flat however many rows there are; a semaphore keeps long streams from
+/// holding every pooled connection.
 fn stream_all(
     db: DatabaseConnection,
+    permits: Arc<Semaphore>,
     caller: ApiCaller,
     filters: StockFilters,
     format: Format,
 ) -> impl futures_util::Stream<Item = Result<Bytes, actix_web::Error>> {
-    struct Cursor {
-        db: DatabaseConnection,
-        caller: ApiCaller,
-        filters: StockFilters,
-        after: Option<i64>,
-        started: bool,
-        first_row: bool,
-        done: bool,
-    }
-    let start = Cursor {
-        db,
-        caller,
-        after: filters.after,
-        filters,
-        started: false,
-        first_row: true,
-        done: false,
-    };
-    stream::unfold(start, move |mut c| async move {
-        if c.done {
-            return None;
+    let (tx, rx) = mpsc::channel::<Result<Bytes, actix_web::Error>>(2);
+    actix_web::rt::spawn(async move {
+        let Ok(_permit) = permits.acquire_owned().await else {
+            return;
+        };
+        if let Err(e) = produce(&db, &caller, &filters, format, &tx).await {
+            // The status line is gone already; cutting the body short is the only signal
+            // left, and a JSON parser will notice the missing `]`.
+            tracing::error!(error = %e, "stock stream failed");
+            let _ = tx
+                .send(Err(actix_web::error::ErrorInternalServerError(
+                    "stream failed",
+                )))
+                .await;
         }
-        let mut out = Vec::new();
-        if !c.started {
-            c.started = true;
-            match format {
-                Format::Json => out.push(b'['),
-                Format::Csv => out.extend_from_slice(CSV_HEADER.as_bytes()),
-            }
-        }
-        match fetch(&c.db, &c.caller, &c.filters, c.after, STREAM_CHUNK).await {
-            Ok(rows) => {
-                write_rows(format, &rows, &mut c.first_row, &mut out);
-                c.after = rows.last().map(|r| r.id).or(c.after);
-                if (rows.len() as u64) < STREAM_CHUNK {
-                    c.done = true;
-                    if format == Format::Json {
-                        out.push(b']');
-                    }
-                }
-                Some((Ok(Bytes::from(out)), c))
-            }
-            Err(e) => {
-                // The status line is gone already; cutting the body short is the only signal
-                // left, and a JSON parser will notice the missing `]`.
-                tracing::error!(error = %e, "stock stream failed");
-                c.done = true;
-                Some((
-                    Err(actix_web::error::ErrorInternalServerError("stream failed")),
-                    c,
-                ))
-            }
-        }
+    });
+    stream::unfold(rx, |mut rx| async move {
+        rx.recv().await.map(|item| (item, rx))
     })
+}
+
+/// Hands `bytes` to the response; false when the client has gone or stalled.
+async fn send(tx: &mpsc::Sender<Result<Bytes, actix_web::Error>>, bytes: Vec<u8>) -> bool {
+    matches!(
+        tokio::time::timeout(SEND_TIMEOUT, tx.send(Ok(Bytes::from(bytes)))).await,
+        Ok(Ok(()))
+    )
+}
+
+async fn produce(
+    db: &DatabaseConnection,
+    caller: &ApiCaller,
+    filters: &StockFilters,
+    format: Format,
+    tx: &mpsc::Sender<Result<Bytes, actix_web::Error>>,
+) -> Result<(), sea_orm::DbErr> {
+    let rows = with_names(matching(caller, filters, filters.after))
+        .stream(db)
+        .await?;
+    futures_util::pin_mut!(rows);
+    let mut out = Vec::with_capacity(FLUSH_BYTES * 2);
+    match format {
+        Format::Json => out.push(b'['),
+        Format::Csv => out.extend_from_slice(CSV_HEADER.as_bytes()),
+    }
+    let mut first = true;
+    let mut batch = Vec::with_capacity(BATCH_ROWS);
+    while let Some(row) = rows.try_next().await? {
+        batch.push(StockRow::from(row));
+        if batch.len() == BATCH_ROWS {
+            write_rows(format, &batch, &mut first, &mut out);
+            batch.clear();
+            if out.len() >= FLUSH_BYTES && !send(tx, std::mem::take(&mut out)).await {
+                return Ok(());
+            }
+        }
+    }
+    write_rows(format, &batch, &mut first, &mut out);
+    if format == Format::Json {
+        out.push(b']');
+    }
+    send(tx, out).await;
+    Ok(())
 }
