@@ -58,8 +58,10 @@ async fn locked_for(
     request_body = LoginRequest,
     responses(
         (status = 200, description = "Logged in; the `pl_session` cookie is set", body = CurrentUser),
+        (status = 400, description = "Not JSON of this shape (`invalid_body`)", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "Wrong email or password (`invalid_credentials`)", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Sent from another site (`cross_origin_refused`)", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "The body is not `application/json` (`unsupported_media_type`)", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Email or password missing (`validation_failed`)", body = Problem, content_type = "application/problem+json"),
         (status = 429, description = "Too many failed logins (`too_many_attempts`); see `Retry-After`", body = Problem, content_type = "application/problem+json"),
     )
