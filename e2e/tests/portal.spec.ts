@@ -78,6 +78,13 @@ test('log in, with deep links surviving it, and log out', async ({ page }, info)
   await expect(page).toHaveURL(/\/login$/);
   await page.goto('/integrations');
   await expect(page).toHaveURL(/\/login\?next=%2Fintegrations$/);
+
+  // `next` never leads off the portal: browsers drop the tab, leaving //evil.example.
+  await page.goto('/login?next=%2F%09%2Fevil.example');
+  await page.getByLabel('Email').fill('admin@acme.example');
+  await page.getByLabel('Password').fill(PASSWORD);
+  await page.getByLabel('Password').press('Enter');
+  await expect(page).toHaveURL(/127\.0\.0\.1:\d+\/integrations$/);
 });
 
 test('create a key with filter, Select All, Clear and an expiry; copy it; it reads only those devices', async ({ page, request }, info) => {

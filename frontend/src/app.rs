@@ -6,6 +6,7 @@ use leptos_router::components::{A, Redirect, Route, Router, Routes};
 use leptos_router::hooks::{use_location, use_navigate};
 use leptos_router::{NavigateOptions, path};
 use partlogic_types::{CurrentUser, Problem};
+use wasm_bindgen::JsCast;
 
 use crate::api;
 use crate::pages::{KeyDetails, KeyList, Login, NewKey, NotFound};
@@ -49,7 +50,7 @@ pub fn App() -> impl IntoView {
     view! {
         <Router>
             <Header/>
-            <main id="main">
+            <main id="main" tabindex="-1">
                 <Routes fallback=|| view! { <NotFound/> }>
                     <Route path=path!("/") view=|| view! { <Redirect path="/integrations"/> }/>
                     <Route path=path!("/login") view=Login/>
@@ -68,20 +69,37 @@ fn Header() -> impl IntoView {
     let auth = expect_context::<Auth>();
     let navigate = use_navigate();
     let pending = RwSignal::new(false);
+    let error = RwSignal::new(None::<String>);
     let logout = move |_| {
         let navigate = navigate.clone();
         pending.set(true);
+        error.set(None);
         spawn_local(async move {
-            let _ = api::logout().await;
+            let result = api::logout().await;
             pending.set(false);
-            // Leave the protected page first, so its guard does not offer a "next" back into it.
-            navigate(&Page::Login.path(), NavigateOptions::default());
-            auth.user.set(None);
+            match result {
+                Ok(()) => {
+                    // Leave the protected page first, so its guard does not offer a "next"
+                    // back into it.
+                    navigate(&Page::Login.path(), NavigateOptions::default());
+                    auth.user.set(None);
+                }
+                // The server still holds the session: say so rather than pretend (on a shared
+                // computer the next person would otherwise find themselves logged in).
+                Err(p) => error.set(Some(format!("Could not log out: {}", p.detail))),
+            }
         });
+    };
+    let skip = move |ev: leptos::ev::MouseEvent| {
+        // The router would treat #main as a navigation; move focus to the content instead.
+        ev.prevent_default();
+        if let Some(main) = document().get_element_by_id("main") {
+            let _ = main.unchecked_into::<web_sys::HtmlElement>().focus();
+        }
     };
     view! {
         <header class="topbar">
-            <a class="skip" href="#main">"Skip to content"</a>
+            <a class="skip" href="#main" on:click=skip>"Skip to content"</a>
             <span class="brand">"PartLogic"</span>
             <Show when=move || auth.user.with(Option::is_some)>
                 <nav aria-label="Main">
@@ -94,6 +112,7 @@ fn Header() -> impl IntoView {
                     <button type="button" class="secondary" on:click=logout.clone() disabled=move || pending.get()>
                         {move || if pending.get() { "Logging out…" } else { "Log out" }}
                     </button>
+                    {move || error.get().map(|m| view! { <span class="error" role="alert">{m}</span> })}
                 </div>
             </Show>
         </header>

@@ -25,15 +25,19 @@ impl Page {
     }
 }
 
-/// Where to go after logging in: `next` if it is a path on this site, else Integrations.
-/// Anything else (`//evil.example`, `https://…`) would turn the login page into an open redirect.
+/// Where to go after logging in: `next` if it is a portal page, else Integrations. Only plain
+/// paths under `/integrations` pass, with no whitespace, control characters or backslashes:
+/// browsers drop tabs and newlines from URLs, so `/\t/evil.example` would otherwise become
+/// `//evil.example`, another site, and the login page an open redirect.
 pub fn safe_next(next: Option<String>) -> String {
     match next {
         Some(p)
-            if p.starts_with('/')
-                && !p.starts_with("//")
-                && !p.starts_with("/\\")
-                && p != "/login" =>
+            if (p == "/integrations"
+                || p.starts_with("/integrations/")
+                || p.starts_with("/integrations?"))
+                && !p
+                    .chars()
+                    .any(|c| c.is_control() || c.is_whitespace() || c == '\\') =>
         {
             p
         }

@@ -21,7 +21,35 @@ pub async fn connect(url: &str) -> Result<DatabaseConnection, DbErr> {
                 .busy_timeout(std::time::Duration::from_secs(10))
         });
     }
-    Database::connect(opts).await
+    // sea-orm's connection errors quote the whole URL, password and all.
+    Database::connect(opts).await.map_err(|e| {
+        DbErr::Custom(format!(
+            "cannot open the database {}: {}",
+            redact_url(url),
+            e.to_string().replace(url, &redact_url(url))
+        ))
+    })
+}
+
+/// `url` with any password replaced by `***`, fit for messages and logs.
+pub fn redact_url(url: &str) -> String {
+    let Some(scheme_end) = url.find("://").map(|i| i + 3) else {
+        return url.to_owned();
+    };
+    let rest = &url[scheme_end..];
+    let authority_end = rest.find(['/', '?']).unwrap_or(rest.len());
+    match rest[..authority_end].rfind('@') {
+        Some(at) => match rest[..at].find(':') {
+            Some(colon) => format!(
+                "{}{}:***{}",
+                &url[..scheme_end],
+                &rest[..colon],
+                &rest[at..]
+            ),
+            None => url.to_owned(),
+        },
+        None => url.to_owned(),
+    }
 }
 
 /// Runs every pending migration.
@@ -40,4 +68,22 @@ pub async fn begin_write(db: &DatabaseConnection) -> Result<sea_orm::DatabaseTra
         ..Default::default()
     })
     .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::redact_url;
+
+    #[test]
+    fn passwords_leave_urls() {
+        assert_eq!(
+            redact_url("postgres://pl:s3cret@db:5432/x?ssl=1"),
+            "postgres://pl:***@db:5432/x?ssl=1"
+        );
+        assert_eq!(redact_url("postgres://pl@db/x"), "postgres://pl@db/x");
+        assert_eq!(
+            redact_url("sqlite://partlogic.db?mode=rwc"),
+            "sqlite://partlogic.db?mode=rwc"
+        );
+    }
 }

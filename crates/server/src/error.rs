@@ -63,6 +63,9 @@ pub enum ApiError {
     /// The key is retired and cannot be changed any more.
     #[error("this key is retired and can no longer be changed")]
     KeyRetired,
+    /// Every streaming slot is taken; try again shortly.
+    #[error("the server is busy with other exports; try again in a few seconds")]
+    Busy(u64),
     /// Anything else: a database failure, a bug. Logged in full, sent as a bare 500.
     #[error("internal error")]
     Internal(String),
@@ -89,6 +92,7 @@ impl ApiError {
             Self::CrossOrigin => "cross_origin_refused",
             Self::NotFound(_) => "not_found",
             Self::KeyRetired => "key_retired",
+            Self::Busy(_) => "server_busy",
             Self::Internal(_) => "internal_error",
         }
     }
@@ -112,6 +116,7 @@ impl ApiError {
             Self::CrossOrigin => "Cross-origin request refused",
             Self::NotFound(_) => "Not found",
             Self::KeyRetired => "Key retired",
+            Self::Busy(_) => "Server busy",
             Self::Internal(_) => "Internal server error",
         }
     }
@@ -165,6 +170,7 @@ impl ResponseError for ApiError {
             Self::TooManyAttempts(_) => StatusCode::TOO_MANY_REQUESTS,
             Self::NotFound(_) => StatusCode::NOT_FOUND,
             Self::KeyRetired => StatusCode::CONFLICT,
+            Self::Busy(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -177,7 +183,7 @@ impl ResponseError for ApiError {
         res.insert_header((header::CONTENT_TYPE, "application/problem+json"))
             .insert_header((header::CACHE_CONTROL, "no-store"));
         match self {
-            Self::TooManyAttempts(secs) => {
+            Self::TooManyAttempts(secs) | Self::Busy(secs) => {
                 res.insert_header((header::RETRY_AFTER, secs.to_string()));
             }
             Self::MissingApiKey
@@ -215,15 +221,29 @@ pub fn json_error(
     use actix_web::error::JsonPayloadError as J;
     match err {
         J::ContentType => ApiError::UnsupportedMediaType,
-        J::Deserialize(e) => {
-            ApiError::InvalidBody(format!("the body is not valid JSON for this request: {e}"))
-        }
+        J::Deserialize(e) => ApiError::InvalidBody(format!(
+            "the body is not valid JSON for this request: {}",
+            without_values(&e.to_string())
+        )),
         J::OverflowKnownLength { .. } | J::Overflow { .. } => {
             ApiError::InvalidBody("the body is too large".to_owned())
         }
         other => ApiError::InvalidBody(format!("the body could not be read: {other}")),
     }
     .into()
+}
+
+/// serde's messages quote the offending value ("invalid type: integer `123456`, expected a
+/// string"); that value may be a password, so keep only what was expected and where.
+fn without_values(message: &str) -> String {
+    for kind in ["invalid type", "invalid value", "invalid length"] {
+        if let Some(rest) = message.strip_prefix(kind)
+            && let Some(at) = rest.find(", expected")
+        {
+            return format!("{kind}{}", &rest[at..]);
+        }
+    }
+    message.to_owned()
 }
 
 /// Path parameters that do not parse (`/keys/abc`) name nothing that exists.

@@ -1,24 +1,26 @@
 //! Who is calling: the client's IP address.
 
+use std::net::IpAddr;
+
 use actix_web::HttpRequest;
 
-/// The client's IP: the socket peer, or the forwarded address when behind a trusted proxy.
+/// The client's IP: the socket peer, or, behind a trusted proxy, the address that proxy appended
+/// to `X-Forwarded-For`. Only the right-most entry is the proxy's own word; everything to its
+/// left came from the client and could be anything (a fresh one per guess, to dodge throttling).
 pub fn client_ip(req: &HttpRequest, trust_proxy: bool) -> Option<String> {
-    if trust_proxy && let Some(addr) = req.connection_info().realip_remote_addr() {
-        return Some(strip_port(addr).to_owned());
+    if trust_proxy {
+        let forwarded = req
+            .headers()
+            .get_all("x-forwarded-for")
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(','))
+            .map(str::trim)
+            .filter(|v| !v.is_empty())
+            .last()
+            .and_then(|v| v.parse::<IpAddr>().ok());
+        if let Some(ip) = forwarded {
+            return Some(ip.to_string());
+        }
     }
     req.peer_addr().map(|a| a.ip().to_string())
-}
-
-fn strip_port(addr: &str) -> &str {
-    // "[::1]:443" → "::1"; "1.2.3.4:80" → "1.2.3.4"; "::1" stays.
-    if let Some(rest) = addr.strip_prefix('[') {
-        return rest.split(']').next().unwrap_or(rest);
-    }
-    match addr.rsplit_once(':') {
-        Some((host, port)) if !host.contains(':') && port.bytes().all(|b| b.is_ascii_digit()) => {
-            host
-        }
-        _ => addr,
-    }
 }

@@ -78,11 +78,13 @@ pub fn check_name(raw: &str, errors: &mut Vec<FieldError>) -> String {
     name.to_owned()
 }
 
-/// Checks a device list: at least one, each one `user` may see. Returns it sorted, deduplicated.
+/// Checks a device list: at least one, each one `user` may see (`who` names that user in the
+/// message: "you", "the key's owner"). Returns it sorted, deduplicated.
 pub async fn check_devices(
     db: &impl ConnectionTrait,
     user: &user::Model,
     ids: &[i64],
+    who: &str,
     errors: &mut Vec<FieldError>,
 ) -> Result<Vec<i64>, ApiError> {
     let wanted: BTreeSet<i64> = ids.iter().copied().collect();
@@ -109,7 +111,7 @@ pub async fn check_devices(
     if !unknown.is_empty() {
         errors.push(FieldError {
             field: "device_ids".to_owned(),
-            message: format!("not devices you can use: {}", unknown.join(", ")),
+            message: format!("not devices {who} can use: {}", unknown.join(", ")),
         });
     }
     Ok(wanted)
@@ -128,7 +130,13 @@ pub fn check_expiry(
         .map(str::trim)
         .filter(|z| !z.is_empty())
         .unwrap_or("UTC");
+    let has_date = expires_on.is_some_and(|d| !d.trim().is_empty());
     let Some(zone) = expiry::parse_zone(zone_name) else {
+        // The zone only matters for a date: a browser reporting a zone this server's tz
+        // database does not know must not block keys that never expire.
+        if !has_date {
+            return (None, "UTC".to_owned(), None);
+        }
         errors.push(FieldError {
             field: "time_zone".to_owned(),
             message: format!("`{zone_name}` is not an IANA time zone such as Europe/London"),
@@ -177,6 +185,27 @@ pub async fn key_for(
         .one(db)
         .await?
         .ok_or(ApiError::NotFound("key"))?;
+    visible_to(user, key)
+}
+
+/// [`key_for`] inside a write transaction, holding the key's row until it commits: two edits or
+/// retires of one key then run one after the other (`FOR UPDATE` on PostgreSQL; SQLite's
+/// `BEGIN IMMEDIATE` already serialises writers).
+pub async fn key_for_update(
+    txn: &impl ConnectionTrait,
+    user: &user::Model,
+    id: i64,
+) -> Result<api_key::Model, ApiError> {
+    let key = api_key::Entity::find_by_id(id)
+        .filter(api_key::Column::AccountId.eq(user.account_id))
+        .lock_exclusive()
+        .one(txn)
+        .await?
+        .ok_or(ApiError::NotFound("key"))?;
+    visible_to(user, key)
+}
+
+fn visible_to(user: &user::Model, key: api_key::Model) -> Result<api_key::Model, ApiError> {
     if !user.is_admin() && key.user_id != user.id {
         return Err(ApiError::NotFound("key"));
     }

@@ -73,19 +73,9 @@ fn Details(
     let available = RwSignal::new(Vec::<PortalDevice>::new());
     let problem = RwSignal::new(None::<Problem>);
     let pending = RwSignal::new(false);
-    let ticked_now = detail.devices.clone();
     spawn_local(async move {
         match api::devices().await {
-            Ok(mut ds) => {
-                // Keep the key's own devices pickable even if the viewer (an admin looking at a
-                // member's key, say) lists them differently.
-                for d in ticked_now {
-                    if !ds.iter().any(|x| x.id == d.id) {
-                        ds.push(d);
-                    }
-                }
-                available.set(ds);
-            }
+            Ok(ds) => available.set(ds),
             Err(p) => {
                 auth.observe(&p);
                 problem.set(Some(p));
@@ -123,7 +113,16 @@ fn Details(
     };
     let save_devices = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
-        let mut ids: Vec<i64> = selected.get_untracked().into_iter().collect();
+        // Ticks on devices the viewer can no longer see (taken away since) are dropped: they
+        // could not be saved, and the key cannot read them anyway.
+        let mut ids: Vec<i64> = available.with_untracked(|ds| {
+            selected.with_untracked(|s| {
+                ds.iter()
+                    .map(|d| d.id)
+                    .filter(|id| s.contains(id))
+                    .collect()
+            })
+        });
         ids.sort_unstable();
         save(
             UpdateKeyRequest {

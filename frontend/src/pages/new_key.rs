@@ -75,10 +75,12 @@ fn KeyForm(created: RwSignal<Option<CreatedKey>>) -> impl IntoView {
         let mut device_ids: Vec<i64> =
             selected.with_untracked(|s| s.intersection(&visible).copied().collect());
         device_ids.sort_unstable();
+        let expires = Some(expires_on.get_untracked()).filter(|d| !d.is_empty());
         let body = CreateKeyRequest {
             name: name.get_untracked().trim().to_owned(),
-            expires_on: Some(expires_on.get_untracked()).filter(|d| !d.is_empty()),
-            time_zone: Some(zone_for_submit.clone()),
+            // The zone only means something with a date.
+            time_zone: expires.as_ref().map(|_| zone_for_submit.clone()),
+            expires_on: expires,
             device_ids,
         };
         pending.set(true);
@@ -181,6 +183,12 @@ fn Created(created: RwSignal<Option<CreatedKey>>, key: CreatedKey) -> impl IntoV
         navigate(&Page::Integrations.path(), NavigateOptions::default());
     };
     let name = key.key.summary.name.clone();
+    // The Generate button is gone: put focus on the key, ready to copy.
+    Effect::new(move |_| {
+        if let Some(i) = input.get() {
+            let _ = i.focus();
+        }
+    });
     view! {
         <section class="page">
             <h1>"API key created"</h1>

@@ -85,6 +85,8 @@ async fn a_key_in_the_query_string_is_refused_even_with_a_valid_header(backend: 
         format!("token={key}"),
         format!("anything={key}"),
         "key=abc".to_owned(),
+        key.clone(), // the key as a bare parameter name
+        format!("{key}=1"),
     ] {
         for path in ["/api/stock", "/api/devices", "/api/ping"] {
             let res = app.api_get(&format!("{path}?{q}"), &key).await;

@@ -12,6 +12,8 @@ on_every_database!(
     create_validates_every_field,
     listing_follows_roles_and_never_shows_secrets,
     other_people_s_keys_are_not_found,
+    admins_edit_members_keys_within_the_member_s_devices,
+    a_zone_without_a_date_does_not_matter,
     editing_changes_reach_without_a_new_secret,
     retiring_takes_effect_on_the_next_request_and_is_idempotent,
     use_is_recorded_with_a_first_use_event,
@@ -86,7 +88,7 @@ async fn create_validates_every_field(backend: Backend) {
             "expires_on",
         ),
         (
-            json!({"name": "k", "device_ids": [w.n1], "time_zone": "Mars/Olympus"}),
+            json!({"name": "k", "device_ids": [w.n1], "expires_on": "2099-01-01", "time_zone": "Mars/Olympus"}),
             "time_zone",
         ),
     ];
@@ -434,4 +436,53 @@ async fn use_is_recorded_with_a_first_use_event(backend: Backend) {
         "one first_used event for five requests"
     );
     assert_eq!(v["events"][0]["actor"], Value::Null);
+}
+
+async fn admins_edit_members_keys_within_the_member_s_devices(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let w = World::build(&app).await;
+    let member = app.login(&w.member.email).await;
+    let admin = app.login(&w.admin.email).await;
+    let (id, key) = app
+        .create_key(&member, json!({"name": "m", "device_ids": [w.n1]}))
+        .await;
+    let path = format!("/portal/api/keys/{id}");
+    // S2 is an Acme device the admin sees but the member does not.
+    let res = admin
+        .patch(app.url(&path))
+        .json(&json!({"device_ids": [w.n1, w.s2]}))
+        .send()
+        .await
+        .unwrap();
+    let v = assert_problem(res, 422, "validation_failed").await;
+    let message = v["errors"][0]["message"].as_str().unwrap();
+    assert!(
+        message.contains("the key's owner") && message.contains(&w.s2.to_string()),
+        "{message}"
+    );
+    let res = admin
+        .patch(app.url(&path))
+        .json(&json!({"device_ids": [w.n1, w.n2]}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    let rows: Vec<Value> = app.api_get("/api/stock", &key).await.json().await.unwrap();
+    assert_eq!(rows.len(), 6);
+}
+
+async fn a_zone_without_a_date_does_not_matter(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let w = World::build(&app).await;
+    let member = app.login(&w.member.email).await;
+    let res = member
+        .post(app.url("/portal/api/keys"))
+        .json(&json!({"name": "k", "device_ids": [w.n1], "time_zone": "Etc/Unknown"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 201);
+    let v: Value = res.json().await.unwrap();
+    assert_eq!(v["key"]["time_zone"], "UTC");
+    assert_eq!(v["key"]["expires_at"], Value::Null);
 }

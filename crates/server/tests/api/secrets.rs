@@ -31,6 +31,8 @@ async fn no_secret_appears_in_the_server_log(backend: Backend) {
     app.api_get(&format!("/api/devices?X-API-Key={key}"), "")
         .await;
     app.api_get("/api/stock", &format!("{key}x")).await;
+    app.api_get(&format!("/api/stock/{key}"), "").await;
+    app.api_get(&format!("/api/{key}"), &key).await;
     member
         .delete(app.url(&format!("/portal/api/keys/{id}")))
         .send()

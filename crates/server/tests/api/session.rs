@@ -6,6 +6,7 @@ use crate::helpers::{Backend, PASSWORD, TestApp, World, assert_problem, error_fi
 use crate::on_every_database;
 
 on_every_database!(
+    a_burst_of_parallel_guesses_is_throttled_too,
     login_sets_a_strict_http_only_cookie_and_logout_ends_the_session,
     wrong_credentials_are_refused_alike,
     failed_logins_are_throttled_per_email,
@@ -249,4 +250,57 @@ async fn bad_bodies_are_problems(backend: Backend) {
         .await
         .unwrap();
     assert_problem(res, 404, "not_found").await;
+}
+
+async fn a_burst_of_parallel_guesses_is_throttled_too(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let w = World::build(&app).await;
+    let guesses = (0..12).map(|i| {
+        let client = app.client();
+        let url = app.url("/portal/api/session");
+        let email = w.member.email.clone();
+        tokio::spawn(async move {
+            client
+                .post(url)
+                .json(&json!({"email": email, "password": format!("guess number {i}")}))
+                .send()
+                .await
+                .unwrap()
+                .status()
+                .as_u16()
+        })
+    });
+    let mut statuses = Vec::new();
+    for g in guesses {
+        statuses.push(g.await.unwrap());
+    }
+    let checked = statuses.iter().filter(|s| **s == 401).count();
+    let refused = statuses.iter().filter(|s| **s == 429).count();
+    assert_eq!(checked + refused, 12, "{statuses:?}");
+    assert!(
+        checked <= 5,
+        "at most 5 passwords may be tried, even in parallel: {statuses:?}"
+    );
+
+    // Oversized input is refused before anything else, on every database alike.
+    let long_email = format!("{}@acme.test", "a".repeat(3000));
+    let res = app
+        .client()
+        .post(app.url("/portal/api/session"))
+        .json(&json!({"email": long_email, "password": "x".repeat(2000)}))
+        .send()
+        .await
+        .unwrap();
+    let v = assert_problem(res, 422, "validation_failed").await;
+    assert_eq!(error_fields(&v), ["email", "password"]);
+    // A wrongly typed password is not echoed back.
+    let res = app
+        .client()
+        .post(app.url("/portal/api/session"))
+        .json(&json!({"email": "a@b.test", "password": 73_914_662}))
+        .send()
+        .await
+        .unwrap();
+    let v = assert_problem(res, 400, "invalid_body").await;
+    assert!(!v.to_string().contains("73914662"), "{v}");
 }

@@ -86,3 +86,33 @@ async fn spa_routes_assets_and_caching(backend: Backend) {
     assert_problem(res, 404, "not_found").await;
     let _ = std::fs::remove_dir_all(dir);
 }
+
+on_every_database!(behind_a_trusted_proxy_the_proxy_s_own_entry_is_the_client);
+
+async fn behind_a_trusted_proxy_the_proxy_s_own_entry_is_the_client(backend: Backend) {
+    let app = TestApp::spawn_custom(backend, Clock::system(), |s| s.trust_proxy = true).await;
+    let w = crate::helpers::World::build(&app).await;
+    let admin = app.login(&w.admin.email).await;
+    // The client wrote 6.6.6.6 itself; the proxy appended what it saw, 203.0.113.9.
+    let res = admin
+        .post(app.url("/portal/api/keys"))
+        .header("X-Forwarded-For", "6.6.6.6, 203.0.113.9")
+        .json(&serde_json::json!({"name": "k", "device_ids": [w.n1]}))
+        .send()
+        .await
+        .unwrap();
+    let v: serde_json::Value = res.json().await.unwrap();
+    assert_eq!(v["key"]["events"][0]["ip"], "203.0.113.9");
+    let res = admin
+        .post(app.url("/portal/api/keys"))
+        .header("X-Forwarded-For", "not-an-ip")
+        .json(&serde_json::json!({"name": "k2", "device_ids": [w.n1]}))
+        .send()
+        .await
+        .unwrap();
+    let v: serde_json::Value = res.json().await.unwrap();
+    assert_eq!(
+        v["key"]["events"][0]["ip"], "127.0.0.1",
+        "garbage falls back to the socket peer"
+    );
+}

@@ -163,6 +163,7 @@ async fn bad_parameters_are_400_with_field_errors(backend: Backend) {
         ("below_min=maybe", "below_min"),
         ("updated_since=yesterday", "updated_since"),
         ("belowmin=true", "belowmin"),
+        ("updated_since=9999-12-31T23:59:59-01:00", "updated_since"),
     ] {
         let res = app.api_get(&format!("/api/stock?{query}"), &key).await;
         let v = assert_problem(res, 400, "invalid_parameters").await;

@@ -2,7 +2,7 @@
 
 use actix_web::web::Bytes;
 use actix_web::{HttpRequest, HttpResponse, get, http::header, web};
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, Datelike, Utc};
 use futures_util::TryStreamExt;
 use futures_util::stream;
 use partlogic_entity::{customer, device, stock};
@@ -13,8 +13,9 @@ use sea_orm::{
     QueryOrder, QuerySelect, RelationTrait, Select, SelectModel, Selector,
 };
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
-use tokio::sync::{Semaphore, mpsc};
+use tokio::sync::{OwnedSemaphorePermit, mpsc};
 
 use crate::auth::ApiCaller;
 use crate::error::ApiError;
@@ -65,8 +66,12 @@ impl StockFilters {
                     _ => bad("below_min", "must be true or false".to_owned()),
                 },
                 "updated_since" => match DateTime::parse_from_rfc3339(&value) {
-                    Ok(t) => f.updated_since = Some(t.with_timezone(&Utc)),
-                    Err(_) => bad(
+                    // Years past 9999 do not survive the trip through every database's
+                    // timestamp type; nothing is updated then anyway.
+                    Ok(t) if t.with_timezone(&Utc).year() <= 9999 => {
+                        f.updated_since = Some(t.with_timezone(&Utc))
+                    }
+                    _ => bad(
                         "updated_since",
                         "must be an RFC 3339 time such as 2026-01-01T00:00:00Z".to_owned(),
                     ),
@@ -354,6 +359,7 @@ fn next_link(req: &HttpRequest, last_id: i64) -> String {
         (status = 400, description = "Invalid parameters (`invalid_parameters`, with `errors`) or a key in the URL (`api_key_in_query`)", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "No usable key: `missing_api_key`, `malformed_api_key`, `invalid_api_key`, `api_key_expired`, `api_key_retired`", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "A `device` outside the key's reach (`device_not_in_scope`)", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "Every streaming slot is taken (`server_busy`); see `Retry-After`", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[get("/stock")]
@@ -394,15 +400,24 @@ pub async fn list_stock(
     }
     drop(rows);
 
-    let permits = state.stream_permits.clone();
+    // Take a streaming slot before answering 200: once the status line is out, a client left
+    // waiting for a slot could only be told by a hang.
+    let permit = tokio::time::timeout(SLOT_WAIT, state.stream_permits.clone().acquire_owned())
+        .await
+        .ok()
+        .and_then(Result::ok)
+        .ok_or(ApiError::Busy(SLOT_WAIT.as_secs()))?;
     Ok(res.streaming(stream_all(
         state.db.clone(),
-        permits,
+        permit,
         caller,
         filters,
         format,
     )))
 }
+
+/// How long an unpaged request waits for a streaming slot before it is told to come back.
+const SLOT_WAIT: Duration = Duration::from_secs(10);
 
 /// Rows written to the body per batch.
 const BATCH_ROWS: usize = 256;
@@ -417,30 +432,59 @@ const SEND_TIMEOUT: Duration = Duration::from_secs(60);
 /// holding every pooled connection.
 fn stream_all(
     db: DatabaseConnection,
-    permits: Arc<Semaphore>,
+    permit: OwnedSemaphorePermit,
     caller: ApiCaller,
     filters: StockFilters,
     format: Format,
 ) -> impl futures_util::Stream<Item = Result<Bytes, actix_web::Error>> {
     let (tx, rx) = mpsc::channel::<Result<Bytes, actix_web::Error>>(2);
+    // Set when the producer gives up on a stalled client: the body must then end in an error
+    // (a reset connection), never in a clean end that would pass a truncated export as whole.
+    let aborted = Arc::new(AtomicBool::new(false));
+    let abort_flag = aborted.clone();
     actix_web::rt::spawn(async move {
-        let Ok(_permit) = permits.acquire_owned().await else {
-            return;
-        };
-        if let Err(e) = produce(&db, &caller, &filters, format, &tx).await {
-            // The status line is gone already; cutting the body short is the only signal
-            // left, and a JSON parser will notice the missing `]`.
-            tracing::error!(error = %e, "stock stream failed");
-            let _ = tx
-                .send(Err(actix_web::error::ErrorInternalServerError(
-                    "stream failed",
-                )))
-                .await;
+        let _permit = permit;
+        match produce(&db, &caller, &filters, format, &tx).await {
+            Ok(Delivery::Complete) => {}
+            Ok(Delivery::Stalled) => {
+                tracing::warn!(
+                    key_id = caller.key_id,
+                    "stock stream abandoned: the client stopped reading"
+                );
+                abort_flag.store(true, Ordering::SeqCst);
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "stock stream failed");
+                abort_flag.store(true, Ordering::SeqCst);
+            }
         }
     });
-    stream::unfold(rx, |mut rx| async move {
-        rx.recv().await.map(|item| (item, rx))
-    })
+    stream::unfold(
+        (rx, aborted, false),
+        |(mut rx, aborted, ended)| async move {
+            if ended {
+                return None;
+            }
+            match rx.recv().await {
+                Some(item) => Some((item, (rx, aborted, false))),
+                // The status line is gone already; cutting the body short is the only signal left
+                // (and a JSON parser will notice the missing `]`).
+                None if aborted.load(Ordering::SeqCst) => Some((
+                    Err(actix_web::error::ErrorInternalServerError("stream aborted")),
+                    (rx, aborted, true),
+                )),
+                None => None,
+            }
+        },
+    )
+}
+
+/// How a stream ended.
+enum Delivery {
+    /// Every row was handed over.
+    Complete,
+    /// The client stopped reading (or went away) first.
+    Stalled,
 }
 
 /// Hands `bytes` to the response; false when the client has gone or stalled.
@@ -457,7 +501,7 @@ async fn produce(
     filters: &StockFilters,
     format: Format,
     tx: &mpsc::Sender<Result<Bytes, actix_web::Error>>,
-) -> Result<(), sea_orm::DbErr> {
+) -> Result<Delivery, sea_orm::DbErr> {
     let rows = with_names(matching(caller, filters, filters.after))
         .stream(db)
         .await?;
@@ -475,7 +519,7 @@ async fn produce(
             write_rows(format, &batch, &mut first, &mut out);
             batch.clear();
             if out.len() >= FLUSH_BYTES && !send(tx, std::mem::take(&mut out)).await {
-                return Ok(());
+                return Ok(Delivery::Stalled);
             }
         }
     }
@@ -483,6 +527,9 @@ async fn produce(
     if format == Format::Json {
         out.push(b']');
     }
-    send(tx, out).await;
-    Ok(())
+    Ok(if send(tx, out).await {
+        Delivery::Complete
+    } else {
+        Delivery::Stalled
+    })
 }

@@ -44,7 +44,7 @@ pub async fn create_key(
         &mut errors,
     );
     let device_ids =
-        portal::check_devices(&state.db, &me.user, &body.device_ids, &mut errors).await?;
+        portal::check_devices(&state.db, &me.user, &body.device_ids, "you", &mut errors).await?;
     if !errors.is_empty() {
         return Err(ApiError::Validation(errors));
     }

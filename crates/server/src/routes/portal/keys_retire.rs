@@ -32,7 +32,7 @@ pub async fn retire_key(
 ) -> Result<web::Json<KeyDetail>, ApiError> {
     let now = state.clock.now();
     let txn = crate::db::begin_write(&state.db).await?;
-    let mut key = portal::key_for(&txn, &me.user, id.into_inner()).await?;
+    let mut key = portal::key_for_update(&txn, &me.user, id.into_inner()).await?;
     if key.retired_at.is_none() {
         let mut am = key.into_active_model();
         am.retired_at = Set(Some(now));

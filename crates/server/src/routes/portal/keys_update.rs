@@ -3,7 +3,7 @@
 use std::collections::BTreeSet;
 
 use actix_web::{HttpRequest, patch, web};
-use partlogic_entity::api_key_device;
+use partlogic_entity::{api_key_device, user};
 use partlogic_types::{KeyDetail, Problem, UpdateKeyRequest};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, IntoActiveModel, QueryFilter,
@@ -43,7 +43,8 @@ pub async fn update_key(
     body: web::Json<UpdateKeyRequest>,
 ) -> Result<web::Json<KeyDetail>, ApiError> {
     let now = state.clock.now();
-    let key = portal::key_for(&state.db, &me.user, id.into_inner()).await?;
+    let txn = crate::db::begin_write(&state.db).await?;
+    let key = portal::key_for_update(&txn, &me.user, id.into_inner()).await?;
     if key.retired_at.is_some() {
         return Err(ApiError::KeyRetired);
     }
@@ -53,14 +54,26 @@ pub async fn update_key(
         .as_deref()
         .map(|n| portal::check_name(n, &mut errors));
     let devices = match &body.device_ids {
-        Some(ids) => Some(portal::check_devices(&state.db, &me.user, ids, &mut errors).await?),
+        Some(ids) => {
+            let checked = portal::check_devices(&txn, &me.user, ids, "you", &mut errors).await?;
+            // An admin editing a member's key may only tick what that member sees: a device
+            // the owner cannot see would sit on the key unused until some unrelated grant
+            // silently switched it on.
+            if key.user_id != me.user.id && errors.is_empty() {
+                let owner = user::Entity::find_by_id(key.user_id)
+                    .one(&txn)
+                    .await?
+                    .ok_or_else(|| ApiError::Internal(format!("key {} has no owner", key.id)))?;
+                portal::check_devices(&txn, &owner, ids, "the key's owner", &mut errors).await?;
+            }
+            Some(checked)
+        }
         None => None,
     };
     if !errors.is_empty() {
         return Err(ApiError::Validation(errors));
     }
 
-    let txn = crate::db::begin_write(&state.db).await?;
     let mut changes = Vec::new();
     let mut key = key;
     if let Some(name) = name.filter(|n| *n != key.name) {

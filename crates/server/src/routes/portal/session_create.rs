@@ -22,21 +22,27 @@ pub const MAX_PER_EMAIL: u64 = 5;
 /// Failed logins from one IP within the window before it is locked.
 pub const MAX_PER_IP: u64 = 30;
 
-/// Seconds until `subject` may try again, if it has used up its attempts.
+/// The longest email address (RFC 5321's path limit).
+pub const MAX_EMAIL_CHARS: usize = 254;
+/// The longest password accepted: enough for any passphrase, short enough that hashing it
+/// cannot be turned into a denial of service.
+pub const MAX_PASSWORD_CHARS: usize = 1024;
+
+/// Seconds until `subject` may try again, if its attempts within the window (this one
+/// included) are more than `max`. The lock lifts when the oldest of the last `max` attempts
+/// leaves the window.
 async fn locked_for(
     state: &AppState,
     subject: &str,
     max: u64,
     now: DateTime<Utc>,
 ) -> Result<Option<u64>, ApiError> {
-    let since = now - WINDOW;
     let recent = login_failure::Entity::find()
         .filter(login_failure::Column::Subject.eq(subject))
-        .filter(login_failure::Column::At.gt(since));
-    if recent.clone().count(&state.db).await? < max {
+        .filter(login_failure::Column::At.gt(now - WINDOW));
+    if recent.clone().count(&state.db).await? <= max {
         return Ok(None);
     }
-    // The lock lifts when the oldest failure that still counts leaves the window.
     let oldest: Option<DateTime<Utc>> = recent
         .select_only()
         .column(login_failure::Column::At)
@@ -49,6 +55,20 @@ async fn locked_for(
         .map(|t| (t + WINDOW - now).num_seconds())
         .unwrap_or(1);
     Ok(Some(wait.max(1) as u64))
+}
+
+/// Checks a password off the async workers: argon2 takes tens of milliseconds of CPU and would
+/// otherwise stall every request sharing the worker.
+async fn verify_password(password: String, phc: Option<String>) -> Result<bool, ApiError> {
+    web::block(move || match phc {
+        Some(phc) => password::verify(&password, &phc),
+        None => {
+            password::verify_dummy(&password);
+            false
+        }
+    })
+    .await
+    .map_err(|e| ApiError::Internal(format!("password check: {e}")))
 }
 
 /// Logs in with email and password and sets the session cookie (HttpOnly, SameSite=Strict).
@@ -74,17 +94,27 @@ pub async fn create_session(
 ) -> Result<HttpResponse, ApiError> {
     let email = body.email.trim().to_lowercase();
     let mut errors = Vec::new();
-    if email.is_empty() {
+    let mut bad = |field: &str, message: String| {
         errors.push(partlogic_types::FieldError {
-            field: "email".into(),
-            message: "enter your email".into(),
-        });
+            field: field.into(),
+            message,
+        })
+    };
+    if email.is_empty() {
+        bad("email", "enter your email".into());
+    } else if email.chars().count() > MAX_EMAIL_CHARS {
+        bad(
+            "email",
+            format!("an email address has at most {MAX_EMAIL_CHARS} characters"),
+        );
     }
     if body.password.is_empty() {
-        errors.push(partlogic_types::FieldError {
-            field: "password".into(),
-            message: "enter your password".into(),
-        });
+        bad("password", "enter your password".into());
+    } else if body.password.chars().count() > MAX_PASSWORD_CHARS {
+        bad(
+            "password",
+            format!("a password has at most {MAX_PASSWORD_CHARS} characters"),
+        );
     }
     if !errors.is_empty() {
         return Err(ApiError::Validation(errors));
@@ -93,6 +123,22 @@ pub async fn create_session(
     let ip = client_ip(&req, state.settings.trust_proxy).unwrap_or_else(|| "unknown".to_owned());
     let email_subject = format!("email:{email}");
     let ip_subject = format!("ip:{ip}");
+
+    // Every attempt is written down *before* the password is checked and counted with the
+    // others, so a burst of parallel guesses cannot all slip in under the limit; a success
+    // takes its marks back.
+    let attempt = |subject: &String| login_failure::ActiveModel {
+        subject: Set(subject.clone()),
+        at: Set(now),
+        ..Default::default()
+    };
+    login_failure::Entity::insert(attempt(&email_subject))
+        .exec(&state.db)
+        .await?;
+    let ip_mark = login_failure::Entity::insert(attempt(&ip_subject))
+        .exec(&state.db)
+        .await?
+        .last_insert_id;
     for (subject, max) in [(&email_subject, MAX_PER_EMAIL), (&ip_subject, MAX_PER_IP)] {
         if let Some(wait) = locked_for(&state, subject, max, now).await? {
             return Err(ApiError::TooManyAttempts(wait));
@@ -103,31 +149,15 @@ pub async fn create_session(
         .filter(user::Column::Email.eq(email.as_str()))
         .one(&state.db)
         .await?;
+    let ok = verify_password(
+        body.password.clone(),
+        found.as_ref().map(|u| u.password_hash.clone()),
+    )
+    .await?;
     let user = match found {
-        Some(u)
-            if password::verify(&body.password, &u.password_hash) && u.disabled_at.is_none() =>
-        {
-            u
-        }
-        other => {
-            if other.is_none() {
-                password::verify_dummy(&body.password);
-            }
-            login_failure::Entity::insert_many([
-                login_failure::ActiveModel {
-                    subject: Set(email_subject),
-                    at: Set(now),
-                    ..Default::default()
-                },
-                login_failure::ActiveModel {
-                    subject: Set(ip_subject),
-                    at: Set(now),
-                    ..Default::default()
-                },
-            ])
-            .exec(&state.db)
-            .await?;
-            // Forget failures that no longer count, so the table stays small.
+        Some(u) if ok && u.disabled_at.is_none() => u,
+        _ => {
+            // Forget attempts that no longer count, so the table stays small.
             login_failure::Entity::delete_many()
                 .filter(login_failure::Column::At.lt(now - WINDOW))
                 .exec(&state.db)
@@ -136,7 +166,11 @@ pub async fn create_session(
         }
     };
     login_failure::Entity::delete_many()
-        .filter(login_failure::Column::Subject.eq(email_subject))
+        .filter(
+            sea_orm::Condition::any()
+                .add(login_failure::Column::Subject.eq(email_subject))
+                .add(login_failure::Column::Id.eq(ip_mark)),
+        )
         .exec(&state.db)
         .await?;
 
