@@ -180,12 +180,7 @@ pub async fn key_for(
     user: &user::Model,
     id: i64,
 ) -> Result<api_key::Model, ApiError> {
-    let key = api_key::Entity::find_by_id(id)
-        .filter(api_key::Column::AccountId.eq(user.account_id))
-        .one(db)
-        .await?
-        .ok_or(ApiError::NotFound("key"))?;
-    visible_to(user, key)
+    find_key(db, user, id, false).await
 }
 
 /// [`key_for`] inside a write transaction, holding the key's row until it commits: two edits or
@@ -196,12 +191,21 @@ pub async fn key_for_update(
     user: &user::Model,
     id: i64,
 ) -> Result<api_key::Model, ApiError> {
-    let key = api_key::Entity::find_by_id(id)
-        .filter(api_key::Column::AccountId.eq(user.account_id))
-        .lock_exclusive()
-        .one(txn)
-        .await?
-        .ok_or(ApiError::NotFound("key"))?;
+    find_key(txn, user, id, true).await
+}
+
+async fn find_key(
+    db: &impl ConnectionTrait,
+    user: &user::Model,
+    id: i64,
+    lock: bool,
+) -> Result<api_key::Model, ApiError> {
+    let mut q =
+        api_key::Entity::find_by_id(id).filter(api_key::Column::AccountId.eq(user.account_id));
+    if lock {
+        q = q.lock_exclusive();
+    }
+    let key = q.one(db).await?.ok_or(ApiError::NotFound("key"))?;
     visible_to(user, key)
 }
 
