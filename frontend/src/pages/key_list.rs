@@ -33,12 +33,19 @@ pub fn KeyList() -> impl IntoView {
         });
     });
     let to_retire = RwSignal::new(None::<(i64, String)>);
-    let on_retired = Callback::new(move |_| reload.update(|n| *n += 1));
+    let heading = NodeRef::<leptos::html::H1>::new();
+    let on_retired = Callback::new(move |_| {
+        reload.update(|n| *n += 1);
+        // The Retire button that had focus is gone with the old list: give focus a home.
+        if let Some(h) = heading.get_untracked() {
+            let _ = h.focus();
+        }
+    });
 
     view! {
         <section class="page">
             <div class="page-head">
-                <h1>"Integrations"</h1>
+                <h1 node_ref=heading tabindex="-1">"Integrations"</h1>
                 <A href=Page::NewKey.path() attr:class="button">"New API Key"</A>
             </div>
             <p class="lead">
