@@ -2,7 +2,7 @@
 
 use serde_json::json;
 
-use crate::helpers::{Backend, TestApp, World, assert_problem};
+use crate::helpers::{Backend, TestApp, assert_problem};
 use crate::on_every_database;
 
 on_every_database!(
@@ -12,8 +12,7 @@ on_every_database!(
 );
 
 async fn each_refusal_has_its_code(backend: Backend) {
-    let app = TestApp::spawn(backend).await;
-    let w = World::build(&app).await;
+    let (app, w) = TestApp::with_world(backend).await;
     let admin = app.login(&w.admin.email).await;
     let (_, key) = app
         .create_key(&admin, json!({"name": "k", "device_ids": [w.n1]}))
@@ -72,8 +71,7 @@ async fn each_refusal_has_its_code(backend: Backend) {
 }
 
 async fn a_key_in_the_query_string_is_refused_even_with_a_valid_header(backend: Backend) {
-    let app = TestApp::spawn(backend).await;
-    let w = World::build(&app).await;
+    let (app, w) = TestApp::with_world(backend).await;
     let admin = app.login(&w.admin.email).await;
     let (_, key) = app
         .create_key(&admin, json!({"name": "k", "device_ids": [w.n1]}))
@@ -100,8 +98,7 @@ async fn a_key_in_the_query_string_is_refused_even_with_a_valid_header(backend: 
 }
 
 async fn session_cookie_never_opens_the_api_and_a_key_never_opens_the_portal(backend: Backend) {
-    let app = TestApp::spawn(backend).await;
-    let w = World::build(&app).await;
+    let (app, w) = TestApp::with_world(backend).await;
     let admin = app.login(&w.admin.email).await;
     let (_, key) = app
         .create_key(&admin, json!({"name": "k", "device_ids": [w.n1]}))

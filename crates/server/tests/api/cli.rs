@@ -9,7 +9,7 @@ use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
 use serde_json::json;
 
-use crate::helpers::{Backend, TestApp, World};
+use crate::helpers::{Backend, TestApp};
 use crate::on_every_database;
 
 on_every_database!(
@@ -50,8 +50,7 @@ fn database_url(app: &TestApp) -> String {
 const HEADER: &str = "Item Code,Description*,Category,Sub-Category,Sales Price,Cost Price,GTIN,Manufacturer,Manufacturer Part Number,Supplier,Supplier Part Number,Quantity In Stock,Storeroom,Location,Barcode\n";
 
 async fn import_is_all_or_nothing_and_reports_lines(backend: Backend) {
-    let app = TestApp::spawn(backend).await;
-    let w = World::build(&app).await;
+    let (app, w) = TestApp::with_world(backend).await;
     let dir = std::env::temp_dir();
     let bad = dir.join(format!("partlogic-import-bad-{}.csv", std::process::id()));
     std::fs::write(
@@ -160,8 +159,7 @@ async fn import_is_all_or_nothing_and_reports_lines(backend: Backend) {
 }
 
 async fn cli_manages_users_and_accounts(backend: Backend) {
-    let app = TestApp::spawn(backend).await;
-    let w = World::build(&app).await;
+    let (app, w) = TestApp::with_world(backend).await;
     let (ok, out, err) = partlogic(&app, &["account", "add", "Initech"], "");
     assert!(ok && out.contains("Initech"), "{err}");
     let (ok, _, err) = partlogic(
@@ -211,16 +209,8 @@ async fn cli_manages_users_and_accounts(backend: Backend) {
     assert!(!ok && err.contains("Nope"), "{err}");
     let (ok, _, err) = partlogic(&app, &["user", "grant", &w.member2.email, "N1"], "");
     assert!(ok, "{err}");
-    let devices: Vec<serde_json::Value> = app
-        .login(&w.member2.email)
-        .await
-        .get(app.url("/portal/api/devices"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let member2 = app.login(&w.member2.email).await;
+    let devices: Vec<serde_json::Value> = app.get_json(&member2, "/portal/api/devices").await;
     assert_eq!(devices.len(), 2);
     let (ok, _, err) = partlogic(&app, &["user", "disable", &w.member2.email], "");
     assert!(ok, "{err}");
@@ -292,14 +282,7 @@ async fn demo_data_is_as_documented(backend: Backend) {
             .await
             .unwrap();
         assert_eq!(res.status(), 200, "{email}");
-        let list: Vec<serde_json::Value> = client
-            .get(app.url("/portal/api/devices"))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let list: Vec<serde_json::Value> = app.get_json(&client, "/portal/api/devices").await;
         assert_eq!(list.len(), count, "{email}");
     }
 }

@@ -182,6 +182,29 @@ impl TestApp {
         &self.database_url
     }
 
+    /// A server on a fresh database holding the [`World`] fixture.
+    pub async fn with_world(backend: Backend) -> (Self, World) {
+        let app = Self::spawn(backend).await;
+        let world = World::build(&app).await;
+        (app, world)
+    }
+
+    /// `GET path` on this server with `client`, read as JSON.
+    pub async fn get_json<T: serde::de::DeserializeOwned>(
+        &self,
+        client: &reqwest::Client,
+        path: &str,
+    ) -> T {
+        client
+            .get(self.url(path))
+            .send()
+            .await
+            .expect("request")
+            .json()
+            .await
+            .expect("json body")
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{}", self.address, path)
     }

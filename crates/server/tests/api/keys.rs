@@ -4,7 +4,7 @@ use partlogic_entity::api_key;
 use sea_orm::EntityTrait;
 use serde_json::{Value, json};
 
-use crate::helpers::{Backend, TestApp, World, assert_problem, error_fields};
+use crate::helpers::{Backend, TestApp, assert_problem, error_fields};
 use crate::on_every_database;
 
 on_every_database!(
@@ -20,8 +20,7 @@ on_every_database!(
 );
 
 async fn create_shows_the_secret_once_and_stores_only_its_digest(backend: Backend) {
-    let app = TestApp::spawn(backend).await;
-    let w = World::build(&app).await;
+    let (app, w) = TestApp::with_world(backend).await;
     let member = app.login(&w.member.email).await;
     let res = member
         .post(app.url("/portal/api/keys"))
@@ -66,8 +65,7 @@ async fn create_shows_the_secret_once_and_stores_only_its_digest(backend: Backen
 }
 
 async fn create_validates_every_field(backend: Backend) {
-    let app = TestApp::spawn(backend).await;
-    let w = World::build(&app).await;
+    let (app, w) = TestApp::with_world(backend).await;
     let member = app.login(&w.member.email).await;
     let cases = [
         (json!({"name": "", "device_ids": [w.n1]}), "name"),
@@ -118,20 +116,12 @@ async fn create_validates_every_field(backend: Backend) {
         json!({"name": "é".repeat(100), "device_ids": [w.n1]}),
     )
     .await;
-    let list: Vec<Value> = member
-        .get(app.url("/portal/api/keys"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let list: Vec<Value> = app.get_json(&member, "/portal/api/keys").await;
     assert_eq!(list.len(), 1);
 }
 
 async fn listing_follows_roles_and_never_shows_secrets(backend: Backend) {
-    let app = TestApp::spawn(backend).await;
-    let w = World::build(&app).await;
+    let (app, w) = TestApp::with_world(backend).await;
     let member = app.login(&w.member.email).await;
     let member2 = app.login(&w.member2.email).await;
     let admin = app.login(&w.admin.email).await;
@@ -198,8 +188,7 @@ async fn listing_follows_roles_and_never_shows_secrets(backend: Backend) {
 }
 
 async fn other_people_s_keys_are_not_found(backend: Backend) {
-    let app = TestApp::spawn(backend).await;
-    let w = World::build(&app).await;
+    let (app, w) = TestApp::with_world(backend).await;
     let member = app.login(&w.member.email).await;
     let member2 = app.login(&w.member2.email).await;
     let admin = app.login(&w.admin.email).await;
@@ -242,21 +231,13 @@ async fn other_people_s_keys_are_not_found(backend: Backend) {
     // The key still works: nothing the outsiders did touched it.
     assert_eq!(app.api_get("/api/stock", &key).await.status(), 200);
     // The account's admin may see and manage it.
-    let v: Value = admin
-        .get(app.url(&path))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let v: Value = app.get_json(&admin, &path).await;
     assert_eq!(v["name"], "mine");
     assert!(!v.to_string().contains(&key[7..]));
 }
 
 async fn editing_changes_reach_without_a_new_secret(backend: Backend) {
-    let app = TestApp::spawn(backend).await;
-    let w = World::build(&app).await;
+    let (app, w) = TestApp::with_world(backend).await;
     let member = app.login(&w.member.email).await;
     let (id, key) = app
         .create_key(&member, json!({"name": "sync", "device_ids": [w.n1]}))
@@ -327,8 +308,7 @@ async fn editing_changes_reach_without_a_new_secret(backend: Backend) {
 }
 
 async fn retiring_takes_effect_on_the_next_request_and_is_idempotent(backend: Backend) {
-    let app = TestApp::spawn(backend).await;
-    let w = World::build(&app).await;
+    let (app, w) = TestApp::with_world(backend).await;
     let member = app.login(&w.member.email).await;
     let admin = app.login(&w.admin.email).await;
     let (id, key) = app
@@ -378,14 +358,7 @@ async fn retiring_takes_effect_on_the_next_request_and_is_idempotent(backend: Ba
     assert_eq!(actions.iter().filter(|a| **a == "retired").count(), 1);
 
     // Still listed, as retired; no longer editable.
-    let list: Vec<Value> = member
-        .get(app.url("/portal/api/keys"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let list: Vec<Value> = app.get_json(&member, "/portal/api/keys").await;
     assert_eq!(list[0]["status"], "retired");
     let res = member
         .patch(app.url(&path))
@@ -397,8 +370,7 @@ async fn retiring_takes_effect_on_the_next_request_and_is_idempotent(backend: Ba
 }
 
 async fn use_is_recorded_with_a_first_use_event(backend: Backend) {
-    let app = TestApp::spawn(backend).await;
-    let w = World::build(&app).await;
+    let (app, w) = TestApp::with_world(backend).await;
     let member = app.login(&w.member.email).await;
     let (id, key) = app
         .create_key(&member, json!({"name": "k", "device_ids": [w.n1]}))
@@ -409,14 +381,9 @@ async fn use_is_recorded_with_a_first_use_event(backend: Backend) {
     // Recording happens off the request path; give it a moment.
     let mut v = Value::Null;
     for _ in 0..50 {
-        v = member
-            .get(app.url(&format!("/portal/api/keys/{id}")))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        v = app
+            .get_json(&member, &format!("/portal/api/keys/{id}"))
+            .await;
         if v["last_used_at"].is_string() && v["events"].as_array().unwrap().len() == 2 {
             break;
         }
@@ -439,8 +406,7 @@ async fn use_is_recorded_with_a_first_use_event(backend: Backend) {
 }
 
 async fn admins_edit_members_keys_within_the_member_s_devices(backend: Backend) {
-    let app = TestApp::spawn(backend).await;
-    let w = World::build(&app).await;
+    let (app, w) = TestApp::with_world(backend).await;
     let member = app.login(&w.member.email).await;
     let admin = app.login(&w.admin.email).await;
     let (id, key) = app
@@ -472,8 +438,7 @@ async fn admins_edit_members_keys_within_the_member_s_devices(backend: Backend) 
 }
 
 async fn a_zone_without_a_date_does_not_matter(backend: Backend) {
-    let app = TestApp::spawn(backend).await;
-    let w = World::build(&app).await;
+    let (app, w) = TestApp::with_world(backend).await;
     let member = app.login(&w.member.email).await;
     let res = member
         .post(app.url("/portal/api/keys"))

@@ -5,7 +5,7 @@ use partlogic_server::admin;
 use sea_orm::EntityTrait;
 use serde_json::{Value, json};
 
-use crate::helpers::{Backend, TestApp, World, assert_problem};
+use crate::helpers::{Backend, TestApp, assert_problem};
 use crate::on_every_database;
 
 on_every_database!(
@@ -26,8 +26,7 @@ async fn device_names(app: &TestApp, key: &str) -> Vec<String> {
 }
 
 async fn owner_losing_a_device_takes_it_from_the_key_at_once(backend: Backend) {
-    let app = TestApp::spawn(backend).await;
-    let w = World::build(&app).await;
+    let (app, w) = TestApp::with_world(backend).await;
     let member = app.login(&w.member.email).await;
     let (_, key) = app
         .create_key(&member, json!({"name": "k", "device_ids": [w.n1, w.s1]}))
@@ -58,8 +57,7 @@ async fn owner_losing_a_device_takes_it_from_the_key_at_once(backend: Backend) {
 }
 
 async fn a_deleted_device_disappears_from_results(backend: Backend) {
-    let app = TestApp::spawn(backend).await;
-    let w = World::build(&app).await;
+    let (app, w) = TestApp::with_world(backend).await;
     let admin_client = app.login(&w.admin.email).await;
     let (id, key) = app
         .create_key(
@@ -72,21 +70,15 @@ async fn a_deleted_device_disappears_from_results(backend: Backend) {
         .await
         .unwrap();
     assert_eq!(device_names(&app, &key).await, ["N1"]);
-    let detail: Value = admin_client
-        .get(app.url(&format!("/portal/api/keys/{id}")))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let detail: Value = app
+        .get_json(&admin_client, &format!("/portal/api/keys/{id}"))
+        .await;
     assert_eq!(detail["device_count"], 1);
     assert_eq!(detail["devices"].as_array().unwrap().len(), 1);
 }
 
 async fn a_disabled_owner_s_keys_stop_working(backend: Backend) {
-    let app = TestApp::spawn(backend).await;
-    let w = World::build(&app).await;
+    let (app, w) = TestApp::with_world(backend).await;
     let member = app.login(&w.member.email).await;
     let (_, key) = app
         .create_key(&member, json!({"name": "k", "device_ids": [w.n1]}))
@@ -111,8 +103,7 @@ async fn a_disabled_owner_s_keys_stop_working(backend: Backend) {
 }
 
 async fn nobody_can_put_a_device_they_cannot_see_on_a_key(backend: Backend) {
-    let app = TestApp::spawn(backend).await;
-    let w = World::build(&app).await;
+    let (app, w) = TestApp::with_world(backend).await;
     let member = app.login(&w.member.email).await;
     let member2 = app.login(&w.member2.email).await;
     let admin_client = app.login(&w.admin.email).await;
@@ -125,34 +116,13 @@ async fn nobody_can_put_a_device_they_cannot_see_on_a_key(backend: Backend) {
             .map(|d| d["id"].as_i64().unwrap())
             .collect()
     };
-    let mine: Value = member
-        .get(app.url("/portal/api/devices"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let mine: Value = app.get_json(&member, "/portal/api/devices").await;
     let mut mine = ids(mine);
     mine.sort();
     assert_eq!(mine, [w.n1, w.n2, w.s1]);
-    let theirs: Value = member2
-        .get(app.url("/portal/api/devices"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let theirs: Value = app.get_json(&member2, "/portal/api/devices").await;
     assert_eq!(ids(theirs), [w.s2]);
-    let all: Value = admin_client
-        .get(app.url("/portal/api/devices"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let all: Value = app.get_json(&admin_client, "/portal/api/devices").await;
     assert_eq!(
         all.as_array().unwrap().len(),
         4,

@@ -3,14 +3,13 @@
 
 use serde_json::json;
 
-use crate::helpers::{Backend, PASSWORD, TestApp, World, logs};
+use crate::helpers::{Backend, PASSWORD, TestApp, logs};
 use crate::on_every_database;
 
 on_every_database!(no_secret_appears_in_the_server_log);
 
 async fn no_secret_appears_in_the_server_log(backend: Backend) {
-    let app = TestApp::spawn(backend).await;
-    let w = World::build(&app).await;
+    let (app, w) = TestApp::with_world(backend).await;
     let res = app
         .client()
         .post(app.url("/portal/api/session"))

@@ -2,7 +2,7 @@
 
 use serde_json::{Value, json};
 
-use crate::helpers::{Backend, PASSWORD, TestApp, World, assert_problem, error_fields};
+use crate::helpers::{Backend, PASSWORD, TestApp, assert_problem, error_fields};
 use crate::on_every_database;
 
 on_every_database!(
@@ -15,8 +15,7 @@ on_every_database!(
 );
 
 async fn login_sets_a_strict_http_only_cookie_and_logout_ends_the_session(backend: Backend) {
-    let app = TestApp::spawn(backend).await;
-    let w = World::build(&app).await;
+    let (app, w) = TestApp::with_world(backend).await;
     let res = app
         .client()
         .post(app.url("/portal/api/session"))
@@ -75,8 +74,7 @@ async fn login_sets_a_strict_http_only_cookie_and_logout_ends_the_session(backen
 }
 
 async fn wrong_credentials_are_refused_alike(backend: Backend) {
-    let app = TestApp::spawn(backend).await;
-    let w = World::build(&app).await;
+    let (app, w) = TestApp::with_world(backend).await;
     let mut details = Vec::new();
     for (email, password) in [
         (w.member.email.as_str(), "wrong password"),
@@ -110,8 +108,7 @@ async fn wrong_credentials_are_refused_alike(backend: Backend) {
 }
 
 async fn failed_logins_are_throttled_per_email(backend: Backend) {
-    let app = TestApp::spawn(backend).await;
-    let w = World::build(&app).await;
+    let (app, w) = TestApp::with_world(backend).await;
     let attempt = |password: &'static str| {
         let app = &app;
         let email = w.member.email.clone();
@@ -142,8 +139,7 @@ async fn failed_logins_are_throttled_per_email(backend: Backend) {
 }
 
 async fn cross_site_writes_are_refused(backend: Backend) {
-    let app = TestApp::spawn(backend).await;
-    let w = World::build(&app).await;
+    let (app, w) = TestApp::with_world(backend).await;
     let admin = app.login(&w.admin.email).await;
     let body = json!({"name": "k", "device_ids": [w.n1]});
     for (header, value) in [
@@ -199,8 +195,7 @@ async fn cross_site_writes_are_refused(backend: Backend) {
 }
 
 async fn bad_bodies_are_problems(backend: Backend) {
-    let app = TestApp::spawn(backend).await;
-    let w = World::build(&app).await;
+    let (app, w) = TestApp::with_world(backend).await;
     let admin = app.login(&w.admin.email).await;
     let res = app
         .client()
@@ -253,8 +248,7 @@ async fn bad_bodies_are_problems(backend: Backend) {
 }
 
 async fn a_burst_of_parallel_guesses_is_throttled_too(backend: Backend) {
-    let app = TestApp::spawn(backend).await;
-    let w = World::build(&app).await;
+    let (app, w) = TestApp::with_world(backend).await;
     let guesses = (0..12).map(|i| {
         let client = app.client();
         let url = app.url("/portal/api/session");

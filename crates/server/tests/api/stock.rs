@@ -2,7 +2,7 @@
 
 use serde_json::{Value, json};
 
-use crate::helpers::{Backend, TestApp, World, add_stock, assert_problem};
+use crate::helpers::{Backend, TestApp, add_stock, assert_problem};
 use crate::on_every_database;
 
 on_every_database!(
@@ -16,8 +16,7 @@ on_every_database!(
 );
 
 async fn rows_keep_the_legacy_field_names_and_only_the_keys_devices(backend: Backend) {
-    let app = TestApp::spawn(backend).await;
-    let w = World::build(&app).await;
+    let (app, w) = TestApp::with_world(backend).await;
     let member = app.login(&w.member.email).await;
     let (_, key) = app
         .create_key(&member, json!({"name": "k", "device_ids": [w.n1, w.s1]}))
@@ -70,8 +69,7 @@ async fn rows_keep_the_legacy_field_names_and_only_the_keys_devices(backend: Bac
 }
 
 async fn filters_narrow_the_rows(backend: Backend) {
-    let app = TestApp::spawn(backend).await;
-    let w = World::build(&app).await;
+    let (app, w) = TestApp::with_world(backend).await;
     let admin = app.login(&w.admin.email).await;
     let (_, key) = app
         .create_key(
@@ -148,8 +146,7 @@ fn urlencode(s: &str) -> String {
 }
 
 async fn bad_parameters_are_400_with_field_errors(backend: Backend) {
-    let app = TestApp::spawn(backend).await;
-    let w = World::build(&app).await;
+    let (app, w) = TestApp::with_world(backend).await;
     let admin = app.login(&w.admin.email).await;
     let (_, key) = app
         .create_key(&admin, json!({"name": "k", "device_ids": [w.n1]}))
@@ -180,8 +177,7 @@ async fn bad_parameters_are_400_with_field_errors(backend: Backend) {
 }
 
 async fn limit_pages_with_a_link_header(backend: Backend) {
-    let app = TestApp::spawn(backend).await;
-    let w = World::build(&app).await;
+    let (app, w) = TestApp::with_world(backend).await;
     let admin = app.login(&w.admin.email).await;
     let (_, key) = app
         .create_key(
@@ -236,8 +232,7 @@ async fn limit_pages_with_a_link_header(backend: Backend) {
 }
 
 async fn csv_has_a_header_line_and_the_same_rows(backend: Backend) {
-    let app = TestApp::spawn(backend).await;
-    let w = World::build(&app).await;
+    let (app, w) = TestApp::with_world(backend).await;
     let admin = app.login(&w.admin.email).await;
     let (_, key) = app
         .create_key(&admin, json!({"name": "k", "device_ids": [w.n1, w.n2]}))
@@ -310,8 +305,7 @@ async fn csv_has_a_header_line_and_the_same_rows(backend: Backend) {
 }
 
 async fn unpaged_answers_stream_every_row(backend: Backend) {
-    let app = TestApp::spawn(backend).await;
-    let w = World::build(&app).await;
+    let (app, w) = TestApp::with_world(backend).await;
     // More rows than one streaming chunk (500), across devices.
     let now = chrono::Utc::now();
     let txn_rows: Vec<partlogic_entity::stock::ActiveModel> = (0..1234)
@@ -373,8 +367,7 @@ async fn unpaged_answers_stream_every_row(backend: Backend) {
 }
 
 async fn devices_lists_the_keys_reach(backend: Backend) {
-    let app = TestApp::spawn(backend).await;
-    let w = World::build(&app).await;
+    let (app, w) = TestApp::with_world(backend).await;
     let member = app.login(&w.member.email).await;
     let (_, key) = app
         .create_key(&member, json!({"name": "k", "device_ids": [w.s1, w.n1]}))
