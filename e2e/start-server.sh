@@ -10,7 +10,7 @@ export RUST_LOG=warn
 bin=target/debug/partlogic
 "$bin" demo > /dev/null
 echo 'partlogic-demo' | "$bin" user add --account "Acme Manufacturing" --email member2@acme.example --name "Riley Second" > /dev/null
-"$bin" user grant member2@acme.example "SP Main Stores" "SP Tool Crib" > /dev/null
+"$bin" user grant member2@acme.example --device "SP Main Stores" --device "SP Tool Crib" > /dev/null
 # A big account for the 5,000-device test, through the real CSV import.
 csv="$dir/bigco.csv"
 {

@@ -81,3 +81,13 @@ ensure_chromium() {
     apt_install chromium
   fi
 }
+
+# schemathesis, pinned, in a venv of its own (.venv-schemathesis, ignored by git).
+ensure_schemathesis() {
+  local want="4.32.5"
+  if [ "$(.venv-schemathesis/bin/schemathesis --version 2>/dev/null)" != "schemathesis, version $want" ]; then
+    log "installing schemathesis $want into .venv-schemathesis (once; about a minute)"
+    python3 -m venv .venv-schemathesis
+    .venv-schemathesis/bin/pip install -q "schemathesis==$want"
+  fi
+}

@@ -97,8 +97,10 @@ test('create a key with filter, Select All, Clear and an expiry; copy it; it rea
 
   const name = unique('Harbour sync');
   await page.getByLabel('Key name').fill(name);
-  await page.getByLabel('Expires On').fill('2099-01-15');
-  await expect(page.getByText('Works until the end of 15 Jan 2099, Europe/London.')).toBeVisible();
+  // Within the five years a dated key may run.
+  const year = new Date().getFullYear() + 1;
+  await page.getByLabel('Expires On').fill(`${year}-01-15`);
+  await expect(page.getByText(`Works until the end of 15 Jan ${year}, Europe/London.`)).toBeVisible();
 
   const filter = page.getByLabel('Filter devices');
   await filter.fill('harbour');   // matches the customer name
@@ -131,7 +133,7 @@ test('create a key with filter, Select All, Clear and an expiry; copy it; it rea
   const row = page.locator('tr', { hasText: name });
   await expect(row).toBeVisible();
   await expect(row).toContainText(secret.slice(0, 7) + '…');
-  await expect(row).toContainText('15 Jan 2099');
+  await expect(row).toContainText(`15 Jan ${year}`);
   await expect(row).toContainText('just now');          // last used: the call above
   await expect(row).toContainText('Active');
   await row.getByRole('button', { name: '6 devices' }).click();
@@ -175,6 +177,38 @@ test('edit a key\'s devices and name and see the API change', async ({ page, req
   await shot(page, info, 'key-details');
 });
 
+test('two people editing one key: the later save is refused and the page offers a reload', async ({ page, playwright }, info) => {
+  await login(page, 'admin@acme.example');
+  const name = unique('Shared');
+  await createKey(page, name, 'NP Paint Shop');
+  await page.getByRole('link', { name }).click();
+  await expect(page.getByRole('heading', { name: 'API key' })).toBeVisible();
+
+  // Someone else renames the key meanwhile, through the portal API with a session of their own.
+  const other = await playwright.request.newContext({ baseURL: page.url().replace(/\/integrations.*$/, '') });
+  expect((await other.post('/portal/api/session', { data: { email: 'admin@acme.example', password: PASSWORD } })).status()).toBe(200);
+  const id = page.url().split('/').pop();
+  const current = await other.get(`/portal/api/keys/${id}`);
+  const res = await other.patch(`/portal/api/keys/${id}`, {
+    data: { name: `${name} (theirs)` },
+    headers: { 'If-Match': current.headers()['etag'] },
+  });
+  expect(res.status()).toBe(200);
+
+  // This page still shows the old version: its save would overwrite theirs, so it is refused.
+  await page.getByLabel('Key name').fill(`${name} (mine)`);
+  await page.getByRole('button', { name: 'Save name' }).click();
+  await expect(page.getByText('Someone else changed this key since you opened it')).toBeVisible();
+  await shot(page, info, 'stale-edit');
+  await page.getByRole('button', { name: 'Reload' }).click();
+  await expect(page.getByLabel('Key name')).toHaveValue(`${name} (theirs)`);
+  // Now the change goes through.
+  await page.getByLabel('Key name').fill(`${name} (mine)`);
+  await page.getByRole('button', { name: 'Save name' }).click();
+  await expect(page.getByText('Name saved.')).toBeVisible();
+  await other.dispose();
+});
+
 test('retire a key behind a confirmation; the API then answers 401 api_key_retired', async ({ page, request }, info) => {
   await login(page, 'admin@acme.example');
   const name = unique('Retire me');
@@ -209,13 +243,17 @@ test('field errors: Generate waits for a valid form, server errors sit by their 
   await expect(generate).toBeDisabled();                      // blank name
   await page.getByLabel('Key name').fill('Tabbed\tname');
   await page.getByLabel('Expires On').fill('2001-01-01');
-  await expect(page.getByText('The date must be today or later.')).toBeVisible();
+  await expect(page.getByText('The date must be today or later')).toBeVisible();
+  await expect(generate).toBeDisabled();
+  // More than five years ahead: leave it empty instead, for a key that does not expire.
+  await page.getByLabel('Expires On').fill(`${new Date().getFullYear() + 6}-01-01`);
+  await expect(page.getByText('at most five years ahead')).toBeVisible();
   await expect(generate).toBeDisabled();
   await page.getByLabel('Expires On').fill('');
   await expect(generate).toBeEnabled();
   // The browser lets a tab through; the server refuses it, next to the field.
   await generate.click();
-  await expect(page.locator('#key-name-error')).toHaveText('must not contain control characters');
+  await expect(page.locator('#key-name-error')).toHaveText('must not contain control, invisible or direction-changing characters');
   await shot(page, info, 'field-errors');
   await page.getByLabel('AH Tool Crib').uncheck();
   await expect(generate).toBeDisabled();                      // no device

@@ -4,42 +4,54 @@
 use gloo_net::http::{Request, RequestBuilder, Response};
 use partlogic_types::{
     CreateKeyRequest, CreatedKey, CurrentUser, KeyDetail, KeySummary, LoginRequest, PortalDevice,
-    Problem, UpdateKeyRequest,
+    Problem, ProblemCode, UpdateKeyRequest,
 };
 use serde::de::DeserializeOwned;
 
 const BASE: &str = "/portal/api";
 
-fn local_problem(code: &str, detail: String) -> Problem {
+/// A failure that never reached (or never came back from) the server: status 0.
+fn local_problem(detail: String) -> Problem {
     Problem {
-        type_uri: format!("urn:partlogic:problem:{code}"),
+        type_uri: "about:blank".to_owned(),
         title: "Request failed".to_owned(),
         status: 0,
         detail,
-        code: code.to_owned(),
+        code: ProblemCode::InternalError,
         errors: Vec::new(),
     }
 }
 
-async fn read<T: DeserializeOwned>(res: Result<Response, gloo_net::Error>) -> Result<T, Problem> {
-    let res = res
-        .map_err(|e| local_problem("network_error", format!("could not reach the server: {e}")))?;
+/// The one place that reacts to an ended session: any call answered `not_logged_in` logs the
+/// portal out, and the route guard sends the user to the login page.
+fn observe(p: Problem) -> Problem {
+    if p.code == ProblemCode::NotLoggedIn {
+        crate::app::session_ended();
+    }
+    p
+}
+
+async fn read_with_etag<T: DeserializeOwned>(
+    res: Result<Response, gloo_net::Error>,
+) -> Result<(T, Option<String>), Problem> {
+    let res = res.map_err(|e| local_problem(format!("could not reach the server: {e}")))?;
     if res.ok() {
-        return res.json::<T>().await.map_err(|e| {
-            local_problem(
-                "bad_response",
-                format!("unexpected answer from the server: {e}"),
-            )
-        });
+        let etag = res.headers().get("etag");
+        return res
+            .json::<T>()
+            .await
+            .map(|v| (v, etag))
+            .map_err(|e| local_problem(format!("unexpected answer from the server: {e}")));
     }
     let status = res.status();
     match res.json::<Problem>().await {
-        Ok(p) => Err(p),
-        Err(_) => Err(local_problem(
-            "http_error",
-            format!("the server answered {status}"),
-        )),
+        Ok(p) => Err(observe(p)),
+        Err(_) => Err(local_problem(format!("the server answered {status}"))),
     }
+}
+
+async fn read<T: DeserializeOwned>(res: Result<Response, gloo_net::Error>) -> Result<T, Problem> {
+    read_with_etag(res).await.map(|(v, _)| v)
 }
 
 async fn send_json<B: serde::Serialize, T: DeserializeOwned>(
@@ -48,7 +60,7 @@ async fn send_json<B: serde::Serialize, T: DeserializeOwned>(
 ) -> Result<T, Problem> {
     match req.json(body) {
         Ok(r) => read(r.send().await).await,
-        Err(e) => Err(local_problem("bad_request", e.to_string())),
+        Err(e) => Err(local_problem(e.to_string())),
     }
 }
 
@@ -90,9 +102,9 @@ pub async fn keys(mine: bool) -> Result<Vec<KeySummary>, Problem> {
     read(Request::get(&url).send().await).await
 }
 
-/// One key with devices and events.
-pub async fn key(id: i64) -> Result<KeyDetail, Problem> {
-    read(Request::get(&format!("{BASE}/keys/{id}")).send().await).await
+/// One key with devices and events, and its version (`ETag`) for changing it.
+pub async fn key(id: i64) -> Result<(KeyDetail, Option<String>), Problem> {
+    read_with_etag(Request::get(&format!("{BASE}/keys/{id}")).send().await).await
 }
 
 /// Creates a key; the answer holds its secret, once.
@@ -100,14 +112,31 @@ pub async fn create_key(body: CreateKeyRequest) -> Result<CreatedKey, Problem> {
     send_json(Request::post(&format!("{BASE}/keys")), &body).await
 }
 
-/// Renames a key and/or replaces its devices.
-pub async fn update_key(id: i64, body: UpdateKeyRequest) -> Result<KeyDetail, Problem> {
-    send_json(Request::patch(&format!("{BASE}/keys/{id}")), &body).await
+fn if_match(req: RequestBuilder, etag: Option<&str>) -> RequestBuilder {
+    match etag {
+        Some(tag) => req.header("If-Match", tag),
+        None => req,
+    }
 }
 
-/// Retires a key.
-pub async fn retire_key(id: i64) -> Result<KeyDetail, Problem> {
-    read(Request::delete(&format!("{BASE}/keys/{id}")).send().await).await
+/// Renames a key and/or replaces its devices, if it is still the version `etag` names
+/// (otherwise `precondition_failed`).
+pub async fn update_key(
+    id: i64,
+    etag: Option<&str>,
+    body: UpdateKeyRequest,
+) -> Result<(KeyDetail, Option<String>), Problem> {
+    let req = if_match(Request::patch(&format!("{BASE}/keys/{id}")), etag);
+    match req.json(&body) {
+        Ok(r) => read_with_etag(r.send().await).await,
+        Err(e) => Err(local_problem(e.to_string())),
+    }
+}
+
+/// Retires a key (if it is still the version `etag` names, when given).
+pub async fn retire_key(id: i64, etag: Option<&str>) -> Result<KeyDetail, Problem> {
+    let req = if_match(Request::delete(&format!("{BASE}/keys/{id}")), etag);
+    read(req.send().await).await
 }
 
 /// The message for one field, if the problem names it.

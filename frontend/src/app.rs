@@ -5,7 +5,7 @@ use leptos::task::spawn_local;
 use leptos_router::components::{A, Redirect, Route, Router, Routes};
 use leptos_router::hooks::{use_location, use_navigate};
 use leptos_router::{NavigateOptions, path};
-use partlogic_types::{CurrentUser, Problem};
+use partlogic_types::CurrentUser;
 use wasm_bindgen::JsCast;
 
 use crate::api;
@@ -22,14 +22,18 @@ pub struct Auth {
     pub checked: RwSignal<bool>,
 }
 
-impl Auth {
-    /// Notes a failed call: a `not_logged_in` answer means the session ended (expired, logged
-    /// out elsewhere, user disabled), and the guard sends the user to the login page.
-    pub fn observe(&self, p: &Problem) {
-        if p.code == "not_logged_in" {
-            self.user.set(None);
+thread_local! {
+    static AUTH: std::cell::Cell<Option<Auth>> = const { std::cell::Cell::new(None) };
+}
+
+/// The session ended (expired, logged out elsewhere, user disabled): forget the user, and the
+/// route guard sends them to the login page. Called by the API client on `not_logged_in`.
+pub fn session_ended() {
+    AUTH.with(|a| {
+        if let Some(auth) = a.get() {
+            auth.user.set(None);
         }
-    }
+    });
 }
 
 /// The whole portal.
@@ -40,6 +44,7 @@ pub fn App() -> impl IntoView {
         checked: RwSignal::new(false),
     };
     provide_context(auth);
+    AUTH.with(|a| a.set(Some(auth)));
     spawn_local(async move {
         if let Ok(u) = api::me().await {
             auth.user.set(Some(u));

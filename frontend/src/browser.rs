@@ -26,6 +26,15 @@ pub fn today() -> String {
     )
 }
 
+/// The latest "Expires On" the server accepts: five years from today (`YYYY-MM-DD`).
+pub fn latest_expiry() -> String {
+    let d = js_sys::Date::new_0();
+    let (month, day) = (d.get_month() + 1, d.get_date());
+    // 29 February five years on does not exist; the 28th does.
+    let day = if month == 2 && day == 29 { 28 } else { day };
+    format!("{:04}-{:02}-{:02}", d.get_full_year() + 5, month, day)
+}
+
 /// `31 Dec 2026`.
 pub fn long_date(d: NaiveDate) -> String {
     d.format("%-d %b %Y").to_string()

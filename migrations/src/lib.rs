@@ -5,6 +5,7 @@ pub use sea_orm_migration::prelude::*;
 
 mod m20261126_000001_init;
 mod m20261126_000002_stock_by_device_and_id;
+mod m20261127_000003_hardening;
 
 /// Every migration, oldest first.
 pub struct Migrator;
@@ -15,6 +16,7 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(m20261126_000001_init::Migration),
             Box::new(m20261126_000002_stock_by_device_and_id::Migration),
+            Box::new(m20261127_000003_hardening::Migration),
         ]
     }
 }

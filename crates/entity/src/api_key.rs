@@ -34,6 +34,8 @@ pub struct Model {
     pub last_used_at: Option<DateTimeUtc>,
     /// The IP address it was last used from.
     pub last_used_ip: Option<String>,
+    /// Goes up by one at every change of the key's settings (its `ETag`).
+    pub version: i32,
 }
 
 /// Relations of `api_keys`.

@@ -4,7 +4,7 @@ use chrono::{DateTime, Utc};
 use partlogic_entity::{account, device, roles, user, user_device};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, EntityTrait,
-    IntoActiveModel, QueryFilter,
+    IntoActiveModel, QueryFilter, SqlErr,
 };
 
 use crate::auth::password;
@@ -36,23 +36,20 @@ pub async fn add_account(
     if name.is_empty() {
         return Err(AdminError::Invalid("an account needs a name".into()));
     }
-    if account::Entity::find()
-        .filter(account::Column::Name.eq(name))
-        .one(db)
-        .await?
-        .is_some()
-    {
-        return Err(AdminError::Invalid(format!(
-            "account \u{201c}{name}\u{201d} exists already"
-        )));
-    }
-    Ok(account::ActiveModel {
+    // The unique index answers "exists already", even when two commands race.
+    account::ActiveModel {
         name: Set(name.to_owned()),
         created_at: Set(now),
         ..Default::default()
     }
     .insert(db)
-    .await?)
+    .await
+    .map_err(|e| match e.sql_err() {
+        Some(SqlErr::UniqueConstraintViolation(_)) => {
+            AdminError::Invalid(format!("account \u{201c}{name}\u{201d} exists already"))
+        }
+        _ => e.into(),
+    })
 }
 
 /// Finds an account by exact name or by id.
@@ -95,25 +92,15 @@ pub async fn add_user(
             "a password needs at least {MIN_PASSWORD_CHARS} characters"
         )));
     }
-    if user::Entity::find()
-        .filter(user::Column::Email.eq(email.as_str()))
-        .one(db)
-        .await?
-        .is_some()
-    {
-        return Err(AdminError::Invalid(format!(
-            "a user with email {email} exists already"
-        )));
-    }
     let hash = password::hash(password_text).map_err(AdminError::Invalid)?;
     let name = if name.trim().is_empty() {
         email.clone()
     } else {
         name.trim().to_owned()
     };
-    Ok(user::ActiveModel {
+    user::ActiveModel {
         account_id: Set(account_id),
-        email: Set(email),
+        email: Set(email.clone()),
         name: Set(name),
         password_hash: Set(hash),
         role: Set(if admin { roles::ADMIN } else { roles::MEMBER }.to_owned()),
@@ -122,7 +109,13 @@ pub async fn add_user(
         ..Default::default()
     }
     .insert(db)
-    .await?)
+    .await
+    .map_err(|e| match e.sql_err() {
+        Some(SqlErr::UniqueConstraintViolation(_)) => {
+            AdminError::Invalid(format!("a user with email {email} exists already"))
+        }
+        _ => e.into(),
+    })
 }
 
 /// Finds a user by email.
@@ -150,27 +143,45 @@ pub async fn disable_user(
     Ok(am.update(db).await?)
 }
 
-/// Resolves device names or ids within an account.
+/// A device named on the command line: by its exact name or by its id, never a guess between
+/// the two (a device may well be called "3").
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DeviceRef {
+    /// The device's name.
+    Name(String),
+    /// The device's id.
+    Id(i64),
+}
+
+impl std::fmt::Display for DeviceRef {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Name(n) => write!(f, "\u{201c}{n}\u{201d}"),
+            Self::Id(id) => write!(f, "with id {id}"),
+        }
+    }
+}
+
+/// Resolves devices within an account.
 pub async fn find_devices(
     db: &impl ConnectionTrait,
     account_id: i64,
-    names_or_ids: &[String],
+    wanted: &[DeviceRef],
 ) -> Result<Vec<device::Model>, AdminError> {
     let all = device::Entity::find()
         .filter(device::Column::AccountId.eq(account_id))
         .all(db)
         .await?;
-    names_or_ids
+    wanted
         .iter()
-        .map(|wanted| {
+        .map(|w| {
             all.iter()
-                .find(|d| d.name == *wanted || wanted.parse::<i64>().ok() == Some(d.id))
-                .cloned()
-                .ok_or_else(|| {
-                    AdminError::NotFound(format!(
-                        "no device \u{201c}{wanted}\u{201d} in this account"
-                    ))
+                .find(|d| match w {
+                    DeviceRef::Name(n) => d.name == *n,
+                    DeviceRef::Id(id) => d.id == *id,
                 })
+                .cloned()
+                .ok_or_else(|| AdminError::NotFound(format!("no device {w} in this account")))
         })
         .collect()
 }
@@ -179,7 +190,7 @@ pub async fn find_devices(
 pub async fn grant(
     db: &impl ConnectionTrait,
     email: &str,
-    devices: &[String],
+    devices: &[DeviceRef],
 ) -> Result<usize, AdminError> {
     let u = find_user(db, email).await?;
     let found = find_devices(db, u.account_id, devices).await?;
@@ -199,7 +210,7 @@ pub async fn grant(
 pub async fn revoke(
     db: &impl ConnectionTrait,
     email: &str,
-    devices: &[String],
+    devices: &[DeviceRef],
 ) -> Result<usize, AdminError> {
     let u = find_user(db, email).await?;
     let found = find_devices(db, u.account_id, devices).await?;

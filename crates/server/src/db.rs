@@ -1,22 +1,33 @@
 //! Database connection and migrations.
 
 use partlogic_migration::{Migrator, MigratorTrait};
-use sea_orm::{ConnectOptions, Database, DatabaseConnection, DbErr};
+use sea_orm::{
+    ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend, DbErr, Statement,
+};
 
-/// The pool's size.
+/// The pool's size unless [`crate::Settings::db_max_connections`] says otherwise.
 pub const MAX_CONNECTIONS: u32 = 16;
 
-/// Opens a pool on `url`. SQLite gets WAL journalling so readers never wait for the writer.
-pub async fn connect(url: &str) -> Result<DatabaseConnection, DbErr> {
+/// How long a request waits for a database connection (or for a new one to open) before it is
+/// told the service is unavailable: an outage answers in about this long instead of hanging.
+pub const CONNECT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// Opens a pool of `max_connections` on `url`. SQLite gets WAL journalling so readers never
+/// wait for the writer, and `synchronous=FULL` so that an answered create or retire survives a
+/// power cut (in WAL mode NORMAL may lose the last commits; FULL syncs the WAL at every commit,
+/// which costs writes a little and reads nothing).
+pub async fn connect(url: &str, max_connections: u32) -> Result<DatabaseConnection, DbErr> {
     let mut opts = ConnectOptions::new(url.to_owned());
     // sqlx's statement log would be noise at info level; slow statements still warn.
     opts.sqlx_logging(false)
-        .max_connections(MAX_CONNECTIONS)
-        .min_connections(1);
+        .max_connections(max_connections.max(1))
+        .min_connections(1)
+        .connect_timeout(CONNECT_TIMEOUT)
+        .acquire_timeout(CONNECT_TIMEOUT);
     if url.starts_with("sqlite:") {
         opts.map_sqlx_sqlite_opts(|o| {
             o.journal_mode(sea_orm::sqlx::sqlite::SqliteJournalMode::Wal)
-                .synchronous(sea_orm::sqlx::sqlite::SqliteSynchronous::Normal)
+                .synchronous(sea_orm::sqlx::sqlite::SqliteSynchronous::Full)
                 .foreign_keys(true)
                 .busy_timeout(std::time::Duration::from_secs(10))
         });
@@ -29,6 +40,32 @@ pub async fn connect(url: &str) -> Result<DatabaseConnection, DbErr> {
             e.to_string().replace(url, &redact_url(url))
         ))
     })
+}
+
+/// Whether `e` means the database cannot be reached (as opposed to a query that is wrong): no
+/// connection to be had, a connection that broke, or PostgreSQL shutting down. Such requests
+/// answer 503 `service_unavailable`, and the pool reconnects by itself once it is back.
+pub fn is_outage(e: &DbErr) -> bool {
+    use sea_orm::{RuntimeErr, sqlx::Error as E};
+    let sqlx = match e {
+        DbErr::ConnectionAcquire(_) | DbErr::Conn(_) => return true,
+        DbErr::Exec(RuntimeErr::SqlxError(s)) | DbErr::Query(RuntimeErr::SqlxError(s)) => s,
+        _ => return false,
+    };
+    match sqlx.as_ref() {
+        E::Io(_)
+        | E::Tls(_)
+        | E::Protocol(_)
+        | E::PoolTimedOut
+        | E::PoolClosed
+        | E::WorkerCrashed => true,
+        // SQLSTATE class 08 (connection exception) and 57P (operator intervention: shutdown,
+        // crash recovery, cannot connect now).
+        E::Database(d) => d
+            .code()
+            .is_some_and(|c| c.starts_with("08") || c.starts_with("57P")),
+        _ => false,
+    }
 }
 
 /// `url` with any password replaced by `***`, fit for messages and logs.
@@ -55,6 +92,78 @@ pub fn redact_url(url: &str) -> String {
 /// Runs every pending migration.
 pub async fn migrate(db: &DatabaseConnection) -> Result<(), DbErr> {
     Migrator::up(db, None).await
+}
+
+/// The PostgreSQL advisory lock that serialises start-up work between instances ("PLST").
+const STARTUP_LOCK: i64 = 0x504c_5354;
+
+/// Runs migrations (and, when `demo`, seeds an empty database) with every other instance held
+/// off: on PostgreSQL under a session advisory lock on a connection of its own, so instances
+/// started together on an empty database take turns instead of racing to create the same
+/// tables. Returns whether demo data was seeded.
+pub async fn prepare(url: &str, demo: bool) -> Result<bool, DbErr> {
+    // SQLite has no advisory locks; a lock file beside the database does the same for the
+    // processes of one machine (the only ones that can share a SQLite file).
+    let _file_lock = match sqlite_path(url) {
+        Some(path) => Some(lock_file(format!("{path}.lock")).await?),
+        None => None,
+    };
+    let conn = connect(url, 1).await?;
+    let postgres = conn.get_database_backend() == DbBackend::Postgres;
+    if postgres {
+        // A pool of one: the lock, the migrations and the unlock share one session.
+        conn.execute_raw(Statement::from_string(
+            DbBackend::Postgres,
+            format!("SELECT pg_advisory_lock({STARTUP_LOCK})"),
+        ))
+        .await?;
+    }
+    let result = async {
+        migrate(&conn).await?;
+        if demo {
+            crate::demo::seed_if_empty(&conn)
+                .await
+                .map_err(|e| DbErr::Custom(e.to_string()))
+        } else {
+            Ok(false)
+        }
+    }
+    .await;
+    if postgres {
+        let _ = conn
+            .execute_raw(Statement::from_string(
+                DbBackend::Postgres,
+                format!("SELECT pg_advisory_unlock({STARTUP_LOCK})"),
+            ))
+            .await;
+    }
+    let _ = conn.close().await;
+    result
+}
+
+/// The file behind a SQLite URL (`sqlite://dir/x.db?mode=rwc` → `dir/x.db`), if it is one.
+fn sqlite_path(url: &str) -> Option<String> {
+    let rest = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))?;
+    let path = rest.split('?').next().unwrap_or_default();
+    (!path.is_empty() && !path.contains(":memory:")).then(|| path.to_owned())
+}
+
+/// Takes an exclusive lock on `path` (created if missing), waiting for whoever holds it.
+async fn lock_file(path: String) -> Result<std::fs::File, DbErr> {
+    tokio::task::spawn_blocking(move || {
+        let f = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&path)?;
+        f.lock()?;
+        Ok::<_, std::io::Error>(f)
+    })
+    .await
+    .map_err(|e| DbErr::Custom(format!("start-up lock: {e}")))?
+    .map_err(|e| DbErr::Custom(format!("start-up lock: {e}")))
 }
 
 /// Starts a transaction that will write. On SQLite it takes the write lock up front

@@ -143,7 +143,7 @@ pub async fn seed(db: &sea_orm::DatabaseConnection, now: DateTime<Utc>) -> Resul
             let d = admin::add_device(&txn, acme.id, customer.id, name).await?;
             add_stock(&txn, d.id, 120, &mut rng, now).await?;
             if site == "North Plant" || site == "Harbour Depot" {
-                member_devices.push(name.to_owned());
+                member_devices.push(admin::DeviceRef::Name(name.to_owned()));
             }
         }
     }

@@ -3,15 +3,15 @@
 
 use actix_web::http::{StatusCode, header};
 use actix_web::{HttpResponse, ResponseError};
-use partlogic_types::{FieldError, Problem};
+use partlogic_types::{FieldError, Problem, ProblemCode};
 
 /// Everything a request can fail with.
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
-    /// No `X-API-Key` header.
+    /// No API key sent.
     #[error("send your API key in the X-API-Key header")]
     MissingApiKey,
-    /// The header does not hold a well-formed PartLogic key (prefix, length or checksum).
+    /// The credential does not hold a well-formed PartLogic key (prefix, length or checksum).
     #[error(
         "the X-API-Key header does not hold a PartLogic API key (they start with pl_ and are 52 characters long)"
     )]
@@ -25,7 +25,7 @@ pub enum ApiError {
     /// The key was retired in the portal.
     #[error("this API key has been retired")]
     ApiKeyRetired,
-    /// A key (or something that looks like one) in the query string.
+    /// A key (or something that looks like one) in the URL.
     #[error(
         "API keys must not be sent in the URL, where logs and browser history keep them; send the key in the X-API-Key header and revoke any key that was put in a URL"
     )]
@@ -33,12 +33,18 @@ pub enum ApiError {
     /// A `device` filter names a device outside the key's reach.
     #[error("device {0} is not one this API key may read")]
     DeviceNotInScope(i64),
+    /// A key's device list names devices its owner may not use (403, with `errors`).
+    #[error("some of these devices are not ones you may put on a key")]
+    DevicesNotAllowed(Vec<FieldError>),
     /// Bad query parameters (400).
     #[error("some parameters are invalid")]
     InvalidParameters(Vec<FieldError>),
     /// A body whose fields break the rules (422).
     #[error("some fields are invalid")]
     Validation(Vec<FieldError>),
+    /// A well-formed expiry date that is not allowed today (409).
+    #[error("{}", .0.message)]
+    ExpiryOutOfRange(FieldError),
     /// A body that is not the JSON the endpoint expects.
     #[error("{0}")]
     InvalidBody(String),
@@ -54,77 +60,116 @@ pub enum ApiError {
     /// Too many failed logins recently.
     #[error("too many failed logins; try again in {0} seconds")]
     TooManyAttempts(u64),
+    /// The key already runs as many unpaged exports as one key may.
+    #[error(
+        "this API key already has {0} exports running; wait for one to finish, or read pages with limit and after"
+    )]
+    TooManyStreams(usize),
     /// A state-changing portal request from another site.
     #[error("this request came from another site and was refused")]
     CrossOrigin,
     /// Nothing there (or nothing this caller may see, which must look the same).
     #[error("{0} not found")]
     NotFound(&'static str),
+    /// A known path asked with a method it does not take; carries the `Allow` value.
+    #[error("this path does not take {method}; it takes {allow}")]
+    MethodNotAllowed {
+        /// The method that was sent.
+        method: String,
+        /// The methods the path takes, as the `Allow` header lists them.
+        allow: String,
+    },
     /// The key is retired and cannot be changed any more.
     #[error("this key is retired and can no longer be changed")]
     KeyRetired,
-    /// Every streaming slot is taken; try again shortly.
-    #[error("the server is busy with other exports; try again in a few seconds")]
+    /// `If-Match` named another version of the key than the one stored.
+    #[error(
+        "someone changed this key since you loaded it; reload it to see their change, then make yours again"
+    )]
+    PreconditionFailed,
+    /// Every streaming slot (or every password check) is taken; try again shortly.
+    #[error("the server is busy; try again in a few seconds")]
     Busy(u64),
+    /// The database cannot be reached; try again shortly.
+    #[error(
+        "the service is unavailable for a moment (its database cannot be reached); try again shortly"
+    )]
+    Unavailable,
     /// Anything else: a database failure, a bug. Logged in full, sent as a bare 500.
     #[error("internal error")]
     Internal(String),
 }
 
+/// How long clients are asked to wait after a database outage answer.
+const OUTAGE_RETRY_SECS: u64 = 5;
+
 impl ApiError {
     /// The stable, machine-readable code integrations branch on.
-    pub fn code(&self) -> &'static str {
+    pub fn code(&self) -> ProblemCode {
         match self {
-            Self::MissingApiKey => "missing_api_key",
-            Self::MalformedApiKey => "malformed_api_key",
-            Self::InvalidApiKey => "invalid_api_key",
-            Self::ApiKeyExpired(_) => "api_key_expired",
-            Self::ApiKeyRetired => "api_key_retired",
-            Self::ApiKeyInQuery => "api_key_in_query",
-            Self::DeviceNotInScope(_) => "device_not_in_scope",
-            Self::InvalidParameters(_) => "invalid_parameters",
-            Self::Validation(_) => "validation_failed",
-            Self::InvalidBody(_) => "invalid_body",
-            Self::UnsupportedMediaType => "unsupported_media_type",
-            Self::NotLoggedIn => "not_logged_in",
-            Self::InvalidCredentials => "invalid_credentials",
-            Self::TooManyAttempts(_) => "too_many_attempts",
-            Self::CrossOrigin => "cross_origin_refused",
-            Self::NotFound(_) => "not_found",
-            Self::KeyRetired => "key_retired",
-            Self::Busy(_) => "server_busy",
-            Self::Internal(_) => "internal_error",
+            Self::MissingApiKey => ProblemCode::MissingApiKey,
+            Self::MalformedApiKey => ProblemCode::MalformedApiKey,
+            Self::InvalidApiKey => ProblemCode::InvalidApiKey,
+            Self::ApiKeyExpired(_) => ProblemCode::ApiKeyExpired,
+            Self::ApiKeyRetired => ProblemCode::ApiKeyRetired,
+            Self::ApiKeyInQuery => ProblemCode::ApiKeyInQuery,
+            Self::DeviceNotInScope(_) | Self::DevicesNotAllowed(_) => ProblemCode::DeviceNotInScope,
+            Self::InvalidParameters(_) => ProblemCode::InvalidParameters,
+            Self::Validation(_) => ProblemCode::ValidationFailed,
+            Self::ExpiryOutOfRange(_) => ProblemCode::ExpiryOutOfRange,
+            Self::InvalidBody(_) => ProblemCode::InvalidBody,
+            Self::UnsupportedMediaType => ProblemCode::UnsupportedMediaType,
+            Self::NotLoggedIn => ProblemCode::NotLoggedIn,
+            Self::InvalidCredentials => ProblemCode::InvalidCredentials,
+            Self::TooManyAttempts(_) => ProblemCode::TooManyAttempts,
+            Self::TooManyStreams(_) => ProblemCode::TooManyStreams,
+            Self::CrossOrigin => ProblemCode::CrossOriginRefused,
+            Self::NotFound(_) => ProblemCode::NotFound,
+            Self::MethodNotAllowed { .. } => ProblemCode::MethodNotAllowed,
+            Self::KeyRetired => ProblemCode::KeyRetired,
+            Self::PreconditionFailed => ProblemCode::PreconditionFailed,
+            Self::Busy(_) => ProblemCode::ServerBusy,
+            Self::Unavailable => ProblemCode::ServiceUnavailable,
+            Self::Internal(_) => ProblemCode::InternalError,
         }
     }
 
     fn title(&self) -> &'static str {
-        match self {
-            Self::MissingApiKey => "API key missing",
-            Self::MalformedApiKey => "API key malformed",
-            Self::InvalidApiKey => "API key invalid",
-            Self::ApiKeyExpired(_) => "API key expired",
-            Self::ApiKeyRetired => "API key retired",
-            Self::ApiKeyInQuery => "API key in URL",
-            Self::DeviceNotInScope(_) => "Device not in scope",
-            Self::InvalidParameters(_) => "Invalid parameters",
-            Self::Validation(_) => "Validation failed",
-            Self::InvalidBody(_) => "Invalid request body",
-            Self::UnsupportedMediaType => "Unsupported media type",
-            Self::NotLoggedIn => "Not logged in",
-            Self::InvalidCredentials => "Invalid credentials",
-            Self::TooManyAttempts(_) => "Too many attempts",
-            Self::CrossOrigin => "Cross-origin request refused",
-            Self::NotFound(_) => "Not found",
-            Self::KeyRetired => "Key retired",
-            Self::Busy(_) => "Server busy",
-            Self::Internal(_) => "Internal server error",
+        match self.code() {
+            ProblemCode::MissingApiKey => "API key missing",
+            ProblemCode::MalformedApiKey => "API key malformed",
+            ProblemCode::InvalidApiKey => "API key invalid",
+            ProblemCode::ApiKeyExpired => "API key expired",
+            ProblemCode::ApiKeyRetired => "API key retired",
+            ProblemCode::ApiKeyInQuery => "API key in URL",
+            ProblemCode::DeviceNotInScope => "Device not in scope",
+            ProblemCode::InvalidParameters => "Invalid parameters",
+            ProblemCode::ValidationFailed => "Validation failed",
+            ProblemCode::ExpiryOutOfRange => "Expiry out of range",
+            ProblemCode::InvalidBody => "Invalid request body",
+            ProblemCode::UnsupportedMediaType => "Unsupported media type",
+            ProblemCode::NotLoggedIn => "Not logged in",
+            ProblemCode::InvalidCredentials => "Invalid credentials",
+            ProblemCode::TooManyAttempts => "Too many attempts",
+            ProblemCode::TooManyStreams => "Too many exports",
+            ProblemCode::CrossOriginRefused => "Cross-origin request refused",
+            ProblemCode::NotFound => "Not found",
+            ProblemCode::MethodNotAllowed => "Method not allowed",
+            ProblemCode::KeyRetired => "Key retired",
+            ProblemCode::PreconditionFailed => "Precondition failed",
+            ProblemCode::ServerBusy => "Server busy",
+            ProblemCode::ServiceUnavailable => "Service unavailable",
+            ProblemCode::InternalError => "Internal server error",
         }
     }
 
     /// The problem document this error is sent as.
     pub fn problem(&self) -> Problem {
         let errors = match self {
-            Self::InvalidParameters(e) | Self::Validation(e) => e.clone(),
+            Self::InvalidParameters(e) | Self::Validation(e) | Self::DevicesNotAllowed(e) => {
+                e.clone()
+            }
+            Self::ExpiryOutOfRange(e) => vec![e.clone()],
             _ => Vec::new(),
         };
         let detail = match self {
@@ -137,7 +182,7 @@ impl ApiError {
             title: self.title().to_owned(),
             status: self.status_code().as_u16(),
             detail,
-            code: self.code().to_owned(),
+            code: self.code(),
             errors,
         }
     }
@@ -153,31 +198,41 @@ impl ApiError {
 
 impl ResponseError for ApiError {
     fn status_code(&self) -> StatusCode {
-        match self {
-            Self::MissingApiKey
-            | Self::MalformedApiKey
-            | Self::InvalidApiKey
-            | Self::ApiKeyExpired(_)
-            | Self::ApiKeyRetired
-            | Self::NotLoggedIn
-            | Self::InvalidCredentials => StatusCode::UNAUTHORIZED,
-            Self::ApiKeyInQuery | Self::InvalidParameters(_) | Self::InvalidBody(_) => {
-                StatusCode::BAD_REQUEST
+        match self.code() {
+            ProblemCode::MissingApiKey
+            | ProblemCode::MalformedApiKey
+            | ProblemCode::InvalidApiKey
+            | ProblemCode::ApiKeyExpired
+            | ProblemCode::ApiKeyRetired
+            | ProblemCode::NotLoggedIn
+            | ProblemCode::InvalidCredentials => StatusCode::UNAUTHORIZED,
+            ProblemCode::ApiKeyInQuery
+            | ProblemCode::InvalidParameters
+            | ProblemCode::InvalidBody => StatusCode::BAD_REQUEST,
+            ProblemCode::DeviceNotInScope | ProblemCode::CrossOriginRefused => {
+                StatusCode::FORBIDDEN
             }
-            Self::DeviceNotInScope(_) | Self::CrossOrigin => StatusCode::FORBIDDEN,
-            Self::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
-            Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            Self::TooManyAttempts(_) => StatusCode::TOO_MANY_REQUESTS,
-            Self::NotFound(_) => StatusCode::NOT_FOUND,
-            Self::KeyRetired => StatusCode::CONFLICT,
-            Self::Busy(_) => StatusCode::SERVICE_UNAVAILABLE,
-            Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            ProblemCode::NotFound => StatusCode::NOT_FOUND,
+            ProblemCode::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            ProblemCode::KeyRetired | ProblemCode::ExpiryOutOfRange => StatusCode::CONFLICT,
+            ProblemCode::PreconditionFailed => StatusCode::PRECONDITION_FAILED,
+            ProblemCode::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            ProblemCode::ValidationFailed => StatusCode::UNPROCESSABLE_ENTITY,
+            ProblemCode::TooManyAttempts | ProblemCode::TooManyStreams => {
+                StatusCode::TOO_MANY_REQUESTS
+            }
+            ProblemCode::ServerBusy | ProblemCode::ServiceUnavailable => {
+                StatusCode::SERVICE_UNAVAILABLE
+            }
+            ProblemCode::InternalError => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
 
     fn error_response(&self) -> HttpResponse {
-        if let Self::Internal(cause) = self {
-            tracing::error!(%cause, "request failed");
+        match self {
+            Self::Internal(cause) => tracing::error!(%cause, "request failed"),
+            Self::Unavailable => tracing::warn!("database unreachable; answered 503"),
+            _ => {}
         }
         let mut res = HttpResponse::build(self.status_code());
         res.insert_header((header::CONTENT_TYPE, "application/problem+json"))
@@ -185,6 +240,15 @@ impl ResponseError for ApiError {
         match self {
             Self::TooManyAttempts(secs) | Self::Busy(secs) => {
                 res.insert_header((header::RETRY_AFTER, secs.to_string()));
+            }
+            Self::TooManyStreams(_) => {
+                res.insert_header((header::RETRY_AFTER, "10"));
+            }
+            Self::Unavailable => {
+                res.insert_header((header::RETRY_AFTER, OUTAGE_RETRY_SECS.to_string()));
+            }
+            Self::MethodNotAllowed { allow, .. } => {
+                res.insert_header((header::ALLOW, allow.as_str()));
             }
             Self::MissingApiKey
             | Self::MalformedApiKey
@@ -202,13 +266,21 @@ impl ResponseError for ApiError {
 
 impl From<sea_orm::DbErr> for ApiError {
     fn from(e: sea_orm::DbErr) -> Self {
-        Self::Internal(format!("database: {e}"))
+        if crate::db::is_outage(&e) {
+            tracing::warn!(error = %e, "database unreachable");
+            Self::Unavailable
+        } else {
+            Self::Internal(format!("database: {e}"))
+        }
     }
 }
 
 impl From<sea_orm::TransactionError<sea_orm::DbErr>> for ApiError {
     fn from(e: sea_orm::TransactionError<sea_orm::DbErr>) -> Self {
-        Self::Internal(format!("database transaction: {e}"))
+        match e {
+            sea_orm::TransactionError::Connection(e)
+            | sea_orm::TransactionError::Transaction(e) => e.into(),
+        }
     }
 }
 
@@ -235,7 +307,7 @@ pub fn json_error(
 
 /// serde's messages quote the offending value ("invalid type: integer `123456`, expected a
 /// string"); that value may be a password, so keep only what was expected and where.
-fn without_values(message: &str) -> String {
+pub(crate) fn without_values(message: &str) -> String {
     for kind in ["invalid type", "invalid value", "invalid length"] {
         if let Some(rest) = message.strip_prefix(kind)
             && let Some(at) = rest.find(", expected")

@@ -38,8 +38,10 @@ pub struct ImportReport {
     pub rows: usize,
     /// Stock rows added.
     pub inserted: usize,
-    /// Stock rows updated (same storeroom and item code).
+    /// Stock rows updated (same storeroom and item code, something changed).
     pub updated: usize,
+    /// Stock rows already exactly as in the file (left alone, `UpdatedAt` kept).
+    pub unchanged: usize,
     /// Storerooms created as new devices.
     pub devices_created: usize,
 }
@@ -67,7 +69,8 @@ struct Row {
     description: String,
     quantity: i64,
     storeroom: String,
-    location: String,
+    /// `None` when the file has no `Location` column: the stored location is then kept.
+    location: Option<String>,
 }
 
 /// Imports `data` into `account_id`. Unknown storerooms are bad rows unless `new_devices_under`
@@ -169,7 +172,7 @@ pub async fn import_csv(
             ));
         }
         if problems.is_empty() {
-            let location = c_loc.map(get).unwrap_or_default();
+            let location = c_loc.map(get);
             rows.push(Row {
                 line,
                 sku,
@@ -224,10 +227,22 @@ pub async fn import_csv(
         };
         match existing.remove(&(device_id, row.sku.clone())) {
             Some(current) => {
+                // Only the columns the file has, and only rows that change: an unchanged row
+                // keeps its UpdatedAt, so `updated_since` syncs do not fetch it again.
+                let location = row.location.filter(|l| *l != current.location);
+                if current.description == row.description
+                    && current.physical == row.quantity
+                    && location.is_none()
+                {
+                    report.unchanged += 1;
+                    continue;
+                }
                 let mut am = current.into_active_model();
                 am.description = Set(row.description);
                 am.physical = Set(row.quantity);
-                am.location = Set(row.location);
+                if let Some(location) = location {
+                    am.location = Set(location);
+                }
                 am.updated_at = Set(now);
                 am.update(&txn).await?;
                 report.updated += 1;
@@ -242,7 +257,7 @@ pub async fn import_csv(
                     min_qty: Set(0),
                     max_qty: Set(0),
                     physical: Set(row.quantity),
-                    location: Set(row.location),
+                    location: Set(row.location.unwrap_or_default()),
                     updated_at: Set(now),
                     ..Default::default()
                 });

@@ -11,7 +11,10 @@ use partlogic_server::{Application, Clock, Settings, admin, db, demo, import, op
 #[command(
     name = "partlogic",
     version,
-    about = "PartLogic portal: device-scoped API keys and the Stock API"
+    about = "PartLogic portal: device-scoped API keys and the Stock API",
+    // `partlogic` alone is `partlogic serve`: the serve flags (and their environment variables)
+    // are read from the one `ServeArgs` definition either way.
+    args_conflicts_with_subcommands = true
 )]
 struct Cli {
     /// Database URL: a SQLite file (created if missing) or postgres://user@host/db.
@@ -24,6 +27,9 @@ struct Cli {
     database_url: String,
     #[command(subcommand)]
     command: Option<Command>,
+    /// `serve`'s flags, for when no command is given.
+    #[command(flatten)]
+    serve: ServeArgs,
 }
 
 #[derive(Subcommand)]
@@ -59,7 +65,7 @@ enum Command {
     Openapi,
 }
 
-#[derive(clap::Args, Default)]
+#[derive(clap::Args)]
 struct ServeArgs {
     /// Address to listen on.
     #[arg(long, env = "PARTLOGIC_BIND", default_value = "127.0.0.1:8080")]
@@ -115,27 +121,48 @@ enum UserCommand {
         /// Email address.
         email: String,
     },
-    /// Let a member see devices (names or ids).
+    /// Let a member see devices, named with --device NAME or --device-id ID (repeatable).
     Grant {
         /// Email address.
         email: String,
-        /// Device names or ids.
-        #[arg(required = true)]
-        devices: Vec<String>,
+        #[command(flatten)]
+        devices: DeviceArgs,
     },
-    /// Take devices away from a member.
+    /// Take devices away from a member (--device NAME or --device-id ID, repeatable).
     Revoke {
         /// Email address.
         email: String,
-        /// Device names or ids.
-        #[arg(required = true)]
-        devices: Vec<String>,
+        #[command(flatten)]
+        devices: DeviceArgs,
     },
+}
+
+/// Devices named explicitly, so that a device called "3" is never taken for device id 3.
+#[derive(clap::Args)]
+#[group(required = true, multiple = true)]
+struct DeviceArgs {
+    /// A device's exact name (repeat for several).
+    #[arg(long = "device", value_name = "NAME")]
+    names: Vec<String>,
+    /// A device's id (repeat for several).
+    #[arg(long = "device-id", value_name = "ID")]
+    ids: Vec<i64>,
+}
+
+impl DeviceArgs {
+    fn refs(self) -> Vec<admin::DeviceRef> {
+        self.names
+            .into_iter()
+            .map(admin::DeviceRef::Name)
+            .chain(self.ids.into_iter().map(admin::DeviceRef::Id))
+            .collect()
+    }
 }
 
 #[actix_web::main]
 async fn main() -> ExitCode {
     telemetry::init(std::io::stderr);
+    telemetry::install_panic_hook();
     let cli = Cli::parse();
     match run(cli).await {
         Ok(()) => ExitCode::SUCCESS,
@@ -148,11 +175,7 @@ async fn main() -> ExitCode {
 
 async fn run(cli: Cli) -> Result<(), String> {
     let now = chrono::Utc::now();
-    let command = cli.command.unwrap_or(Command::Serve(ServeArgs {
-        bind: std::env::var("PARTLOGIC_BIND").unwrap_or_else(|_| "127.0.0.1:8080".to_owned()),
-        session_hours: 12,
-        ..ServeArgs::default()
-    }));
+    let command = cli.command.unwrap_or(Command::Serve(cli.serve));
     if let Command::Openapi = command {
         print!("{}", openapi::spec_json());
         return Ok(());
@@ -179,19 +202,19 @@ async fn run(cli: Cli) -> Result<(), String> {
         return app.run_until_stopped().await.map_err(|e| e.to_string());
     }
 
-    let conn = db::connect(&cli.database_url)
+    // Migrations (and demo seeding) take the start-up lock, as the server does.
+    let seeded = db::prepare(&cli.database_url, matches!(command, Command::Demo))
         .await
         .map_err(|e| e.to_string())?;
-    db::migrate(&conn).await.map_err(|e| e.to_string())?;
+    let conn = db::connect(&cli.database_url, 2)
+        .await
+        .map_err(|e| e.to_string())?;
     match command {
         // Both returned above, before a database was opened.
         Command::Serve(_) | Command::Openapi => {}
         Command::Migrate => println!("migrations are up to date"),
         Command::Demo => {
-            if demo::seed_if_empty(&conn)
-                .await
-                .map_err(|e| e.to_string())?
-            {
+            if seeded {
                 println!(
                     "demo data seeded; log in as admin@acme.example / {}",
                     demo::PASSWORD
@@ -214,8 +237,8 @@ async fn run(cli: Cli) -> Result<(), String> {
             let f = std::fs::File::open(&file).map_err(|e| format!("{}: {e}", file.display()))?;
             match import::import_csv(&conn, acct.id, f, customer.as_deref(), now).await {
                 Ok(r) => println!(
-                    "imported {} rows: {} added, {} updated, {} new devices",
-                    r.rows, r.inserted, r.updated, r.devices_created
+                    "imported {} rows: {} added, {} updated, {} unchanged, {} new devices",
+                    r.rows, r.inserted, r.updated, r.unchanged, r.devices_created
                 ),
                 Err(import::ImportError::BadRows(rows)) => {
                     for (line, msg) in &rows {
@@ -261,13 +284,13 @@ async fn run(cli: Cli) -> Result<(), String> {
                 println!("user {} disabled", u.email);
             }
             UserCommand::Grant { email, devices } => {
-                let n = admin::grant(&conn, &email, &devices)
+                let n = admin::grant(&conn, &email, &devices.refs())
                     .await
                     .map_err(|e| e.to_string())?;
                 println!("{email} may now see {n} more devices");
             }
             UserCommand::Revoke { email, devices } => {
-                let n = admin::revoke(&conn, &email, &devices)
+                let n = admin::revoke(&conn, &email, &devices.refs())
                     .await
                     .map_err(|e| e.to_string())?;
                 println!("{n} devices taken from {email}");

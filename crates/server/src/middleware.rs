@@ -1,24 +1,29 @@
 //! Request-wide guards: the access log, the "no key in the URL" rule for `/api`, and the
 //! same-origin rule for state-changing portal requests.
 
-use actix_web::body::MessageBody;
+use actix_web::ResponseError;
+use actix_web::body::{BoxBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::Method;
+use actix_web::http::header::HeaderValue;
 use actix_web::middleware::Next;
 
+use partlogic_types::FieldError;
+
+use crate::domain::has_control_chars;
 use crate::error::ApiError;
 use crate::keys;
 
 /// Logs one line per request: method, path, status and time. Never the query string, which is
-/// where a careless client puts its key, and never headers.
+/// where a careless client puts its key, and never headers; the path is decoded and anything
+/// key-shaped in it redacted, however it was percent-encoded.
 pub async fn access_log(
     req: ServiceRequest,
     next: Next<impl MessageBody>,
 ) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
     let started = std::time::Instant::now();
     let method = req.method().clone();
-    // A careless client may even put its key in the path; the log gets a redacted copy.
-    let path = redact_keys(req.path());
+    let path = redact_keys(&decode_fully(req.path()));
     let res = next.call(req).await;
     let status = match &res {
         Ok(r) => r.status().as_u16(),
@@ -32,6 +37,123 @@ pub async fn access_log(
         "request"
     );
     res
+}
+
+/// `text` percent-decoded until it stops changing (at most three rounds, so `%255F` cannot hide
+/// a `_` from the key scanner), invalid UTF-8 replaced.
+pub fn decode_fully(text: &str) -> String {
+    let mut current = text.to_owned();
+    for _ in 0..3 {
+        let next = percent_encoding::percent_decode_str(&current)
+            .decode_utf8_lossy()
+            .into_owned();
+        if next == current {
+            break;
+        }
+        current = next;
+    }
+    current
+}
+
+/// The security headers of one server: fixed but for the portal's inline loader script, whose
+/// hash the CSP names.
+#[derive(Clone, Debug)]
+pub struct SecurityHeaders {
+    csp: HeaderValue,
+    docs_csp: HeaderValue,
+    hsts: bool,
+}
+
+impl SecurityHeaders {
+    /// Headers allowing `inline_script_hashes` (`'sha256-…'` sources) besides same-origin
+    /// scripts; `hsts` adds `Strict-Transport-Security` (only behind HTTPS).
+    pub fn new(inline_script_hashes: &[String], hsts: bool) -> Self {
+        // Everything from this origin only; WebAssembly compiled by the page itself
+        // ('wasm-unsafe-eval' allows that and nothing else of eval); images may be data: URLs
+        // (the docs UI's icons); nobody may frame any page.
+        let policy = |scripts: &str, styles: &str| {
+            let csp = format!(
+                "default-src 'self'; script-src 'self'{scripts}; style-src 'self'{styles}; \
+                 img-src 'self' data:; font-src 'self'; connect-src 'self'; object-src 'none'; \
+                 base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+            );
+            HeaderValue::from_str(&csp)
+                .unwrap_or_else(|_| HeaderValue::from_static("default-src 'self'"))
+        };
+        let hashes: String = inline_script_hashes
+            .iter()
+            .map(|h| format!(" {h}"))
+            .collect();
+        Self {
+            csp: policy(&format!(" 'wasm-unsafe-eval'{hashes}"), ""),
+            // The vendored Swagger UI sets one inline style as it renders; the docs page holds
+            // no session and runs no inline script, so only its styles are loosened.
+            docs_csp: policy("", " 'unsafe-inline'"),
+            hsts,
+        }
+    }
+
+    fn apply(&self, docs: bool, headers: &mut actix_web::http::header::HeaderMap) {
+        use actix_web::http::header;
+        let csp = if docs { &self.docs_csp } else { &self.csp };
+        headers.insert(header::CONTENT_SECURITY_POLICY, csp.clone());
+        headers.insert(
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        );
+        headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+        headers.insert(
+            header::REFERRER_POLICY,
+            HeaderValue::from_static("no-referrer"),
+        );
+        if self.hsts {
+            headers.insert(
+                header::STRICT_TRANSPORT_SECURITY,
+                HeaderValue::from_static("max-age=63072000; includeSubDomains"),
+            );
+        }
+    }
+}
+
+/// The outermost layer but for the access log: every answer, whether a handler's, a refusal by
+/// another middleware or a caught panic, leaves with the security headers. A panic becomes a
+/// plain 500 problem (its message, which might hold request data, is never sent, and the panic
+/// hook never logs it).
+pub async fn secure_responses(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
+    use futures_util::FutureExt;
+    // Not the request itself: routing needs it unshared.
+    let headers = req
+        .app_data::<actix_web::web::Data<SecurityHeaders>>()
+        .cloned();
+    let docs = req.path().starts_with("/api/docs");
+    let outcome = std::panic::AssertUnwindSafe(next.call(req))
+        .catch_unwind()
+        .await;
+    // Refusals arrive as errors, which become responses only after every middleware has run:
+    // build the response here, with the headers, and hand it on as a finished error.
+    let finished = |error: &dyn ResponseError, cause: String| {
+        let mut res = error.error_response();
+        if let Some(h) = &headers {
+            h.apply(docs, res.headers_mut());
+        }
+        actix_web::error::InternalError::from_response(cause, res).into()
+    };
+    match outcome {
+        Ok(Ok(mut res)) => {
+            if let Some(h) = &headers {
+                h.apply(docs, res.headers_mut());
+            }
+            Ok(res.map_into_boxed_body())
+        }
+        Ok(Err(e)) => Err(finished(e.as_response_error(), e.to_string())),
+        Err(_) => {
+            let e = ApiError::Internal("a request handler panicked".to_owned());
+            Err(finished(&e, "panic".to_owned()))
+        }
+    }
 }
 
 /// Parameter names that mean "here is my key" in the wild, compared without case, `-` or `_`.
@@ -50,14 +172,30 @@ const KEY_PARAM_NAMES: &[&str] = &[
 const KEY_LOOKALIKE_CHARS: usize = 20;
 
 /// Byte ranges of everything in `text` that looks like a PartLogic key: `pl_` followed by at
-/// least 20 letters and digits.
+/// least 20 letters and digits. Ranges never overlap and come in order: the search resumes after
+/// each match (`pl_aaaa…apl_bbbb…` is one lookalike, not two that cross).
 fn key_lookalikes(text: &str) -> impl Iterator<Item = (usize, usize)> + '_ {
-    text.match_indices(keys::PREFIX)
-        .filter_map(move |(start, _)| {
-            let body = &text[start + keys::PREFIX.len()..];
-            let run = body.bytes().take_while(u8::is_ascii_alphanumeric).count();
-            (run >= KEY_LOOKALIKE_CHARS).then_some((start, start + keys::PREFIX.len() + run))
-        })
+    let bytes = text.as_bytes();
+    let prefix = keys::PREFIX.as_bytes();
+    let mut at = 0;
+    std::iter::from_fn(move || {
+        while at + prefix.len() <= bytes.len() {
+            let start = at;
+            if bytes[start..].starts_with(prefix) {
+                let body = start + prefix.len();
+                let run = bytes[body..]
+                    .iter()
+                    .take_while(|b| b.is_ascii_alphanumeric())
+                    .count();
+                if run >= KEY_LOOKALIKE_CHARS {
+                    at = body + run;
+                    return Some((start, at));
+                }
+            }
+            at += 1;
+        }
+        None
+    })
 }
 
 /// Whether `text` contains something that looks like a PartLogic key.
@@ -81,7 +219,7 @@ pub fn redact_keys(text: &str) -> String {
 /// Whether a query string carries an API key: under a key-like name, or something shaped like a
 /// PartLogic key anywhere (as a value, or as a bare name: `?pl_…`).
 pub fn query_has_key(query: &str) -> bool {
-    looks_like_key(query)
+    looks_like_key(&decode_fully(query))
         || form_urlencoded::parse(query.as_bytes()).any(|(name, value)| {
             let folded: String = name
                 .chars()
@@ -100,8 +238,28 @@ pub async fn refuse_key_in_query(
     req: ServiceRequest,
     next: Next<impl MessageBody>,
 ) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
-    if query_has_key(req.query_string()) || looks_like_key(req.path()) {
+    if query_has_key(req.query_string()) || looks_like_key(&decode_fully(req.path())) {
         return Err(ApiError::ApiKeyInQuery.into());
+    }
+    next.call(req).await
+}
+
+/// Refuses query parameters holding control characters (NUL above all, which PostgreSQL cannot
+/// store or compare) with 400 before any handler or query sees them, so both databases answer
+/// the same.
+pub async fn refuse_control_chars(
+    req: ServiceRequest,
+    next: Next<impl MessageBody>,
+) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    let bad: Vec<FieldError> = form_urlencoded::parse(req.query_string().as_bytes())
+        .filter(|(name, value)| has_control_chars(name) || has_control_chars(value))
+        .map(|(name, _)| FieldError {
+            field: name.chars().filter(|c| !c.is_control()).collect(),
+            message: "must not contain control characters".to_owned(),
+        })
+        .collect();
+    if !bad.is_empty() {
+        return Err(ApiError::InvalidParameters(bad).into());
     }
     next.call(req).await
 }
@@ -128,14 +286,18 @@ fn is_same_origin(req: &ServiceRequest) -> bool {
         // Not a browser (curl, scripts): there is no other site to speak of.
         return true;
     };
-    let host = req.connection_info().host().to_owned();
+    // The request's own Host header, never X-Forwarded-Host: that one the client may set.
+    let Some(host) = headers.get("host").and_then(|v| v.to_str().ok()) else {
+        return false;
+    };
     origin
         .split_once("://")
-        .map(|(_, authority)| authority.eq_ignore_ascii_case(&host))
+        .map(|(_, authority)| authority.eq_ignore_ascii_case(host))
         .unwrap_or(false)
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::query_has_key;
 
@@ -150,6 +312,42 @@ mod tests {
         assert!(!query_has_key("sku=ABC&limit=10"));
         assert!(!query_has_key("sku=pl_short"));
         assert!(!query_has_key(""));
+    }
+
+    #[test]
+    fn overlapping_lookalikes_are_one_match() {
+        let path = "/pl_aaaaaaaaaaaaaaaaaaaapl_bbbbbbbbbbbbbbbbbbbb";
+        assert_eq!(
+            super::redact_keys(path),
+            "/pl_[redacted]_bbbbbbbbbbbbbbbbbbbb"
+        );
+        assert!(super::looks_like_key(path));
+    }
+
+    #[test]
+    fn percent_encoded_keys_are_found() {
+        let key = "pl_0123456789abcdefghijklmnop";
+        let encoded = "/api/pl%5F0123456789abcdefghijklmnop";
+        assert!(super::looks_like_key(&super::decode_fully(encoded)));
+        let twice = "/api/pl%255F0123456789abcdefghijklmnop";
+        assert!(super::looks_like_key(&super::decode_fully(twice)));
+        assert!(!super::redact_keys(&super::decode_fully(encoded)).contains(&key[3..]));
+        assert!(query_has_key("x=pl%255F0123456789abcdefghijklmnop"));
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(2000))]
+
+        /// No path, however odd, can panic the scanner, and nothing key-shaped survives redaction.
+        #[test]
+        fn the_scanner_never_panics_and_always_redacts(
+            path in proptest::string::string_regex("(/|pl_|[a-zA-Z0-9]{1,25}|%5F|%|_|\\PC){0,40}").unwrap()
+        ) {
+            let decoded = super::decode_fully(&path);
+            let redacted = super::redact_keys(&decoded);
+            proptest::prop_assert!(!super::looks_like_key(&redacted));
+            let _ = super::query_has_key(&path);
+        }
     }
 
     #[test]

@@ -1,23 +1,25 @@
-//! What the portal handlers share: device visibility, key access rules, validation and the
-//! views of keys they all return.
+//! What the portal handlers share: device visibility, key access rules, versions (`ETag`) and the
+//! views of keys they all return. Field rules live in [`crate::domain`].
 
 use std::collections::{BTreeSet, HashMap};
 
-use chrono::{DateTime, NaiveDate, Utc};
+use actix_web::HttpRequest;
+use actix_web::http::header;
+use chrono::{DateTime, Utc};
 use partlogic_entity::{api_key, api_key_device, audit_event, customer, device, user};
-use partlogic_types::{AuditEvent, FieldError, KeyDetail, KeySummary, PortalDevice, UserRef};
+use partlogic_types::{
+    AuditAction, AuditEvent, FieldError, KeyDetail, KeySummary, PortalDevice, UserRef,
+};
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, JoinType, QueryFilter, QueryOrder,
     QuerySelect, RelationTrait,
 };
 
+use crate::domain::DeviceSelection;
 use crate::error::ApiError;
 use crate::expiry;
 use crate::reach;
-
-/// The longest key name.
-pub const MAX_NAME_CHARS: usize = 100;
 
 /// The devices `user` may see (and so put on a key), by customer then device name.
 pub async fn visible_devices(
@@ -57,119 +59,63 @@ pub async fn visible_devices(
         .collect())
 }
 
-/// Checks a key name: trimmed, 1 to 100 characters, no control characters.
-pub fn check_name(raw: &str, errors: &mut Vec<FieldError>) -> String {
-    let name = raw.trim();
-    let problem = if name.is_empty() {
-        Some("give the key a name".to_owned())
-    } else if name.chars().count() > MAX_NAME_CHARS {
-        Some(format!("must be at most {MAX_NAME_CHARS} characters"))
-    } else if name.chars().any(char::is_control) {
-        Some("must not contain control characters".to_owned())
-    } else {
-        None
-    };
-    if let Some(message) = problem {
-        errors.push(FieldError {
-            field: "name".to_owned(),
-            message,
-        });
-    }
-    name.to_owned()
-}
-
-/// Checks a device list: at least one, each one `user` may see (`who` names that user in the
-/// message: "you", "the key's owner"). Returns it sorted, deduplicated.
-pub async fn check_devices(
+/// Refuses a device selection holding devices `user` may not see (`who` names that user in the
+/// message: "you", "the key's owner") with 403 `device_not_in_scope`.
+pub(crate) async fn check_devices(
     db: &impl ConnectionTrait,
     user: &user::Model,
-    ids: &[i64],
+    selection: &DeviceSelection,
     who: &str,
-    errors: &mut Vec<FieldError>,
-) -> Result<Vec<i64>, ApiError> {
-    let wanted: BTreeSet<i64> = ids.iter().copied().collect();
-    if wanted.is_empty() {
-        errors.push(FieldError {
-            field: "device_ids".to_owned(),
-            message: "tick at least one device".to_owned(),
-        });
-        return Ok(Vec::new());
-    }
-    let wanted: Vec<i64> = wanted.into_iter().collect();
+) -> Result<(), ApiError> {
     let mut seen = BTreeSet::new();
     // Chunked so thousands of ticked devices stay under every database's parameter limit.
-    for chunk in wanted.chunks(500) {
+    for chunk in selection.ids().chunks(500) {
         for d in visible_devices(db, user, Some(chunk)).await? {
             seen.insert(d.id);
         }
     }
-    let unknown: Vec<String> = wanted
+    let unknown: Vec<String> = selection
+        .ids()
         .iter()
         .filter(|id| !seen.contains(id))
         .map(i64::to_string)
         .collect();
-    if !unknown.is_empty() {
-        errors.push(FieldError {
-            field: "device_ids".to_owned(),
-            message: format!("not devices {who} can use: {}", unknown.join(", ")),
-        });
+    if unknown.is_empty() {
+        return Ok(());
     }
-    Ok(wanted)
+    Err(ApiError::DevicesNotAllowed(vec![FieldError {
+        field: "device_ids".to_owned(),
+        message: format!("not devices {who} can use: {}", unknown.join(", ")),
+    }]))
 }
 
-/// Checks an expiry: a `YYYY-MM-DD` date that is today or later in `zone` (default UTC).
-/// Returns (date, zone name, first refused instant).
-#[allow(clippy::type_complexity)]
-pub fn check_expiry(
-    expires_on: Option<&str>,
-    time_zone: Option<&str>,
-    now: DateTime<Utc>,
-    errors: &mut Vec<FieldError>,
-) -> (Option<NaiveDate>, String, Option<DateTime<Utc>>) {
-    let zone_name = time_zone
+/// The key's entity tag: its id and version, changed by every edit and by retiring.
+pub(crate) fn etag(key: &api_key::Model) -> String {
+    format!("\"{}-{}\"", key.id, key.version)
+}
+
+/// Refuses the request with 412 `precondition_failed` if it carries an `If-Match` that does not
+/// name `key` as it is now (strong comparison; `*` matches any version). Without `If-Match` the
+/// change goes ahead, as it always has for scripts.
+pub(crate) fn check_if_match(req: &HttpRequest, key: &api_key::Model) -> Result<(), ApiError> {
+    let values: Vec<&str> = req
+        .headers()
+        .get_all(header::IF_MATCH)
+        .filter_map(|v| v.to_str().ok())
+        .collect();
+    if values.is_empty() {
+        return Ok(());
+    }
+    let current = etag(key);
+    let matched = values
+        .iter()
+        .flat_map(|v| v.split(','))
         .map(str::trim)
-        .filter(|z| !z.is_empty())
-        .unwrap_or("UTC");
-    let has_date = expires_on.is_some_and(|d| !d.trim().is_empty());
-    let Some(zone) = expiry::parse_zone(zone_name) else {
-        // The zone only matters for a date: a browser reporting a zone this server's tz
-        // database does not know must not block keys that never expire.
-        if !has_date {
-            return (None, "UTC".to_owned(), None);
-        }
-        errors.push(FieldError {
-            field: "time_zone".to_owned(),
-            message: format!("`{zone_name}` is not an IANA time zone such as Europe/London"),
-        });
-        return (None, zone_name.to_owned(), None);
-    };
-    let zone_name = zone.name().to_owned();
-    let Some(raw) = expires_on.map(str::trim).filter(|s| !s.is_empty()) else {
-        return (None, zone_name, None);
-    };
-    let Ok(date) = NaiveDate::parse_from_str(raw, "%Y-%m-%d") else {
-        errors.push(FieldError {
-            field: "expires_on".to_owned(),
-            message: "must be a date such as 2026-12-31".to_owned(),
-        });
-        return (None, zone_name, None);
-    };
-    match expiry::end_of_day(date, zone) {
-        Some(end) if end > now => (Some(date), zone_name, Some(end)),
-        Some(_) => {
-            errors.push(FieldError {
-                field: "expires_on".to_owned(),
-                message: format!("must be today or later in {zone_name}"),
-            });
-            (None, zone_name, None)
-        }
-        None => {
-            errors.push(FieldError {
-                field: "expires_on".to_owned(),
-                message: "is out of range".to_owned(),
-            });
-            (None, zone_name, None)
-        }
+        .any(|tag| tag == "*" || tag == current);
+    if matched {
+        Ok(())
+    } else {
+        Err(ApiError::PreconditionFailed)
     }
 }
 
@@ -221,7 +167,7 @@ pub async fn audit(
     db: &impl ConnectionTrait,
     key: &api_key::Model,
     actor: &user::Model,
-    action: &str,
+    action: AuditAction,
     ip: Option<String>,
     detail: Option<String>,
     at: DateTime<Utc>,
@@ -230,7 +176,7 @@ pub async fn audit(
         account_id: Set(key.account_id),
         key_id: Set(key.id),
         actor_id: Set(Some(actor.id)),
-        action: Set(action.to_owned()),
+        action: Set(action.as_str().to_owned()),
         ip: Set(ip),
         detail: Set(detail),
         at: Set(at),
@@ -399,15 +345,24 @@ pub async fn detail(
         last_used_ip,
         events: events
             .into_iter()
-            .map(|e| AuditEvent {
-                id: e.id,
-                actor: e
-                    .actor_id
-                    .map(|id| people.get(&id).cloned().unwrap_or_else(|| missing_user(id))),
-                action: e.action,
-                ip: e.ip,
-                detail: e.detail,
-                at: e.at,
+            .filter_map(|e| {
+                let Some(action) = AuditAction::parse(&e.action) else {
+                    tracing::warn!(
+                        event_id = e.id,
+                        "audit event with an unknown action skipped"
+                    );
+                    return None;
+                };
+                Some(AuditEvent {
+                    id: e.id,
+                    actor: e
+                        .actor_id
+                        .map(|id| people.get(&id).cloned().unwrap_or_else(|| missing_user(id))),
+                    action,
+                    ip: e.ip,
+                    detail: e.detail,
+                    at: e.at,
+                })
             })
             .collect(),
     })

@@ -55,7 +55,10 @@ pub async fn serve(req: HttpRequest, dir: web::Data<StaticDir>) -> Result<HttpRe
         ));
     };
     if !matches!(*req.method(), Method::GET | Method::HEAD) {
-        return Err(ApiError::NotFound("page"));
+        return Err(ApiError::MethodNotAllowed {
+            method: req.method().to_string(),
+            allow: "GET, HEAD".to_owned(),
+        });
     }
     let path = req.path();
     if path != "/" && path != "/index.html" {
@@ -80,6 +83,40 @@ pub async fn serve(req: HttpRequest, dir: web::Data<StaticDir>) -> Result<HttpRe
     send(&req, &dir.join("index.html"), "no-cache")
 }
 
+/// The CSP sources (`'sha256-…'`) of the inline scripts in the SPA's `index.html`: trunk writes
+/// the WebAssembly loader inline, and the Content-Security-Policy allows exactly that script and
+/// no other inline one.
+pub fn inline_script_hashes(dir: Option<&Path>) -> Vec<String> {
+    use base64::Engine;
+    use sha2::{Digest, Sha256};
+    let Some(html) = dir.and_then(|d| std::fs::read_to_string(d.join("index.html")).ok()) else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    let mut rest = html.as_str();
+    while let Some(open) = rest.find("<script") {
+        let after_open = &rest[open..];
+        let Some(tag_end) = after_open.find('>') else {
+            break;
+        };
+        let body_and_more = &after_open[tag_end + 1..];
+        let Some(close) = body_and_more.find("</script>") else {
+            break;
+        };
+        let body = &body_and_more[..close];
+        let tag = &after_open[..tag_end];
+        if !tag.contains(" src=") && !body.trim().is_empty() {
+            let digest = Sha256::digest(body.as_bytes());
+            out.push(format!(
+                "'sha256-{}'",
+                base64::engine::general_purpose::STANDARD.encode(digest)
+            ));
+        }
+        rest = &body_and_more[close..];
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -90,6 +127,21 @@ mod tests {
         assert!(is_hashed("style-0123456789abcdef.css"));
         assert!(!is_hashed("index.html"));
         assert!(!is_hashed("favicon.ico"));
+    }
+
+    #[test]
+    fn hashes_inline_scripts_only() {
+        let dir = std::env::temp_dir().join(format!("pl-spa-{}", std::process::id()));
+        let _ = std::fs::create_dir_all(&dir);
+        let _ = std::fs::write(
+            dir.join("index.html"),
+            "<script src=\"/a.js\"></script><script type=\"module\">init()</script>",
+        );
+        let hashes = inline_script_hashes(Some(&dir));
+        assert_eq!(hashes.len(), 1);
+        // echo -n 'init()' | openssl dgst -sha256 -binary | base64
+        assert!(hashes[0].starts_with("'sha256-"), "{hashes:?}");
+        let _ = std::fs::remove_dir_all(&dir);
     }
 
     #[test]

@@ -4,17 +4,18 @@ use std::net::TcpListener;
 use std::sync::Arc;
 
 use actix_web::dev::Server;
-use actix_web::http::header;
-use actix_web::middleware::{Compress, DefaultHeaders, from_fn};
+use actix_web::middleware::{Compress, from_fn};
 use actix_web::{App, HttpServer, web};
 use sea_orm::DatabaseConnection;
 use utoipa_actix_web::AppExt;
 use utoipa_swagger_ui::SwaggerUi;
 
+use crate::auth::throttle::Throttle;
 use crate::clock::Clock;
 use crate::config::Settings;
 use crate::error;
-use crate::state::{AppState, LastUsedThrottle};
+use crate::middleware::SecurityHeaders;
+use crate::state::{AppState, LastUsedThrottle, StreamSlots};
 
 /// A bound, ready-to-run server.
 pub struct Application {
@@ -27,26 +28,23 @@ impl Application {
     /// Connects to the database, runs migrations (and the demo seed when asked), and binds the
     /// listener. Binding `…:0` picks a free port; [`Application::port`] tells which.
     pub async fn build(settings: Settings, clock: Clock) -> std::io::Result<Self> {
-        let db = crate::db::connect(&settings.database_url)
+        crate::db::prepare(&settings.database_url, settings.demo)
             .await
             .map_err(std::io::Error::other)?;
-        crate::db::migrate(&db)
+        let db = crate::db::connect(&settings.database_url, settings.db_max_connections)
             .await
             .map_err(std::io::Error::other)?;
-        if settings.demo {
-            crate::demo::seed_if_empty(&db)
-                .await
-                .map_err(std::io::Error::other)?;
-        }
+        let throttle = Throttle::load(&db).await.map_err(std::io::Error::other)?;
         let listener = TcpListener::bind(&settings.bind)?;
         let port = listener.local_addr()?.port();
+        let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
         let state = AppState {
             db: db.clone(),
             clock,
             last_used: LastUsedThrottle::default(),
-            stream_permits: Arc::new(tokio::sync::Semaphore::new(
-                crate::state::MAX_CONCURRENT_STREAMS,
-            )),
+            streams: StreamSlots::new(settings.streams.total, settings.streams.per_key),
+            hash_permits: Arc::new(tokio::sync::Semaphore::new(cores)),
+            throttle,
             settings: Arc::new(settings),
         };
         let server = run(listener, state)?;
@@ -73,6 +71,10 @@ fn run(listener: TcpListener, state: AppState) -> std::io::Result<Server> {
     let spec = crate::openapi::spec();
     let workers = state.settings.workers;
     let static_dir = web::Data::new(crate::spa::StaticDir(state.settings.static_dir.clone()));
+    let security = web::Data::new(SecurityHeaders::new(
+        &crate::spa::inline_script_hashes(state.settings.static_dir.as_deref()),
+        state.settings.secure_cookies,
+    ));
     let data = web::Data::new(state);
     let mut server = HttpServer::new(move || {
         App::new()
@@ -80,6 +82,7 @@ fn run(listener: TcpListener, state: AppState) -> std::io::Result<Server> {
             .openapi(crate::openapi::ApiDoc::openapi())
             .app_data(data.clone())
             .app_data(static_dir.clone())
+            .app_data(security.clone())
             .app_data(
                 web::JsonConfig::default()
                     .limit(1 << 20)
@@ -90,12 +93,7 @@ fn run(listener: TcpListener, state: AppState) -> std::io::Result<Server> {
             // `/api/docs` for its own 404.
             .map(|app| {
                 app.wrap(Compress::default())
-                    .wrap(
-                        DefaultHeaders::new()
-                            .add((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
-                            .add((header::X_FRAME_OPTIONS, "DENY"))
-                            .add((header::REFERRER_POLICY, "no-referrer")),
-                    )
+                    .wrap(from_fn(crate::middleware::secure_responses))
                     .wrap(from_fn(crate::middleware::access_log))
                     .service(
                         SwaggerUi::new("/api/docs/{_:.*}").url("/api/openapi.json", spec.clone()),

@@ -6,6 +6,7 @@ use std::time::{Duration, Instant};
 
 use sea_orm::DatabaseConnection;
 
+use crate::auth::throttle::Throttle;
 use crate::clock::Clock;
 use crate::config::Settings;
 
@@ -20,13 +21,13 @@ pub struct AppState {
     pub settings: Arc<Settings>,
     /// When this process last recorded each key's use.
     pub last_used: LastUsedThrottle,
-    /// Unpaged stock answers streaming at once; each holds a pooled connection while it runs.
-    pub stream_permits: Arc<tokio::sync::Semaphore>,
+    /// Unpaged stock exports running on this instance, in all and per key.
+    pub streams: StreamSlots,
+    /// Password checks running at once (each holds ~19 MiB); about one per core.
+    pub hash_permits: Arc<tokio::sync::Semaphore>,
+    /// The login throttle's key.
+    pub throttle: Throttle,
 }
-
-/// How many unpaged stock answers may stream at once: half the pool, so short requests always
-/// find a connection while big exports run (further streams wait their turn).
-pub const MAX_CONCURRENT_STREAMS: usize = crate::db::MAX_CONNECTIONS as usize / 2;
 
 /// Remembers when each key's "last used" was last written, so that a busy key costs one write a
 /// minute instead of one per request.
@@ -54,5 +55,87 @@ impl LastUsedThrottle {
                 true
             }
         }
+    }
+}
+
+/// Counts running exports so that no key can hold more than its share and the instance never
+/// runs more than it can feed.
+#[derive(Clone)]
+pub struct StreamSlots {
+    total: usize,
+    per_key: usize,
+    running: Arc<Mutex<HashMap<i64, usize>>>,
+}
+
+/// Why no export slot was given.
+#[derive(Debug, PartialEq, Eq)]
+pub enum NoSlot {
+    /// The key already runs `per_key` exports.
+    KeyFull(usize),
+    /// The instance runs `total` exports.
+    ServerFull,
+}
+
+/// A running export; dropping it frees its slot.
+pub struct StreamSlot {
+    key_id: i64,
+    running: Arc<Mutex<HashMap<i64, usize>>>,
+}
+
+impl StreamSlots {
+    /// Room for `total` exports, at most `per_key` of them for one key.
+    pub fn new(total: usize, per_key: usize) -> Self {
+        Self {
+            total: total.max(1),
+            per_key: per_key.max(1),
+            running: Arc::default(),
+        }
+    }
+
+    /// A slot for `key_id`, if it and the instance have room.
+    pub fn try_take(&self, key_id: i64) -> Result<StreamSlot, NoSlot> {
+        let mut running = self.running.lock().unwrap_or_else(|p| p.into_inner());
+        let mine = running.get(&key_id).copied().unwrap_or(0);
+        if mine >= self.per_key {
+            return Err(NoSlot::KeyFull(self.per_key));
+        }
+        if running.values().sum::<usize>() >= self.total {
+            return Err(NoSlot::ServerFull);
+        }
+        running.insert(key_id, mine + 1);
+        Ok(StreamSlot {
+            key_id,
+            running: self.running.clone(),
+        })
+    }
+}
+
+impl Drop for StreamSlot {
+    fn drop(&mut self) {
+        let mut running = self.running.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(n) = running.get_mut(&self.key_id) {
+            *n -= 1;
+            if *n == 0 {
+                running.remove(&self.key_id);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn slots_are_capped_per_key_and_in_all() {
+        let slots = StreamSlots::new(3, 2);
+        let a1 = slots.try_take(1).unwrap();
+        let _a2 = slots.try_take(1).unwrap();
+        assert_eq!(slots.try_take(1).err(), Some(NoSlot::KeyFull(2)));
+        let _b1 = slots.try_take(2).unwrap();
+        assert_eq!(slots.try_take(3).err(), Some(NoSlot::ServerFull));
+        drop(a1);
+        assert!(slots.try_take(3).is_ok());
     }
 }

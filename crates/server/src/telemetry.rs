@@ -17,3 +17,20 @@ where
         .with_writer(writer)
         .try_init();
 }
+
+/// Replaces the default panic hook, which prints the panic's message, with one that logs only
+/// where the panic happened. A message can quote request data (a key in a path, a password in
+/// a body), and no request data may reach a log.
+pub fn install_panic_hook() {
+    std::panic::set_hook(Box::new(|info| {
+        let location = info
+            .location()
+            .map(|l| format!("{}:{}", l.file(), l.line()))
+            .unwrap_or_else(|| "unknown".to_owned());
+        let thread = std::thread::current()
+            .name()
+            .unwrap_or("unnamed")
+            .to_owned();
+        tracing::error!(%location, %thread, "panic (its message is withheld: it may quote request data)");
+    }));
+}

@@ -65,6 +65,119 @@ pub mod rfc3339_millis {
     }
 }
 
+/// Whole numbers as JSON Schema counts them: `250` and `250.0` are the same integer, so a client
+/// whose JSON library writes every number as a float is not refused.
+pub mod whole_numbers {
+    use serde::de::{self, Deserializer, SeqAccess, Visitor};
+
+    struct Whole;
+
+    impl Visitor<'_> for Whole {
+        type Value = i64;
+
+        fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("a whole number")
+        }
+
+        fn visit_i64<E: de::Error>(self, v: i64) -> Result<i64, E> {
+            Ok(v)
+        }
+
+        fn visit_u64<E: de::Error>(self, v: u64) -> Result<i64, E> {
+            i64::try_from(v).map_err(|_| E::custom("a whole number that is too large"))
+        }
+
+        fn visit_f64<E: de::Error>(self, v: f64) -> Result<i64, E> {
+            // 2^63 is exactly representable; anything at or past it does not fit an i64.
+            const LIMIT: f64 = 9_223_372_036_854_775_808.0;
+            if v.fract() == 0.0 && (-LIMIT..LIMIT).contains(&v) {
+                Ok(v as i64)
+            } else {
+                Err(E::custom("a whole number"))
+            }
+        }
+    }
+
+    struct WholeSeq;
+
+    impl<'de> Visitor<'de> for WholeSeq {
+        type Value = Vec<i64>;
+
+        fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("an array of whole numbers")
+        }
+
+        fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Vec<i64>, A::Error> {
+            let mut out = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(4096));
+            while let Some(n) = seq.next_element::<One>()? {
+                out.push(n.0);
+            }
+            Ok(out)
+        }
+    }
+
+    struct One(i64);
+
+    impl<'de> de::Deserialize<'de> for One {
+        fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            d.deserialize_any(Whole).map(One)
+        }
+    }
+
+    /// serde `deserialize_with` target for `Vec<i64>`.
+    pub fn vec<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<i64>, D::Error> {
+        d.deserialize_seq(WholeSeq)
+    }
+
+    /// serde `deserialize_with` target for `Option<Vec<i64>>` (`null` is `None`).
+    pub fn option_vec<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Vec<i64>>, D::Error> {
+        struct Wrapper(Vec<i64>);
+        impl<'de> de::Deserialize<'de> for Wrapper {
+            fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                vec(d).map(Wrapper)
+            }
+        }
+        Ok(Option::<Wrapper>::deserialize(d)?.map(|w| w.0))
+    }
+
+    /// serde `deserialize_with` target for `Option<i64>` (`null` is `None`).
+    pub fn option<'de, D: Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Error> {
+        Ok(Option::<One>::deserialize(d)?.map(|o| o.0))
+    }
+
+    use serde::Deserialize as _;
+}
+
+/// The characters a name may not hold, as a regular expression class body: control characters,
+/// and the invisible and direction-changing ones (zero-width spaces and joiners, bidi embeddings,
+/// overrides and isolates, the BOM, Hangul fillers) that make a name read as something it is not.
+/// The OpenAPI document states the rules with it; [`is_forbidden_in_names`] applies them.
+pub const FORBIDDEN_IN_NAMES: &str = "\\u0000-\\u001f\\u007f-\\u009f\\u00ad\\u061c\\u115f\\u1160\\u17b4\\u17b5\\u180e\\u200b-\\u200f\\u2028-\\u202e\\u2060-\\u206f\\u3164\\ufeff\\uffa0\\ufff9-\\ufffb";
+
+/// The spaces trimmed from both ends of a name (Unicode's space separators).
+pub const NAME_SPACES: &str = "\\u0020\\u00a0\\u1680\\u2000-\\u200a\\u202f\\u205f\\u3000";
+
+/// Whether `c` may not appear in a name or other text field (see [`FORBIDDEN_IN_NAMES`]).
+pub fn is_forbidden_in_names(c: char) -> bool {
+    matches!(c,
+        '\u{0}'..='\u{1f}'
+        | '\u{7f}'..='\u{9f}'
+        | '\u{ad}'
+        | '\u{61c}'
+        | '\u{115f}'
+        | '\u{1160}'
+        | '\u{17b4}'
+        | '\u{17b5}'
+        | '\u{180e}'
+        | '\u{200b}'..='\u{200f}'
+        | '\u{2028}'..='\u{202e}'
+        | '\u{2060}'..='\u{206f}'
+        | '\u{3164}'
+        | '\u{feff}'
+        | '\u{ffa0}'
+        | '\u{fff9}'..='\u{fffb}')
+}
+
 // ---------------------------------------------------------------------------------------------
 // Errors
 // ---------------------------------------------------------------------------------------------
@@ -84,10 +197,139 @@ pub struct Problem {
     /// What went wrong this time, in words meant for a person.
     pub detail: String,
     /// A stable, machine-readable code; integrations should branch on this.
-    pub code: String,
+    pub code: ProblemCode,
     /// Per-field errors, for invalid parameters or bodies.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub errors: Vec<FieldError>,
+}
+
+/// The stable, machine-readable `code` of every problem document. Integrations branch on it;
+/// the server and the portal share this one list, so neither spells a code by hand.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum ProblemCode {
+    /// 400: a key (or something shaped like one) in the URL.
+    ApiKeyInQuery,
+    /// 400: bad query parameters; see `errors`.
+    InvalidParameters,
+    /// 400: a body that is not the JSON the endpoint expects.
+    InvalidBody,
+    /// 401: no API key sent.
+    MissingApiKey,
+    /// 401: the credential is not shaped like a PartLogic key.
+    MalformedApiKey,
+    /// 401: a well-formed key the server does not know (or whose owner is disabled).
+    InvalidApiKey,
+    /// 401: the key's expiry date has passed.
+    ApiKeyExpired,
+    /// 401: the key was retired.
+    ApiKeyRetired,
+    /// 401: no valid portal session.
+    NotLoggedIn,
+    /// 401: wrong email or password.
+    InvalidCredentials,
+    /// 403: a device outside the key's reach.
+    DeviceNotInScope,
+    /// 403: a state-changing portal request from another site.
+    CrossOriginRefused,
+    /// 404: nothing there (or nothing this caller may see).
+    NotFound,
+    /// 405: the path exists but not with this method; see `Allow`.
+    MethodNotAllowed,
+    /// 409: the key is retired and can no longer be changed.
+    KeyRetired,
+    /// 409: a well-formed expiry date outside what is allowed today (already over, or more than
+    /// five years ahead).
+    ExpiryOutOfRange,
+    /// 412: the key changed since it was read (`If-Match` did not match its `ETag`).
+    PreconditionFailed,
+    /// 415: the body is not `application/json`.
+    UnsupportedMediaType,
+    /// 422: body fields break the rules; see `errors`.
+    ValidationFailed,
+    /// 429: too many failed logins; see `Retry-After`.
+    TooManyAttempts,
+    /// 429: this key already has as many unpaged exports running as it may; see `Retry-After`.
+    TooManyStreams,
+    /// 503: the server is busy with other exports; see `Retry-After`.
+    ServerBusy,
+    /// 503: the database cannot be reached; see `Retry-After`.
+    ServiceUnavailable,
+    /// 500: a fault on the server's side (logged there, never described here).
+    InternalError,
+}
+
+impl ProblemCode {
+    /// The code as it appears on the wire (`not_logged_in`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::ApiKeyInQuery => "api_key_in_query",
+            Self::InvalidParameters => "invalid_parameters",
+            Self::InvalidBody => "invalid_body",
+            Self::MissingApiKey => "missing_api_key",
+            Self::MalformedApiKey => "malformed_api_key",
+            Self::InvalidApiKey => "invalid_api_key",
+            Self::ApiKeyExpired => "api_key_expired",
+            Self::ApiKeyRetired => "api_key_retired",
+            Self::NotLoggedIn => "not_logged_in",
+            Self::InvalidCredentials => "invalid_credentials",
+            Self::DeviceNotInScope => "device_not_in_scope",
+            Self::CrossOriginRefused => "cross_origin_refused",
+            Self::NotFound => "not_found",
+            Self::MethodNotAllowed => "method_not_allowed",
+            Self::KeyRetired => "key_retired",
+            Self::ExpiryOutOfRange => "expiry_out_of_range",
+            Self::PreconditionFailed => "precondition_failed",
+            Self::UnsupportedMediaType => "unsupported_media_type",
+            Self::ValidationFailed => "validation_failed",
+            Self::TooManyAttempts => "too_many_attempts",
+            Self::TooManyStreams => "too_many_streams",
+            Self::ServerBusy => "server_busy",
+            Self::ServiceUnavailable => "service_unavailable",
+            Self::InternalError => "internal_error",
+        }
+    }
+}
+
+impl std::fmt::Display for ProblemCode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// What happened to a key, as its history records it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum AuditAction {
+    /// A user created the key.
+    Created,
+    /// A user renamed it or changed its devices.
+    Edited,
+    /// A user retired it.
+    Retired,
+    /// The key was used for the first time.
+    FirstUsed,
+}
+
+impl AuditAction {
+    /// The action as stored and sent (`first_used`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Created => "created",
+            Self::Edited => "edited",
+            Self::Retired => "retired",
+            Self::FirstUsed => "first_used",
+        }
+    }
+
+    /// The action stored as `s`, if it is one.
+    pub fn parse(s: &str) -> Option<Self> {
+        [Self::Created, Self::Edited, Self::Retired, Self::FirstUsed]
+            .into_iter()
+            .find(|a| a.as_str() == s)
+    }
 }
 
 /// One invalid field of a request.
@@ -114,6 +356,33 @@ pub struct Ping {
     #[serde(with = "rfc3339_millis")]
     #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime, example = "2026-01-01T12:00:00.000Z"))]
     pub time: DateTime<Utc>,
+}
+
+/// The answer of `GET /api/health`: whether the server can do more than answer `/api/ping`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct Health {
+    /// `true` when the database answers (status 200), `false` otherwise (status 503).
+    pub ok: bool,
+    /// `up` or `down`.
+    pub database: DatabaseState,
+    /// How long the database took to answer, in milliseconds (`null` when it did not).
+    pub database_ms: Option<u64>,
+    /// The server's clock, UTC with milliseconds.
+    #[serde(with = "rfc3339_millis")]
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime, example = "2026-01-01T12:00:00.000Z"))]
+    pub time: DateTime<Utc>,
+}
+
+/// Whether the database answers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum DatabaseState {
+    /// It answered a trivial query within two seconds.
+    Up,
+    /// It did not.
+    Down,
 }
 
 /// One stock row. The first seven names are the legacy ones existing integrations map, kept
@@ -312,8 +581,8 @@ pub struct KeySummary {
 pub struct AuditEvent {
     /// The event's id.
     pub id: i64,
-    /// `created`, `edited`, `retired` or `first_used`.
-    pub action: String,
+    /// What happened.
+    pub action: AuditAction,
     /// The user who did it (`null` for `first_used`, which the key itself did).
     pub actor: Option<UserRef>,
     /// The IP address it came from.
@@ -359,7 +628,8 @@ pub struct CreateKeyRequest {
     #[serde(default)]
     pub time_zone: Option<String>,
     /// The devices the key may read (at least one, each one the user may see).
-    #[serde(default)]
+    #[serde(default, deserialize_with = "whole_numbers::vec")]
+    #[cfg_attr(feature = "openapi", schema(min_items = 1))]
     pub device_ids: Vec<i64>,
 }
 
@@ -372,7 +642,8 @@ pub struct UpdateKeyRequest {
     #[serde(default)]
     pub name: Option<String>,
     /// The new full device list (at least one).
-    #[serde(default)]
+    #[serde(default, deserialize_with = "whole_numbers::option_vec")]
+    #[cfg_attr(feature = "openapi", schema(min_items = 1))]
     pub device_ids: Option<Vec<i64>>,
 }
 

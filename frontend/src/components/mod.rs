@@ -4,7 +4,7 @@ mod device_picker;
 mod retire_dialog;
 
 pub use device_picker::DevicePicker;
-pub use retire_dialog::RetireDialog;
+pub use retire_dialog::{RetireDialog, RetireTarget};
 
 use leptos::prelude::*;
 use partlogic_types::{KeyStatus, KeySummary};

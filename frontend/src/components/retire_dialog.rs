@@ -6,15 +6,24 @@ use leptos::task::spawn_local;
 use partlogic_types::KeyDetail;
 
 use crate::api;
-use crate::app::Auth;
 
-/// Asks before retiring `target` (id, name); calls `on_retired` with the retired key.
+/// The key a retire dialog asks about.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RetireTarget {
+    /// The key's id.
+    pub id: i64,
+    /// Its name, to say which key is meant.
+    pub name: String,
+    /// Its version as the page shows it: retiring then fails if it has changed since.
+    pub etag: Option<String>,
+}
+
+/// Asks before retiring `target`; calls `on_retired` with the retired key.
 #[component]
 pub fn RetireDialog(
-    target: RwSignal<Option<(i64, String)>>,
+    target: RwSignal<Option<RetireTarget>>,
     on_retired: Callback<KeyDetail>,
 ) -> impl IntoView {
-    let auth = expect_context::<Auth>();
     let dialog = NodeRef::<Dialog>::new();
     let pending = RwSignal::new(false);
     let error = RwSignal::new(None::<String>);
@@ -30,26 +39,25 @@ pub fn RetireDialog(
         }
     });
     let confirm = move |_| {
-        let Some((id, _)) = target.get_untracked() else {
+        let Some(RetireTarget { id, etag, .. }) = target.get_untracked() else {
             return;
         };
         pending.set(true);
         error.set(None);
         spawn_local(async move {
-            match api::retire_key(id).await {
+            match api::retire_key(id, etag.as_deref()).await {
                 Ok(k) => {
                     target.set(None);
                     on_retired.run(k);
                 }
                 Err(p) => {
-                    auth.observe(&p);
                     error.set(Some(p.detail));
                 }
             }
             pending.set(false);
         });
     };
-    let name = move || target.with(|t| t.as_ref().map(|(_, n)| n.clone()).unwrap_or_default());
+    let name = move || target.with(|t| t.as_ref().map(|t| t.name.clone()).unwrap_or_default());
     view! {
         <dialog node_ref=dialog class="confirm" aria-labelledby="retire-title" on:close=move |_| target.set(None)>
             <h2 id="retire-title">{move || format!("Retire \u{201c}{}\u{201d}?", name())}</h2>

@@ -6,35 +6,35 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 use leptos_router::components::A;
 use leptos_router::hooks::use_params_map;
-use partlogic_types::{KeyDetail, KeyStatus, PortalDevice, Problem, UpdateKeyRequest};
+use partlogic_types::{
+    AuditAction, KeyDetail, KeyStatus, PortalDevice, Problem, ProblemCode, UpdateKeyRequest,
+};
 
 use crate::api::{self, field_error};
-use crate::app::Auth;
 use crate::browser;
 use crate::components::{
-    DevicePicker, ProblemAlert, RetireDialog, StatusBadge, expiry_text, last_used_text,
+    DevicePicker, ProblemAlert, RetireDialog, RetireTarget, StatusBadge, expiry_text,
+    last_used_text,
 };
 use crate::routes::Page;
 
 /// The key details page.
 #[component]
 pub fn KeyDetails() -> impl IntoView {
-    let auth = expect_context::<Auth>();
     let params = use_params_map();
     let id = Memo::new(move |_| params.with(|p| p.get("id").and_then(|s| s.parse::<i64>().ok())));
-    let key = RwSignal::new(None::<Result<KeyDetail, String>>);
+    let key = RwSignal::new(None::<Result<Loaded, String>>);
     // Lives here, not in Details: a save re-renders Details with the key as saved.
     let saved = RwSignal::new(None::<String>);
+    let reload = RwSignal::new(0u32);
     Effect::new(move |_| {
+        reload.track();
         let Some(id) = id.get() else {
             key.set(Some(Err("There is no such key.".to_owned())));
             return;
         };
         spawn_local(async move {
-            key.set(Some(api::key(id).await.map_err(|p| {
-                auth.observe(&p);
-                p.detail
-            })));
+            key.set(Some(api::key(id).await.map_err(|p| p.detail)));
         });
     });
     view! {
@@ -46,20 +46,26 @@ pub fn KeyDetails() -> impl IntoView {
             {move || match key.get() {
                 None => view! { <p class="loading" role="status">"Loading…"</p> }.into_any(),
                 Some(Err(m)) => view! { <p class="error" role="alert">{m}</p> }.into_any(),
-                Some(Ok(k)) => view! { <Details detail=k key=key saved=saved/> }.into_any(),
+                Some(Ok((k, etag))) => view! { <Details detail=k etag=etag key=key saved=saved reload=reload/> }.into_any(),
             }}
         </section>
     }
 }
 
+/// A key as loaded, with its version (`ETag`) for changing it.
+type Loaded = (KeyDetail, Option<String>);
+
 #[component]
 fn Details(
     detail: KeyDetail,
-    key: RwSignal<Option<Result<KeyDetail, String>>>,
+    etag: Option<String>,
+    key: RwSignal<Option<Result<Loaded, String>>>,
     saved: RwSignal<Option<String>>,
+    reload: RwSignal<u32>,
 ) -> impl IntoView {
-    let auth = expect_context::<Auth>();
     let s = detail.summary.clone();
+    // Someone else changed the key since it was loaded: saving would overwrite their change.
+    let stale = RwSignal::new(false);
     let id = s.id;
     let retired = s.status == KeyStatus::Retired;
     let name = RwSignal::new(s.name.clone());
@@ -77,24 +83,25 @@ fn Details(
         match api::devices().await {
             Ok(ds) => available.set(ds),
             Err(p) => {
-                auth.observe(&p);
                 problem.set(Some(p));
             }
         }
     });
 
+    let etag_for_save = StoredValue::new(etag.clone());
     let save = move |body: UpdateKeyRequest, what: &'static str| {
         pending.set(true);
         problem.set(None);
         saved.set(None);
+        let etag = etag_for_save.get_value();
         spawn_local(async move {
-            match api::update_key(id, body).await {
+            match api::update_key(id, etag.as_deref(), body).await {
                 Ok(k) => {
                     saved.set(Some(format!("{what} saved.")));
                     key.set(Some(Ok(k)));
                 }
                 Err(p) => {
-                    auth.observe(&p);
+                    stale.set(p.code == ProblemCode::PreconditionFailed);
                     problem.set(Some(p));
                 }
             }
@@ -132,17 +139,23 @@ fn Details(
             "Devices",
         );
     };
-    let to_retire = RwSignal::new(None::<(i64, String)>);
-    let on_retired = Callback::new(move |k: KeyDetail| key.set(Some(Ok(k))));
+    let to_retire = RwSignal::new(None::<RetireTarget>);
+    // Retiring changes the version: load the key afresh (history and ETag included).
+    let on_retired = Callback::new(move |_: KeyDetail| reload.update(|n| *n += 1));
     let err = move |field: &'static str| move || problem.with(|p| field_error(p, field));
     let general = Signal::derive(move || {
         problem.with(|p| {
             p.as_ref()
-                .filter(|p| p.errors.is_empty())
+                .filter(|p| p.errors.is_empty() && !stale.get())
                 .map(|p| p.detail.clone())
         })
     });
+    let reload_now = move |_| {
+        saved.set(None);
+        reload.update(|n| *n += 1);
+    };
     let retire_name = s.name.clone();
+    let retire_etag = etag.clone();
 
     view! {
         <div class="details">
@@ -160,6 +173,12 @@ fn Details(
             </dl>
             {move || saved.get().map(|m| view! { <p class="success" role="status">{m}</p> })}
             <ProblemAlert message=general/>
+            <Show when=move || stale.get()>
+                <div class="error" role="alert">
+                    <p>"Someone else changed this key since you opened it, so your change was not saved. Reload to see the key as it is now, then make your change again."</p>
+                    <button type="button" on:click=reload_now>"Reload"</button>
+                </div>
+            </Show>
             <form class="inline-form" on:submit=save_name novalidate>
                 <div class="field">
                     <label for="key-name">"Key name"</label>
@@ -182,7 +201,7 @@ fn Details(
                     {detail.events.iter().map(|e| view! {
                         <tr>
                             <td data-label="When">{browser::date_time(&e.at)}</td>
-                            <td data-label="What">{action_text(&e.action)}{e.detail.clone().map(|d| format!(": {d}"))}</td>
+                            <td data-label="What">{action_text(e.action)}{e.detail.clone().map(|d| format!(": {d}"))}</td>
                             <td data-label="Who">{e.actor.as_ref().map_or_else(|| "the key itself".to_owned(), |u| u.name.clone())}</td>
                             <td data-label="From">{e.ip.clone().unwrap_or_default()}</td>
                         </tr>
@@ -191,7 +210,7 @@ fn Details(
             </table>
             {(!retired).then(|| view! {
                 <div class="actions danger-zone">
-                    <button type="button" class="danger" on:click=move |_| to_retire.set(Some((id, retire_name.clone())))>"Retire key"</button>
+                    <button type="button" class="danger" on:click=move |_| to_retire.set(Some(RetireTarget { id, name: retire_name.clone(), etag: retire_etag.clone() }))>"Retire key"</button>
                 </div>
             })}
             <RetireDialog target=to_retire on_retired=on_retired/>
@@ -199,12 +218,11 @@ fn Details(
     }
 }
 
-fn action_text(action: &str) -> &'static str {
+fn action_text(action: AuditAction) -> &'static str {
     match action {
-        "created" => "Created",
-        "edited" => "Edited",
-        "retired" => "Retired",
-        "first_used" => "First used",
-        _ => "Changed",
+        AuditAction::Created => "Created",
+        AuditAction::Edited => "Edited",
+        AuditAction::Retired => "Retired",
+        AuditAction::FirstUsed => "First used",
     }
 }

@@ -8,7 +8,7 @@ use partlogic_types::{KeyStatus, KeySummary, Role};
 use crate::api;
 use crate::app::Auth;
 use crate::browser;
-use crate::components::{RetireDialog, StatusBadge, expiry_text, last_used_text};
+use crate::components::{RetireDialog, RetireTarget, StatusBadge, expiry_text, last_used_text};
 use crate::routes::Page;
 
 /// The list of keys with New API Key, per-key Retire, and (admins) an "only mine" filter.
@@ -25,14 +25,11 @@ pub fn KeyList() -> impl IntoView {
     Effect::new(move |_| {
         let (only_mine, _) = (mine.get(), reload.get());
         spawn_local(async move {
-            let result = api::keys(only_mine).await.map_err(|p| {
-                auth.observe(&p);
-                p.detail
-            });
+            let result = api::keys(only_mine).await.map_err(|p| p.detail);
             keys.set(Some(result));
         });
     });
-    let to_retire = RwSignal::new(None::<(i64, String)>);
+    let to_retire = RwSignal::new(None::<RetireTarget>);
     let heading = NodeRef::<leptos::html::H1>::new();
     let on_retired = Callback::new(move |_| {
         reload.update(|n| *n += 1);
@@ -83,7 +80,7 @@ pub fn KeyList() -> impl IntoView {
 fn KeyTable(
     list: Vec<KeySummary>,
     show_owner: bool,
-    to_retire: RwSignal<Option<(i64, String)>>,
+    to_retire: RwSignal<Option<RetireTarget>>,
 ) -> impl IntoView {
     view! {
         <table class="keys" aria-label="API keys">
@@ -121,7 +118,7 @@ fn KeyTable(
                                     view! {
                                         <button type="button" class="danger small"
                                             aria-label=format!("Retire {name}")
-                                            on:click=move |_| to_retire.set(Some((id, name.clone())))>
+                                            on:click=move |_| to_retire.set(Some(RetireTarget { id, name: name.clone(), etag: None }))>
                                             "Retire"
                                         </button>
                                     }
@@ -138,23 +135,19 @@ fn KeyTable(
 /// "3 devices", expanding to their names on demand.
 #[component]
 fn DeviceNames(id: i64, count: u64) -> impl IntoView {
-    let auth = expect_context::<Auth>();
     let open = RwSignal::new(false);
     let names = RwSignal::new(None::<Result<Vec<String>, String>>);
     let toggle = move |_| {
         open.update(|o| *o = !*o);
         if open.get_untracked() && names.get_untracked().is_none() {
             spawn_local(async move {
-                let r = api::key(id).await.map(|k| {
+                let r = api::key(id).await.map(|(k, _)| {
                     k.devices
                         .into_iter()
                         .map(|d| format!("{} ({})", d.name, d.customer_name))
                         .collect()
                 });
-                names.set(Some(r.map_err(|p| {
-                    auth.observe(&p);
-                    p.detail
-                })));
+                names.set(Some(r.map_err(|p| p.detail)));
             });
         }
     };

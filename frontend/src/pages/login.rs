@@ -5,6 +5,8 @@ use leptos::task::spawn_local;
 use leptos_router::NavigateOptions;
 use leptos_router::hooks::{use_navigate, use_query_map};
 
+use partlogic_types::ProblemCode;
+
 use crate::api;
 use crate::app::Auth;
 use crate::routes::safe_next;
@@ -45,7 +47,7 @@ pub fn Login() -> impl IntoView {
                 Ok(user) => auth.user.set(Some(user)),
                 Err(p) => {
                     password.set(String::new());
-                    error.set(Some(if p.code == "too_many_attempts" {
+                    error.set(Some(if p.code == ProblemCode::TooManyAttempts {
                         format!("Too many failed attempts: {}.", p.detail)
                     } else {
                         p.detail

@@ -11,7 +11,6 @@ use leptos_router::hooks::use_navigate;
 use partlogic_types::{CreateKeyRequest, CreatedKey, PortalDevice, Problem};
 
 use crate::api::{self, field_error};
-use crate::app::Auth;
 use crate::browser;
 use crate::components::{DevicePicker, ProblemAlert};
 use crate::routes::Page;
@@ -31,9 +30,9 @@ pub fn NewKey() -> impl IntoView {
 
 #[component]
 fn KeyForm(created: RwSignal<Option<CreatedKey>>) -> impl IntoView {
-    let auth = expect_context::<Auth>();
     let zone = browser::time_zone();
     let today = browser::today();
+    let latest = browser::latest_expiry();
     let name = RwSignal::new(String::new());
     let expires_on = RwSignal::new(String::new());
     let selected = RwSignal::new(HashSet::<i64>::new());
@@ -45,20 +44,24 @@ fn KeyForm(created: RwSignal<Option<CreatedKey>>) -> impl IntoView {
         match api::devices().await {
             Ok(d) => devices.set(d),
             Err(p) => {
-                auth.observe(&p);
                 load_error.set(Some(p.detail));
             }
         }
     });
 
     let today_for_valid = today.clone();
+    let latest_for_valid = latest.clone();
     let name_ok = Memo::new(move |_| {
         let n = name.with(|n| n.trim().chars().count());
         (1..=MAX_NAME).contains(&n)
     });
     // ISO dates compare correctly as text.
     let date_ok = Memo::new(move |_| {
-        expires_on.with(|d| d.is_empty() || d.as_str() >= today_for_valid.as_str())
+        expires_on.with(|d| {
+            d.is_empty()
+                || (d.as_str() >= today_for_valid.as_str()
+                    && d.as_str() <= latest_for_valid.as_str())
+        })
     });
     let devices_ok = Memo::new(move |_| {
         devices.with(|ds| selected.with(|s| ds.iter().any(|d| s.contains(&d.id))))
@@ -89,7 +92,6 @@ fn KeyForm(created: RwSignal<Option<CreatedKey>>) -> impl IntoView {
             match api::create_key(body).await {
                 Ok(k) => created.set(Some(k)),
                 Err(p) => {
-                    auth.observe(&p);
                     problem.set(Some(p));
                 }
             }
@@ -136,12 +138,12 @@ fn KeyForm(created: RwSignal<Option<CreatedKey>>) -> impl IntoView {
                 </div>
                 <div class="field">
                     <label for="expires-on">"Expires On"</label>
-                    <input id="expires-on" type="date" min=today.clone() aria-describedby="expiry-hint expires-on-error"
+                    <input id="expires-on" type="date" min=today.clone() max=latest.clone() aria-describedby="expiry-hint expires-on-error"
                         prop:value=move || expires_on.get() on:input=move |ev| expires_on.set(event_target_value(&ev)) />
                     <p id="expiry-hint" class="hint">{expiry_hint}</p>
                     <p id="expires-on-error" class="field-error" role="alert">
                         {err("expires_on")}
-                        {move || (!date_ok.get()).then_some("The date must be today or later.")}
+                        {move || (!date_ok.get()).then_some("The date must be today or later, and at most five years ahead (leave it empty for a key that does not expire).")}
                         {err("time_zone")}
                     </p>
                 </div>

@@ -5,6 +5,7 @@ use std::pin::Pin;
 
 use actix_web::{FromRequest, HttpRequest, dev::Payload, web};
 use partlogic_entity::{api_key, audit_event, user};
+use partlogic_types::AuditAction;
 use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, sea_query::Expr};
 
 use crate::error::ApiError;
@@ -116,7 +117,7 @@ fn record_use(
                         account_id: Set(account_id),
                         key_id: Set(key_id),
                         actor_id: Set(None),
-                        action: Set("first_used".to_owned()),
+                        action: Set(AuditAction::FirstUsed.as_str().to_owned()),
                         ip: Set(ip.clone()),
                         detail: Set(None),
                         at: Set(now),

@@ -4,6 +4,7 @@
 pub mod api_key;
 pub mod password;
 pub mod session;
+pub mod throttle;
 
 pub use api_key::ApiCaller;
 pub use session::PortalUser;

@@ -34,3 +34,29 @@ pub fn verify_dummy(password: &str) {
     let phc = DUMMY.get_or_init(|| hash("partlogic-dummy-password").unwrap_or_default());
     let _ = verify(password, phc);
 }
+
+/// Checks `password` against `phc` (or spends the same time when there is no such user) on the
+/// blocking pool, at most `permits` at a time: each check holds about 19 MiB for tens of
+/// milliseconds, so a flood of logins queues here instead of exhausting memory. A check that
+/// cannot start within 10 seconds is answered 503 `server_busy`.
+pub(crate) async fn verify_bounded(
+    permits: &tokio::sync::Semaphore,
+    password: String,
+    phc: Option<String>,
+) -> Result<bool, crate::error::ApiError> {
+    use crate::error::ApiError;
+    let _permit = tokio::time::timeout(std::time::Duration::from_secs(10), permits.acquire())
+        .await
+        .ok()
+        .and_then(Result::ok)
+        .ok_or(ApiError::Busy(5))?;
+    actix_web::web::block(move || match phc {
+        Some(phc) => verify(&password, &phc),
+        None => {
+            verify_dummy(&password);
+            false
+        }
+    })
+    .await
+    .map_err(|e| ApiError::Internal(format!("password check: {e}")))
+}

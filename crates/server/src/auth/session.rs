@@ -16,6 +16,30 @@ use crate::state::AppState;
 
 /// The session cookie's name.
 pub const COOKIE: &str = "pl_session";
+/// The session cookie's name when cookies are `Secure`: the `__Host-` prefix makes browsers
+/// refuse it unless it came over HTTPS from this very host with `Path=/` and no `Domain`, so a
+/// sibling subdomain cannot plant or overwrite a session.
+pub const SECURE_COOKIE: &str = "__Host-pl_session";
+/// The trusted-browser cookie (see [`crate::auth::throttle`]).
+pub const BROWSER_COOKIE: &str = "pl_browser";
+/// The trusted-browser cookie's name when cookies are `Secure`.
+pub const SECURE_BROWSER_COOKIE: &str = "__Host-pl_browser";
+/// How long a browser stays trusted after its last successful login.
+pub const BROWSER_TRUST_DAYS: i64 = 365;
+
+/// The session cookie's name under these settings.
+pub fn cookie_name(secure: bool) -> &'static str {
+    if secure { SECURE_COOKIE } else { COOKIE }
+}
+
+/// The trusted-browser cookie's name under these settings.
+pub fn browser_cookie_name(secure: bool) -> &'static str {
+    if secure {
+        SECURE_BROWSER_COOKIE
+    } else {
+        BROWSER_COOKIE
+    }
+}
 
 /// A logged-in portal user.
 #[derive(Debug, Clone)]
@@ -36,7 +60,9 @@ impl FromRequest for PortalUser {
             let state = req
                 .app_data::<web::Data<AppState>>()
                 .ok_or_else(|| ApiError::Internal("AppState missing".to_owned()))?;
-            let cookie = req.cookie(COOKIE).ok_or(ApiError::NotLoggedIn)?;
+            let cookie = req
+                .cookie(cookie_name(state.settings.secure_cookies))
+                .ok_or(ApiError::NotLoggedIn)?;
             let digest = keys::digest(cookie.value());
             let (session, user) = session::Entity::find()
                 .filter(session::Column::Digest.eq(digest))
@@ -65,7 +91,26 @@ pub fn new_token() -> Result<String, ApiError> {
 
 /// The cookie that carries `token` for `ttl`.
 pub fn cookie(token: String, ttl: chrono::Duration, secure: bool) -> Cookie<'static> {
-    Cookie::build(COOKIE, token)
+    build(cookie_name(secure), token, ttl, secure)
+}
+
+/// The trusted-browser cookie carrying `value`.
+pub fn browser_cookie(value: String, secure: bool) -> Cookie<'static> {
+    build(
+        browser_cookie_name(secure),
+        value,
+        chrono::Duration::days(BROWSER_TRUST_DAYS),
+        secure,
+    )
+}
+
+fn build(
+    name: &'static str,
+    value: String,
+    ttl: chrono::Duration,
+    secure: bool,
+) -> Cookie<'static> {
+    Cookie::build(name, value)
         .path("/")
         .http_only(true)
         .same_site(SameSite::Strict)

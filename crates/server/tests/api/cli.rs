@@ -15,7 +15,8 @@ use crate::on_every_database;
 on_every_database!(
     import_is_all_or_nothing_and_reports_lines,
     cli_manages_users_and_accounts,
-    demo_data_is_as_documented
+    demo_data_is_as_documented,
+    serve_without_a_command_reads_every_setting,
 );
 
 fn partlogic(app: &TestApp, args: &[&str], stdin: &str) -> (bool, String, String) {
@@ -112,7 +113,7 @@ async fn import_is_all_or_nothing_and_reports_lines(backend: Backend) {
     );
     assert!(ok, "{err}");
     assert!(
-        out.contains("imported 3 rows: 2 added, 1 updated, 1 new devices"),
+        out.contains("imported 3 rows: 2 added, 1 updated, 0 unchanged, 1 new devices"),
         "{out}"
     );
     let updated = stock::Entity::find()
@@ -205,9 +206,34 @@ async fn cli_manages_users_and_accounts(backend: Backend) {
         "the password from stdin works (without its newline)"
     );
 
-    let (ok, _, err) = partlogic(&app, &["user", "grant", &w.member2.email, "N1", "Nope"], "");
+    let (ok, _, err) = partlogic(
+        &app,
+        &[
+            "user",
+            "grant",
+            &w.member2.email,
+            "--device",
+            "N1",
+            "--device",
+            "Nope",
+        ],
+        "",
+    );
     assert!(!ok && err.contains("Nope"), "{err}");
-    let (ok, _, err) = partlogic(&app, &["user", "grant", &w.member2.email, "N1"], "");
+    // A bare device argument is refused: a name and an id must be told apart.
+    let (ok, _, _) = partlogic(&app, &["user", "grant", &w.member2.email, "N1"], "");
+    assert!(!ok);
+    let (ok, _, err) = partlogic(
+        &app,
+        &[
+            "user",
+            "grant",
+            &w.member2.email,
+            "--device-id",
+            &w.n1.to_string(),
+        ],
+        "",
+    );
     assert!(ok, "{err}");
     let member2 = app.login(&w.member2.email).await;
     let devices: Vec<serde_json::Value> = app.get_json(&member2, "/portal/api/devices").await;
@@ -284,5 +310,115 @@ async fn demo_data_is_as_documented(backend: Backend) {
         assert_eq!(res.status(), 200, "{email}");
         let list: Vec<serde_json::Value> = app.get_json(&client, "/portal/api/devices").await;
         assert_eq!(list.len(), count, "{email}");
+    }
+}
+
+/// `partlogic` with no command is `partlogic serve`, with every setting read from the
+/// environment (once only the bind address was).
+async fn serve_without_a_command_reads_every_setting(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let dir = std::env::temp_dir().join(format!("partlogic-static-{port}"));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(
+        dir.join("index.html"),
+        "<!doctype html><title>from the static dir</title>",
+    )
+    .unwrap();
+    let mut child = KillOnDrop(Some(
+        Command::new(env!("CARGO_BIN_EXE_partlogic"))
+            .env("DATABASE_URL", database_url(&app))
+            .env("PARTLOGIC_BIND", format!("127.0.0.1:{port}"))
+            .env("PARTLOGIC_DEMO", "true")
+            .env("PARTLOGIC_SECURE_COOKIES", "true")
+            .env("PARTLOGIC_TRUST_PROXY", "true")
+            .env("PARTLOGIC_SESSION_HOURS", "2")
+            .env("PARTLOGIC_STATIC_DIR", &dir)
+            .env("PARTLOGIC_WORKERS", "1")
+            .env("RUST_LOG", "warn,actix_server=info")
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap(),
+    ));
+    let base = format!("http://127.0.0.1:{port}");
+    let client = reqwest::Client::new();
+    let mut up = false;
+    for _ in 0..100 {
+        if client.get(format!("{base}/api/ping")).send().await.is_ok() {
+            up = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    let result = async {
+        assert!(up, "the server did not come up");
+        // PARTLOGIC_DEMO: the demo admin exists. PARTLOGIC_SECURE_COOKIES: __Host- and HSTS.
+        // PARTLOGIC_SESSION_HOURS: two hours.
+        let res = client
+            .post(format!("{base}/portal/api/session"))
+            .header("X-Forwarded-For", "203.0.113.5")
+            .json(&json!({"email": "admin@acme.example", "password": demo::PASSWORD}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 200);
+        assert!(res.headers().contains_key("strict-transport-security"));
+        let session = res
+            .headers()
+            .get_all("set-cookie")
+            .iter()
+            .map(|v| v.to_str().unwrap().to_owned())
+            .find(|c| c.starts_with("__Host-pl_session="))
+            .expect("a __Host- session cookie");
+        assert!(session.contains("Max-Age=7200"), "{session}");
+        let token = session[..session.find(';').unwrap()].to_owned();
+        // PARTLOGIC_TRUST_PROXY: the audit log names the forwarded address.
+        let res = client
+            .post(format!("{base}/portal/api/keys"))
+            .header("Cookie", &token)
+            .header("X-Forwarded-For", "203.0.113.5")
+            .json(&json!({"name": "k", "device_ids": [1]}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 201);
+        let v: serde_json::Value = res.json().await.unwrap();
+        assert_eq!(v["key"]["events"][0]["ip"], "203.0.113.5");
+        // PARTLOGIC_STATIC_DIR: the portal comes from there.
+        let page = client
+            .get(format!("{base}/"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(page.contains("from the static dir"), "{page}");
+    }
+    .await;
+    let mut child = child.0.take().unwrap();
+    let _ = child.kill();
+    let out = child.wait_with_output().unwrap();
+    let _ = std::fs::remove_dir_all(&dir);
+    let log = String::from_utf8_lossy(&out.stderr);
+    // PARTLOGIC_WORKERS: one worker.
+    assert!(log.contains("starting 1 workers"), "{log}");
+    result
+}
+
+/// A child process that is killed however the test ends.
+struct KillOnDrop(Option<std::process::Child>);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        if let Some(c) = self.0.as_mut() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
     }
 }

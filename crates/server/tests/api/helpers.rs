@@ -6,6 +6,7 @@ use std::sync::{Arc, Mutex, OnceLock};
 
 use chrono::{DateTime, Utc};
 use partlogic_entity::{customer, device, stock, user};
+use partlogic_server::admin::DeviceRef;
 use partlogic_server::{Application, Clock, Settings, admin};
 use sea_orm::{ActiveValue::Set, ConnectionTrait, Database, DatabaseConnection, EntityTrait};
 use serde_json::Value;
@@ -66,10 +67,13 @@ pub struct TestApp {
     database_url: String,
     pub db: DatabaseConnection,
     pub clock: Clock,
-    cleanup: Cleanup,
+    // Last, so the pool above is closed before the database goes.
+    _cleanup: Cleanup,
 }
 
-enum Cleanup {
+/// What a test's database leaves behind, removed when this is dropped: a SQLite file (and its
+/// WAL, shared-memory and lock files) or a PostgreSQL database.
+pub enum Cleanup {
     File(std::path::PathBuf),
     Postgres { admin_url: String, name: String },
 }
@@ -95,7 +99,7 @@ pub fn postgres_url() -> Option<String> {
     }
 }
 
-fn with_database(url: &str, name: &str) -> String {
+pub fn with_database(url: &str, name: &str) -> String {
     let (base, query) = url
         .split_once('?')
         .map_or((url, None), |(b, q)| (b, Some(q)));
@@ -173,7 +177,7 @@ impl TestApp {
             database_url: url,
             db,
             clock,
-            cleanup,
+            _cleanup: cleanup,
         }
     }
 
@@ -267,11 +271,11 @@ impl TestApp {
     }
 }
 
-impl Drop for TestApp {
+impl Drop for Cleanup {
     fn drop(&mut self) {
-        match &self.cleanup {
+        match self {
             Cleanup::File(path) => {
-                for suffix in ["", "-wal", "-shm"] {
+                for suffix in ["", "-wal", "-shm", ".lock"] {
                     let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
                 }
             }
@@ -397,11 +401,15 @@ impl World {
         admin::grant(
             db,
             "member@acme.test",
-            &["N1".into(), "N2".into(), "S1".into()],
+            &[
+                DeviceRef::Name("N1".into()),
+                DeviceRef::Name("N2".into()),
+                DeviceRef::Name("S1".into()),
+            ],
         )
         .await
         .expect("grant");
-        admin::grant(db, "member2@acme.test", &["S2".into()])
+        admin::grant(db, "member2@acme.test", &[DeviceRef::Name("S2".into())])
             .await
             .expect("grant");
         World {

@@ -82,13 +82,30 @@ async fn create_validates_every_field(backend: Backend) {
             "expires_on",
         ),
         (
-            json!({"name": "k", "device_ids": [w.n1], "expires_on": "2020-01-01"}),
+            json!({"name": "k", "device_ids": [w.n1], "expires_on": "+10000-01-01"}),
+            "expires_on",
+        ),
+        (
+            json!({"name": "k", "device_ids": [w.n1], "expires_on": "20261-01-01"}),
             "expires_on",
         ),
         (
             json!({"name": "k", "device_ids": [w.n1], "expires_on": "2099-01-01", "time_zone": "Mars/Olympus"}),
             "time_zone",
         ),
+        (
+            json!({"name": "k", "device_ids": [w.n1], "time_zone": "Mars/Olympus"}),
+            "time_zone",
+        ),
+        (
+            json!({"name": "Zapier\u{202e}kcats", "device_ids": [w.n1]}),
+            "name",
+        ),
+        (
+            json!({"name": "Zap\u{200b}ier", "device_ids": [w.n1]}),
+            "name",
+        ),
+        (json!({"name": "k", "device_ids": [0]}), "device_ids"),
     ];
     for (body, field) in cases {
         let res = member
@@ -101,10 +118,33 @@ async fn create_validates_every_field(backend: Backend) {
         let fields = error_fields(&v);
         assert_eq!(fields, [field], "{body}");
     }
+    // Well-formed dates outside what is allowed today: already over, or past five years ahead.
+    for date in ["2020-01-01", "9999-12-31"] {
+        let res = member
+            .post(app.url("/portal/api/keys"))
+            .json(&json!({"name": "k", "device_ids": [w.n1], "expires_on": date}))
+            .send()
+            .await
+            .unwrap();
+        let v = assert_problem(res, 409, "expiry_out_of_range").await;
+        assert_eq!(error_fields(&v), ["expires_on"], "{date}");
+    }
+    // JSON Schema calls 250.0 an integer, and so does the server.
+    let res = member
+        .post(app.url("/portal/api/keys"))
+        .header("content-type", "application/json")
+        .body(format!(
+            r#"{{"name": "floats", "device_ids": [{}.0]}}"#,
+            w.n1
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 201);
     // Every error at once, so a form can mark every field.
     let res = member
         .post(app.url("/portal/api/keys"))
-        .json(&json!({"name": "", "device_ids": [], "expires_on": "2020-01-01"}))
+        .json(&json!({"name": "", "device_ids": [], "expires_on": "2020-1-1"}))
         .send()
         .await
         .unwrap();
@@ -117,7 +157,7 @@ async fn create_validates_every_field(backend: Backend) {
     )
     .await;
     let list: Vec<Value> = app.get_json(&member, "/portal/api/keys").await;
-    assert_eq!(list.len(), 1);
+    assert_eq!(list.len(), 2);
 }
 
 async fn listing_follows_roles_and_never_shows_secrets(backend: Backend) {
@@ -293,8 +333,8 @@ async fn editing_changes_reach_without_a_new_secret(backend: Backend) {
 
     for (body, field) in [
         (json!({"name": ""}), "name"),
+        (json!({"name": "a\u{2066}b"}), "name"),
         (json!({"device_ids": []}), "device_ids"),
-        (json!({"device_ids": [w.s2]}), "device_ids"),
     ] {
         let res = member
             .patch(app.url(&path))
@@ -305,6 +345,15 @@ async fn editing_changes_reach_without_a_new_secret(backend: Backend) {
         let v = assert_problem(res, 422, "validation_failed").await;
         assert_eq!(v["errors"][0]["field"], field);
     }
+    // A device the member may not use is a permission, not a typo.
+    let res = member
+        .patch(app.url(&path))
+        .json(&json!({"device_ids": [w.s2]}))
+        .send()
+        .await
+        .unwrap();
+    let v = assert_problem(res, 403, "device_not_in_scope").await;
+    assert_eq!(v["errors"][0]["field"], "device_ids");
 }
 
 async fn retiring_takes_effect_on_the_next_request_and_is_idempotent(backend: Backend) {
@@ -420,7 +469,7 @@ async fn admins_edit_members_keys_within_the_member_s_devices(backend: Backend) 
         .send()
         .await
         .unwrap();
-    let v = assert_problem(res, 422, "validation_failed").await;
+    let v = assert_problem(res, 403, "device_not_in_scope").await;
     let message = v["errors"][0]["message"].as_str().unwrap();
     assert!(
         message.contains("the key's owner") && message.contains(&w.s2.to_string()),
@@ -440,14 +489,26 @@ async fn admins_edit_members_keys_within_the_member_s_devices(backend: Backend) 
 async fn a_zone_without_a_date_does_not_matter(backend: Backend) {
     let (app, w) = TestApp::with_world(backend).await;
     let member = app.login(&w.member.email).await;
+    // A known zone without a date is kept for display; the key never expires.
     let res = member
         .post(app.url("/portal/api/keys"))
-        .json(&json!({"name": "k", "device_ids": [w.n1], "time_zone": "Etc/Unknown"}))
+        .json(&json!({"name": "k", "device_ids": [w.n1], "time_zone": "Europe/Paris"}))
         .send()
         .await
         .unwrap();
     assert_eq!(res.status(), 201);
     let v: Value = res.json().await.unwrap();
-    assert_eq!(v["key"]["time_zone"], "UTC");
+    assert_eq!(v["key"]["time_zone"], "Europe/Paris");
     assert_eq!(v["key"]["expires_at"], Value::Null);
+    // No zone at all is UTC.
+    let (id, _) = app
+        .create_key(
+            &member,
+            json!({"name": "k2", "device_ids": [w.n1], "time_zone": null}),
+        )
+        .await;
+    let v: Value = app
+        .get_json(&member, &format!("/portal/api/keys/{id}"))
+        .await;
+    assert_eq!(v["time_zone"], "UTC");
 }

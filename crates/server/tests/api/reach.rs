@@ -2,6 +2,7 @@
 
 use partlogic_entity::device;
 use partlogic_server::admin;
+use partlogic_server::admin::DeviceRef;
 use sea_orm::EntityTrait;
 use serde_json::{Value, json};
 
@@ -33,7 +34,7 @@ async fn owner_losing_a_device_takes_it_from_the_key_at_once(backend: Backend) {
         .await;
     assert_eq!(device_names(&app, &key).await, ["N1", "S1"]);
 
-    admin::revoke(&app.db, &w.member.email, &["S1".into()])
+    admin::revoke(&app.db, &w.member.email, &[DeviceRef::Name("S1".into())])
         .await
         .unwrap();
     assert_eq!(device_names(&app, &key).await, ["N1"]);
@@ -50,7 +51,7 @@ async fn owner_losing_a_device_takes_it_from_the_key_at_once(backend: Backend) {
     assert_eq!(devices.len(), 1);
 
     // Granting it back restores it: the key kept its ticks.
-    admin::grant(&app.db, &w.member.email, &["S1".into()])
+    admin::grant(&app.db, &w.member.email, &[DeviceRef::Name("S1".into())])
         .await
         .unwrap();
     assert_eq!(device_names(&app, &key).await, ["N1", "S1"]);
@@ -143,7 +144,7 @@ async fn nobody_can_put_a_device_they_cannot_see_on_a_key(backend: Backend) {
             .send()
             .await
             .unwrap();
-        let v = assert_problem(res, 422, "validation_failed").await;
+        let v = assert_problem(res, 403, "device_not_in_scope").await;
         assert_eq!(v["errors"][0]["field"], "device_ids");
         assert!(
             v["errors"][0]["message"]

@@ -76,14 +76,15 @@ async fn spa_routes_assets_and_caching(backend: Backend) {
     // The APIs keep their JSON 404s.
     assert_problem(get("/api/nope").await, 404, "not_found").await;
     assert_problem(get("/portal/api/nope").await, 404, "not_found").await;
-    // Writes to app paths are not pages.
+    // App paths take GET and HEAD only, and say so.
     let res = app
         .client()
         .post(app.url("/integrations"))
         .send()
         .await
         .unwrap();
-    assert_problem(res, 404, "not_found").await;
+    assert_eq!(res.headers()["allow"], "GET, HEAD");
+    assert_problem(res, 405, "method_not_allowed").await;
     let _ = std::fs::remove_dir_all(dir);
 }
 

@@ -160,7 +160,12 @@ async fn bad_parameters_are_400_with_field_errors(backend: Backend) {
         ("below_min=maybe", "below_min"),
         ("updated_since=yesterday", "updated_since"),
         ("belowmin=true", "belowmin"),
-        ("updated_since=9999-12-31T23:59:59-01:00", "updated_since"),
+        ("below_min=1", "below_min"),
+        ("after=-1", "after"),
+        ("device=0", "device"),
+        ("sku=", "sku"),
+        ("sku=%00", "sku"),
+        ("sku=a%0Ab", "sku"),
     ] {
         let res = app.api_get(&format!("/api/stock?{query}"), &key).await;
         let v = assert_problem(res, 400, "invalid_parameters").await;
@@ -188,16 +193,13 @@ async fn limit_pages_with_a_link_header(backend: Backend) {
     let all: Vec<Value> = app.api_get("/api/stock", &key).await.json().await.unwrap();
     assert_eq!(all.len(), 12);
 
-    let mut next = Some(
-        app.url("/api/stock?limit=5&sku_ignored_not=1")
-            .replace("&sku_ignored_not=1", ""),
-    );
+    let mut next = Some("/api/stock?limit=5".to_owned());
     let mut seen = Vec::new();
     let mut pages = 0;
     while let Some(url) = next.take() {
         let res = app
             .client()
-            .get(&url)
+            .get(app.url(&url))
             .header("X-API-Key", &key)
             .send()
             .await
@@ -207,6 +209,8 @@ async fn limit_pages_with_a_link_header(backend: Backend) {
             let l = l.to_str().unwrap();
             assert!(l.ends_with("; rel=\"next\""), "{l}");
             assert!(!l.contains(&key));
+            // Relative: never a host taken from the request.
+            assert!(l.starts_with("</api/stock?"), "{l}");
             l[1..l.find('>').unwrap()].to_owned()
         });
         let rows: Vec<Value> = res.json().await.unwrap();

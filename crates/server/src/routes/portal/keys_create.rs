@@ -2,10 +2,11 @@
 
 use actix_web::{HttpRequest, HttpResponse, http::header, post, web};
 use partlogic_entity::api_key;
-use partlogic_types::{CreateKeyRequest, CreatedKey, Problem};
+use partlogic_types::{AuditAction, CreateKeyRequest, CreatedKey, Problem};
 use sea_orm::{ActiveValue::Set, EntityTrait};
 
 use crate::auth::PortalUser;
+use crate::domain::{DeviceSelection, Expiry, ExpiryError, FieldErrors, KeyName};
 use crate::error::ApiError;
 use crate::keys;
 use crate::net::client_ip;
@@ -19,10 +20,11 @@ use crate::state::AppState;
     security(("session_cookie" = [])),
     request_body = CreateKeyRequest,
     responses(
-        (status = 201, description = "Created; `secret` is shown only now", body = CreatedKey),
+        (status = 201, description = "Created; `secret` is shown only now", body = CreatedKey, headers(("ETag" = String, description = "The key's version, for `If-Match`"), ("Location" = String, description = "The key's URL"))),
         (status = 400, description = "Not JSON of this shape (`invalid_body`)", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "Not logged in (`not_logged_in`)", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Sent from another site (`cross_origin_refused`)", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Devices you may not use (`device_not_in_scope`, with `errors`) or sent from another site (`cross_origin_refused`)", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "An expiry date already over in its zone, or more than five years ahead (`expiry_out_of_range`)", body = Problem, content_type = "application/problem+json"),
         (status = 415, description = "The body is not `application/json` (`unsupported_media_type`)", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Invalid fields (`validation_failed`, with `errors` for `name`, `expires_on`, `time_zone`, `device_ids`)", body = Problem, content_type = "application/problem+json"),
     )
@@ -32,22 +34,28 @@ pub async fn create_key(
     me: PortalUser,
     req: HttpRequest,
     state: web::Data<AppState>,
-    body: web::Json<CreateKeyRequest>,
+    body: crate::json::Json<CreateKeyRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let now = state.clock.now();
-    let mut errors = Vec::new();
-    let name = portal::check_name(&body.name, &mut errors);
-    let (expires_on, time_zone, expires_at) = portal::check_expiry(
-        body.expires_on.as_deref(),
-        body.time_zone.as_deref(),
-        now,
-        &mut errors,
-    );
-    let device_ids =
-        portal::check_devices(&state.db, &me.user, &body.device_ids, "you", &mut errors).await?;
-    if !errors.is_empty() {
-        return Err(ApiError::Validation(errors));
-    }
+    let body = body.into_inner();
+    let mut errors = FieldErrors::default();
+    let name = errors.take(KeyName::parse(&body.name));
+    let selection = errors.take(DeviceSelection::parse(&body.device_ids));
+    let expiry = match Expiry::parse(body.expires_on.as_deref(), body.time_zone.as_deref(), now) {
+        Ok(e) => Some(Ok(e)),
+        Err(ExpiryError::Invalid(es)) => {
+            es.into_iter().for_each(|e| errors.push(e));
+            None
+        }
+        Err(ExpiryError::OutOfRange(e)) => Some(Err(e)),
+    };
+    errors.finish().map_err(ApiError::Validation)?;
+    let (Some(name), Some(selection), Some(expiry)) = (name, selection, expiry) else {
+        return Err(ApiError::Internal("parsed key fields missing".to_owned()));
+    };
+    // Well-formed but not allowed: the schema cannot say which devices or dates these are.
+    let expiry = expiry.map_err(ApiError::ExpiryOutOfRange)?;
+    portal::check_devices(&state.db, &me.user, &selection, "you").await?;
 
     let secret = keys::generate().map_err(|e| ApiError::Internal(format!("no randomness: {e}")))?;
     let ip = client_ip(&req, state.settings.trust_proxy);
@@ -55,23 +63,39 @@ pub async fn create_key(
     let key = api_key::Entity::insert(api_key::ActiveModel {
         account_id: Set(me.user.account_id),
         user_id: Set(me.user.id),
-        name: Set(name),
+        name: Set(name.into_inner()),
         prefix: Set(secret.display_prefix()),
         digest: Set(secret.digest()),
         created_at: Set(now),
-        expires_on: Set(expires_on),
-        time_zone: Set(time_zone.clone()),
-        expires_at: Set(expires_at),
+        expires_on: Set(expiry.date()),
+        time_zone: Set(expiry.zone.name().to_owned()),
+        expires_at: Set(expiry.ends_at()),
+        version: Set(1),
         ..Default::default()
     })
     .exec_with_returning(&txn)
     .await?;
-    portal::set_key_devices(&txn, key.id, &device_ids).await?;
-    let what = match expires_on {
-        Some(d) => format!("{} devices; expires on {d} ({time_zone})", device_ids.len()),
+    let device_ids = selection.ids();
+    portal::set_key_devices(&txn, key.id, device_ids).await?;
+    let what = match expiry.date() {
+        Some(d) => format!(
+            "{} devices; expires on {d} ({})",
+            device_ids.len(),
+            expiry.zone.name()
+        ),
         None => format!("{} devices; never expires", device_ids.len()),
     };
-    portal::audit(&txn, &key, &me.user, "created", ip, Some(what), now).await?;
+    let tag = portal::etag(&key);
+    portal::audit(
+        &txn,
+        &key,
+        &me.user,
+        AuditAction::Created,
+        ip,
+        Some(what),
+        now,
+    )
+    .await?;
     let detail = portal::detail(&txn, key, now).await?;
     txn.commit().await?;
     tracing::info!(
@@ -85,6 +109,7 @@ pub async fn create_key(
             header::LOCATION,
             format!("/portal/api/keys/{}", detail.summary.id),
         ))
+        .insert_header((header::ETAG, tag))
         .json(CreatedKey {
             key: detail,
             secret: secret.expose().to_owned(),

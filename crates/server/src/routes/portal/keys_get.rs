@@ -1,6 +1,6 @@
 //! `GET /portal/api/keys/{id}`.
 
-use actix_web::{get, web};
+use actix_web::{HttpResponse, get, http::header, web};
 use partlogic_types::{KeyDetail, Problem};
 
 use crate::auth::PortalUser;
@@ -12,9 +12,9 @@ use crate::state::AppState;
 #[utoipa::path(
     tag = "portal",
     security(("session_cookie" = [])),
-    params(("id" = i64, Path, description = "The key's id")),
+    params(("id" = i64, Path, minimum = 1, description = "The key's id")),
     responses(
-        (status = 200, description = "The key", body = KeyDetail),
+        (status = 200, description = "The key", body = KeyDetail, headers(("ETag" = String, description = "The key's version: send it as `If-Match` when changing or retiring the key"))),
         (status = 401, description = "Not logged in (`not_logged_in`)", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such key that you may see (`not_found`)", body = Problem, content_type = "application/problem+json"),
     )
@@ -24,9 +24,12 @@ pub async fn get_key(
     me: PortalUser,
     id: web::Path<i64>,
     state: web::Data<AppState>,
-) -> Result<web::Json<KeyDetail>, ApiError> {
+) -> Result<HttpResponse, ApiError> {
     let key = portal::key_for(&state.db, &me.user, id.into_inner()).await?;
-    Ok(web::Json(
-        portal::detail(&state.db, key, state.clock.now()).await?,
-    ))
+    let tag = portal::etag(&key);
+    let detail = portal::detail(&state.db, key, state.clock.now()).await?;
+    Ok(HttpResponse::Ok()
+        .insert_header((header::ETAG, tag))
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .json(detail))
 }

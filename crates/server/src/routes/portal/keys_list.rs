@@ -2,7 +2,7 @@
 
 use actix_web::{HttpRequest, get, web};
 use partlogic_entity::api_key;
-use partlogic_types::{KeySummary, Problem};
+use partlogic_types::{FieldError, KeySummary, Problem};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
 
 use crate::auth::PortalUser;
@@ -18,6 +18,7 @@ use crate::state::AppState;
     params(("mine" = Option<bool>, Query, description = "Admins: only keys they own")),
     responses(
         (status = 200, description = "Keys, newest first", body = Vec<KeySummary>),
+        (status = 400, description = "`mine` is not `true` or `false` (`invalid_parameters`)", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "Not logged in (`not_logged_in`)", body = Problem, content_type = "application/problem+json"),
     )
 )]
@@ -27,8 +28,21 @@ pub async fn list_keys(
     req: HttpRequest,
     state: web::Data<AppState>,
 ) -> Result<web::Json<Vec<KeySummary>>, ApiError> {
-    let mine = form_urlencoded::parse(req.query_string().as_bytes())
-        .any(|(k, v)| k == "mine" && (v == "true" || v == "1"));
+    let mut mine = false;
+    for (name, value) in form_urlencoded::parse(req.query_string().as_bytes()) {
+        if name == "mine" {
+            mine = match value.as_ref() {
+                "true" => true,
+                "false" => false,
+                _ => {
+                    return Err(ApiError::InvalidParameters(vec![FieldError {
+                        field: "mine".to_owned(),
+                        message: "must be true or false".to_owned(),
+                    }]));
+                }
+            };
+        }
+    }
     let mut q = api_key::Entity::find().filter(api_key::Column::AccountId.eq(me.user.account_id));
     if mine || !me.user.is_admin() {
         q = q.filter(api_key::Column::UserId.eq(me.user.id));

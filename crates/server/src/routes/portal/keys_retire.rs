@@ -1,7 +1,7 @@
 //! `DELETE /portal/api/keys/{id}`: retire a key.
 
-use actix_web::{HttpRequest, delete, web};
-use partlogic_types::{KeyDetail, Problem};
+use actix_web::{HttpRequest, HttpResponse, delete, http::header, web};
+use partlogic_types::{AuditAction, KeyDetail, Problem};
 use sea_orm::{ActiveModelTrait, ActiveValue::Set, IntoActiveModel};
 
 use crate::auth::PortalUser;
@@ -11,16 +11,18 @@ use crate::portal;
 use crate::state::AppState;
 
 /// Retires a key: it fails from its very next request and stays listed as retired, with who and
-/// when. Retiring a retired key changes nothing and answers the same.
+/// when. Retiring a retired key changes nothing and answers the same. Send the key's `ETag` in
+/// `If-Match` to retire it only as you last saw it (412 `precondition_failed` otherwise).
 #[utoipa::path(
     tag = "portal",
     security(("session_cookie" = [])),
-    params(("id" = i64, Path, description = "The key's id")),
+    params(("id" = i64, Path, minimum = 1, description = "The key's id")),
     responses(
-        (status = 200, description = "The key, now retired", body = KeyDetail),
+        (status = 200, description = "The key, now retired", body = KeyDetail, headers(("ETag" = String, description = "The key's new version"))),
         (status = 401, description = "Not logged in (`not_logged_in`)", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Sent from another site (`cross_origin_refused`)", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such key that you may see (`not_found`)", body = Problem, content_type = "application/problem+json"),
+        (status = 412, description = "`If-Match` names another version of the key (`precondition_failed`): reload it", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[delete("/keys/{id}")]
@@ -29,20 +31,27 @@ pub async fn retire_key(
     id: web::Path<i64>,
     req: HttpRequest,
     state: web::Data<AppState>,
-) -> Result<web::Json<KeyDetail>, ApiError> {
+) -> Result<HttpResponse, ApiError> {
     let now = state.clock.now();
     let txn = crate::db::begin_write(&state.db).await?;
     let mut key = portal::key_for_update(&txn, &me.user, id.into_inner()).await?;
+    portal::check_if_match(&req, &key)?;
     if key.retired_at.is_none() {
+        let version = key.version;
         let mut am = key.into_active_model();
         am.retired_at = Set(Some(now));
         am.retired_by = Set(Some(me.user.id));
+        am.version = Set(version + 1);
         key = am.update(&txn).await?;
         let ip = client_ip(&req, state.settings.trust_proxy);
-        portal::audit(&txn, &key, &me.user, "retired", ip, None, now).await?;
+        portal::audit(&txn, &key, &me.user, AuditAction::Retired, ip, None, now).await?;
         tracing::info!(key_id = key.id, user_id = me.user.id, "key retired");
     }
+    let tag = portal::etag(&key);
     let detail = portal::detail(&txn, key, now).await?;
     txn.commit().await?;
-    Ok(web::Json(detail))
+    Ok(HttpResponse::Ok()
+        .insert_header((header::ETAG, tag))
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .json(detail))
 }

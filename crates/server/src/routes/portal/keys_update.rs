@@ -2,34 +2,37 @@
 
 use std::collections::BTreeSet;
 
-use actix_web::{HttpRequest, patch, web};
+use actix_web::{HttpRequest, HttpResponse, http::header, patch, web};
 use partlogic_entity::{api_key_device, user};
-use partlogic_types::{KeyDetail, Problem, UpdateKeyRequest};
+use partlogic_types::{AuditAction, KeyDetail, Problem, UpdateKeyRequest};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, IntoActiveModel, QueryFilter,
     QuerySelect,
 };
 
 use crate::auth::PortalUser;
+use crate::domain::{DeviceSelection, FieldErrors, KeyName};
 use crate::error::ApiError;
 use crate::net::client_ip;
 use crate::portal;
 use crate::state::AppState;
 
 /// Renames a key and/or replaces its device list. The secret does not change; the new reach
-/// applies from the key's next request.
+/// applies from the key's next request. Send the key's `ETag` as you read it in `If-Match`, and
+/// a change someone else made meanwhile is not overwritten: 412 `precondition_failed`.
 #[utoipa::path(
     tag = "portal",
     security(("session_cookie" = [])),
-    params(("id" = i64, Path, description = "The key's id")),
+    params(("id" = i64, Path, minimum = 1, description = "The key's id")),
     request_body = UpdateKeyRequest,
     responses(
-        (status = 200, description = "The key as it is now", body = KeyDetail),
+        (status = 200, description = "The key as it is now", body = KeyDetail, headers(("ETag" = String, description = "The key's new version"))),
         (status = 400, description = "Not JSON of this shape (`invalid_body`)", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "Not logged in (`not_logged_in`)", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Sent from another site (`cross_origin_refused`)", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Devices you (or the key's owner) may not use (`device_not_in_scope`, with `errors`) or sent from another site (`cross_origin_refused`)", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such key that you may see (`not_found`)", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "The key is retired (`key_retired`)", body = Problem, content_type = "application/problem+json"),
+        (status = 412, description = "`If-Match` names another version of the key (`precondition_failed`): reload it", body = Problem, content_type = "application/problem+json"),
         (status = 415, description = "The body is not `application/json` (`unsupported_media_type`)", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Invalid fields (`validation_failed`)", body = Problem, content_type = "application/problem+json"),
     )
@@ -40,52 +43,52 @@ pub async fn update_key(
     id: web::Path<i64>,
     req: HttpRequest,
     state: web::Data<AppState>,
-    body: web::Json<UpdateKeyRequest>,
-) -> Result<web::Json<KeyDetail>, ApiError> {
+    body: crate::json::Json<UpdateKeyRequest>,
+) -> Result<HttpResponse, ApiError> {
     let now = state.clock.now();
-    let txn = crate::db::begin_write(&state.db).await?;
-    let key = portal::key_for_update(&txn, &me.user, id.into_inner()).await?;
-    if key.retired_at.is_some() {
-        return Err(ApiError::KeyRetired);
-    }
-    let mut errors = Vec::new();
+    let body = body.into_inner();
+    let mut errors = FieldErrors::default();
     let name = body
         .name
         .as_deref()
-        .map(|n| portal::check_name(n, &mut errors));
-    let devices = match &body.device_ids {
-        Some(ids) => {
-            let checked = portal::check_devices(&txn, &me.user, ids, "you", &mut errors).await?;
-            // An admin editing a member's key may only tick what that member sees: a device
-            // the owner cannot see would sit on the key unused until some unrelated grant
-            // silently switched it on.
-            if key.user_id != me.user.id && errors.is_empty() {
-                let owner = user::Entity::find_by_id(key.user_id)
-                    .one(&txn)
-                    .await?
-                    .ok_or_else(|| ApiError::Internal(format!("key {} has no owner", key.id)))?;
-                portal::check_devices(&txn, &owner, ids, "the key's owner", &mut errors).await?;
-            }
-            Some(checked)
+        .and_then(|n| errors.take(KeyName::parse(n)));
+    let selection = body
+        .device_ids
+        .as_deref()
+        .and_then(|ids| errors.take(DeviceSelection::parse(ids)));
+    errors.finish().map_err(ApiError::Validation)?;
+
+    let txn = crate::db::begin_write(&state.db).await?;
+    let key = portal::key_for_update(&txn, &me.user, id.into_inner()).await?;
+    portal::check_if_match(&req, &key)?;
+    if key.retired_at.is_some() {
+        return Err(ApiError::KeyRetired);
+    }
+    if let Some(selection) = &selection {
+        portal::check_devices(&txn, &me.user, selection, "you").await?;
+        // An admin editing a member's key may only tick what that member sees: a device the
+        // owner cannot see would sit on the key unused until some unrelated grant silently
+        // switched it on.
+        if key.user_id != me.user.id {
+            let owner = user::Entity::find_by_id(key.user_id)
+                .one(&txn)
+                .await?
+                .ok_or_else(|| ApiError::Internal(format!("key {} has no owner", key.id)))?;
+            portal::check_devices(&txn, &owner, selection, "the key's owner").await?;
         }
-        None => None,
-    };
-    if !errors.is_empty() {
-        return Err(ApiError::Validation(errors));
     }
 
     let mut changes = Vec::new();
-    let mut key = key;
-    if let Some(name) = name.filter(|n| *n != key.name) {
+    let mut am = key.clone().into_active_model();
+    if let Some(name) = name.filter(|n| n.as_str() != key.name) {
         changes.push(format!(
-            "renamed from \u{201c}{}\u{201d} to \u{201c}{name}\u{201d}",
-            key.name
+            "renamed from \u{201c}{}\u{201d} to \u{201c}{}\u{201d}",
+            key.name,
+            name.as_str()
         ));
-        let mut am = key.clone().into_active_model();
-        am.name = Set(name);
-        key = am.update(&txn).await?;
+        am.name = Set(name.into_inner());
     }
-    if let Some(new) = devices {
+    if let Some(selection) = selection {
         let old: BTreeSet<i64> = api_key_device::Entity::find()
             .select_only()
             .column(api_key_device::Column::DeviceId)
@@ -95,7 +98,7 @@ pub async fn update_key(
             .await?
             .into_iter()
             .collect();
-        let new_set: BTreeSet<i64> = new.iter().copied().collect();
+        let new_set: BTreeSet<i64> = selection.ids().iter().copied().collect();
         if new_set != old {
             let added = new_set.difference(&old).count();
             let removed = old.difference(&new_set).count();
@@ -103,23 +106,32 @@ pub async fn update_key(
                 "devices: {added} added, {removed} removed ({} now)",
                 new_set.len()
             ));
-            portal::set_key_devices(&txn, key.id, &new).await?;
+            portal::set_key_devices(&txn, key.id, selection.ids()).await?;
         }
     }
-    if !changes.is_empty() {
+    let key = if changes.is_empty() {
+        key
+    } else {
+        am.version = Set(key.version + 1);
+        let key = am.update(&txn).await?;
         let ip = client_ip(&req, state.settings.trust_proxy);
         portal::audit(
             &txn,
             &key,
             &me.user,
-            "edited",
+            AuditAction::Edited,
             ip,
             Some(changes.join("; ")),
             now,
         )
         .await?;
-    }
+        key
+    };
+    let tag = portal::etag(&key);
     let detail = portal::detail(&txn, key, now).await?;
     txn.commit().await?;
-    Ok(web::Json(detail))
+    Ok(HttpResponse::Ok()
+        .insert_header((header::ETAG, tag))
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .json(detail))
 }

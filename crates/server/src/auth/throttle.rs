@@ -1,0 +1,325 @@
+//! Login throttling that a guesser elsewhere cannot turn against the owner.
+//!
+//! The policy (also in the README):
+//! - A browser that has logged in to an email before carries a *trusted-browser* cookie for it
+//!   (signed by the server, tied to that email). Its attempts for that email count only against
+//!   that cookie: [`PER_TRUSTED_BROWSER`] per window. Nobody else's failures touch it.
+//! - Any other client counts against three subjects at once: the email from its network
+//!   ([`PER_EMAIL_AND_NETWORK`]), its network for every email ([`PER_NETWORK`]), and the email
+//!   from anywhere ([`PER_EMAIL_UNTRUSTED`]). A network is an IPv4 address or an IPv6 /64, since
+//!   one IPv6 client holds a whole /64.
+//! - A subject over its limit is refused with 429 and `Retry-After` until its window (15 minutes
+//!   from its first counted attempt) ends. Refused attempts are not counted and never move a
+//!   window, so hammering a locked email does not keep it locked.
+//! - A successful login takes its own attempt back and clears its email-and-network and
+//!   trusted-browser counters.
+//!
+//! State is one row per subject and window, upserted atomically and pruned as windows end, and a
+//! subject is stored only as an HMAC under a key the server keeps in its database: a password
+//! typed into the email field never lands anywhere in plain text.
+
+use std::net::IpAddr;
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use chrono::{DateTime, Utc};
+use hmac::{Hmac, Mac};
+use partlogic_entity::{login_throttle, server_secret};
+use sea_orm::sea_query::{Expr, ExprTrait, OnConflict, Query};
+use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter};
+use sha2::Sha256;
+
+/// How long a window lasts.
+pub const WINDOW_SECS: i64 = 15 * 60;
+/// Attempts for one email from one network per window.
+pub const PER_EMAIL_AND_NETWORK: i32 = 5;
+/// Attempts from one network (any email) per window.
+pub const PER_NETWORK: i32 = 30;
+/// Attempts for one email from clients it does not trust, wherever they are, per window.
+pub const PER_EMAIL_UNTRUSTED: i32 = 10;
+/// Attempts from one trusted browser for its email per window.
+pub const PER_TRUSTED_BROWSER: i32 = 10;
+
+const SECRET_NAME: &str = "login_throttle";
+
+/// The server's throttle key: subjects are HMACs under it, and trusted-browser cookies are
+/// signed with it. Every instance loads the same key from the database.
+#[derive(Clone)]
+pub struct Throttle {
+    key: [u8; 32],
+}
+
+impl std::fmt::Debug for Throttle {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Throttle(<key>)")
+    }
+}
+
+/// One counter an attempt is charged to, and its limit.
+#[derive(Debug, Clone)]
+pub(crate) struct Subject {
+    digest: String,
+    limit: i32,
+    /// Cleared on success (rather than just taking this attempt back).
+    clear_on_success: bool,
+}
+
+impl Throttle {
+    /// Loads the key, making it on first start. Two instances starting at once cannot end up
+    /// with different keys: the insert that loses simply does nothing, and both read the winner.
+    pub async fn load(db: &impl ConnectionTrait) -> Result<Self, DbErr> {
+        let mut fresh = [0u8; 32];
+        getrandom::fill(&mut fresh).map_err(|e| DbErr::Custom(format!("no randomness: {e}")))?;
+        server_secret::Entity::insert(server_secret::ActiveModel {
+            name: sea_orm::ActiveValue::Set(SECRET_NAME.to_owned()),
+            value: sea_orm::ActiveValue::Set(URL_SAFE_NO_PAD.encode(fresh)),
+        })
+        .on_conflict_do_nothing()
+        .exec(db)
+        .await?;
+        let stored = server_secret::Entity::find_by_id(SECRET_NAME.to_owned())
+            .one(db)
+            .await?
+            .ok_or_else(|| DbErr::Custom("the throttle key vanished".to_owned()))?;
+        let bytes = URL_SAFE_NO_PAD
+            .decode(stored.value.as_bytes())
+            .map_err(|_| DbErr::Custom("the stored throttle key is not base64".to_owned()))?;
+        let key: [u8; 32] = bytes.try_into().map_err(|_| {
+            DbErr::Custom("the stored throttle key has the wrong length".to_owned())
+        })?;
+        Ok(Self { key })
+    }
+
+    fn mac(&self, parts: &[&[u8]]) -> [u8; 32] {
+        // HMAC accepts keys of any length; this cannot fail.
+        let Ok(mut m) = Hmac::<Sha256>::new_from_slice(&self.key) else {
+            return [0; 32];
+        };
+        for p in parts {
+            m.update(&(p.len() as u64).to_be_bytes());
+            m.update(p);
+        }
+        m.finalize().into_bytes().into()
+    }
+
+    fn subject(&self, kind: &str, parts: &[&[u8]], limit: i32, clear: bool) -> Subject {
+        let mut all: Vec<&[u8]> = vec![b"subject", kind.as_bytes()];
+        all.extend_from_slice(parts);
+        Subject {
+            digest: URL_SAFE_NO_PAD.encode(self.mac(&all)),
+            limit,
+            clear_on_success: clear,
+        }
+    }
+
+    /// What an attempt to log in as `email` from `ip` is charged to: the trusted-browser
+    /// counter if `trusted_browser` is a valid cookie for this email, the three untrusted
+    /// counters otherwise.
+    pub(crate) fn subjects(
+        &self,
+        email: &str,
+        ip: Option<IpAddr>,
+        trusted_browser: Option<&str>,
+    ) -> Vec<Subject> {
+        if let Some(nonce) = trusted_browser.and_then(|c| self.verify_browser(email, c)) {
+            return vec![self.subject("browser", &[nonce.as_bytes()], PER_TRUSTED_BROWSER, true)];
+        }
+        let network = network_of(ip);
+        vec![
+            self.subject(
+                "email+network",
+                &[email.as_bytes(), network.as_bytes()],
+                PER_EMAIL_AND_NETWORK,
+                true,
+            ),
+            self.subject("network", &[network.as_bytes()], PER_NETWORK, false),
+            self.subject("email", &[email.as_bytes()], PER_EMAIL_UNTRUSTED, false),
+        ]
+    }
+
+    /// A new trusted-browser cookie value for `email`: a random nonce and the server's MAC over
+    /// it and the email. It proves only "this browser logged in as this email before".
+    pub(crate) fn browser_cookie(&self, email: &str) -> Option<String> {
+        let mut nonce = [0u8; 18];
+        getrandom::fill(&mut nonce).ok()?;
+        let nonce = URL_SAFE_NO_PAD.encode(nonce);
+        let mac = self.mac(&[b"browser", email.as_bytes(), nonce.as_bytes()]);
+        Some(format!("{nonce}.{}", URL_SAFE_NO_PAD.encode(mac)))
+    }
+
+    /// The cookie's nonce if it was made by [`Throttle::browser_cookie`] for `email`.
+    fn verify_browser(&self, email: &str, cookie: &str) -> Option<String> {
+        let (nonce, mac) = cookie.split_once('.')?;
+        let mac = URL_SAFE_NO_PAD.decode(mac).ok()?;
+        let want = self.mac(&[b"browser", email.as_bytes(), nonce.as_bytes()]);
+        use subtle::ConstantTimeEq;
+        bool::from(want.as_slice().ct_eq(&mac)).then(|| nonce.to_owned())
+    }
+}
+
+/// The network an address belongs to for throttling: the address itself for IPv4, its /64 for
+/// IPv6 (an IPv4-mapped IPv6 address counts as the IPv4 one).
+pub(crate) fn network_of(ip: Option<IpAddr>) -> String {
+    match ip {
+        None => "unknown".to_owned(),
+        Some(IpAddr::V4(v4)) => v4.to_string(),
+        Some(IpAddr::V6(v6)) => match v6.to_ipv4_mapped() {
+            Some(v4) => v4.to_string(),
+            None => {
+                let s = v6.segments();
+                format!("{:x}:{:x}:{:x}:{:x}::/64", s[0], s[1], s[2], s[3])
+            }
+        },
+    }
+}
+
+fn seconds_left(window_start: i64, now: i64) -> u64 {
+    Ord::max(
+        u64::try_from(window_start + WINDOW_SECS - now).unwrap_or(1),
+        1,
+    )
+}
+
+/// Seconds to wait if any subject is over its limit now. Reads only: a refused attempt leaves
+/// no mark.
+pub(crate) async fn locked_for(
+    db: &impl ConnectionTrait,
+    subjects: &[Subject],
+    now: DateTime<Utc>,
+) -> Result<Option<u64>, DbErr> {
+    let now = now.timestamp();
+    let rows = login_throttle::Entity::find()
+        .filter(login_throttle::Column::Subject.is_in(subjects.iter().map(|s| s.digest.clone())))
+        .filter(login_throttle::Column::WindowStart.gt(now - WINDOW_SECS))
+        .all(db)
+        .await?;
+    Ok(rows
+        .iter()
+        .filter_map(|row| {
+            let limit = subjects.iter().find(|s| s.digest == row.subject)?.limit;
+            (row.attempts >= limit).then(|| seconds_left(row.window_start, now))
+        })
+        .max())
+}
+
+/// Counts an attempt against every subject (one atomic upsert each: a window that has ended
+/// starts afresh), prunes rows whose window has ended, and says how long to wait if the count
+/// went over a limit (a burst of parallel guesses that all passed [`locked_for`] at once).
+pub(crate) async fn record(
+    db: &impl ConnectionTrait,
+    subjects: &[Subject],
+    now: DateTime<Utc>,
+) -> Result<Option<u64>, DbErr> {
+    use login_throttle::Column as C;
+    let now = now.timestamp();
+    let ended = now - WINDOW_SECS;
+    login_throttle::Entity::delete_many()
+        .filter(C::WindowStart.lte(ended))
+        .exec(db)
+        .await?;
+    let mut wait = None;
+    for s in subjects {
+        let stale = Expr::col((login_throttle::Entity, C::WindowStart)).lte(ended);
+        let stmt = Query::insert()
+            .into_table(login_throttle::Entity)
+            .columns([C::Subject, C::WindowStart, C::Attempts])
+            .values([s.digest.clone().into(), now.into(), 1i32.into()])
+            .map_err(|e| DbErr::Custom(e.to_string()))?
+            .on_conflict(
+                OnConflict::column(C::Subject)
+                    .values([
+                        (
+                            C::Attempts,
+                            Expr::case(stale.clone(), 1i32)
+                                .finally(Expr::col((login_throttle::Entity, C::Attempts)).add(1))
+                                .into(),
+                        ),
+                        (
+                            C::WindowStart,
+                            Expr::case(stale, now)
+                                .finally(Expr::col((login_throttle::Entity, C::WindowStart)))
+                                .into(),
+                        ),
+                    ])
+                    .to_owned(),
+            )
+            .returning(Query::returning().columns([C::Attempts, C::WindowStart]))
+            .to_owned();
+        let row = db
+            .query_one(&stmt)
+            .await?
+            .ok_or_else(|| DbErr::Custom("the throttle upsert returned nothing".to_owned()))?;
+        let attempts: i32 = row.try_get("", "attempts")?;
+        let window_start: i64 = row.try_get("", "window_start")?;
+        if attempts > s.limit {
+            let left = seconds_left(window_start, now);
+            wait = Some(wait.map_or(left, |w: u64| Ord::max(w, left)));
+        }
+    }
+    Ok(wait)
+}
+
+/// After a successful login: clears the subjects that belong to this client alone and takes
+/// this attempt back from the shared ones.
+pub(crate) async fn forgive(db: &impl ConnectionTrait, subjects: &[Subject]) -> Result<(), DbErr> {
+    use login_throttle::Column as C;
+    let (clear, shared): (Vec<&Subject>, Vec<&Subject>) =
+        subjects.iter().partition(|s| s.clear_on_success);
+    if !clear.is_empty() {
+        login_throttle::Entity::delete_many()
+            .filter(C::Subject.is_in(clear.iter().map(|s| s.digest.clone())))
+            .exec(db)
+            .await?;
+    }
+    if !shared.is_empty() {
+        login_throttle::Entity::update_many()
+            .col_expr(C::Attempts, Expr::col(C::Attempts).sub(1))
+            .filter(C::Subject.is_in(shared.iter().map(|s| s.digest.clone())))
+            .filter(C::Attempts.gt(0))
+            .exec(db)
+            .await?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    fn throttle() -> Throttle {
+        Throttle { key: [7; 32] }
+    }
+
+    #[test]
+    fn ipv6_clients_are_counted_by_slash_64() {
+        let a: IpAddr = "2001:db8:1:2:aaaa::1".parse().unwrap();
+        let b: IpAddr = "2001:db8:1:2:bbbb::9".parse().unwrap();
+        let c: IpAddr = "2001:db8:1:3::1".parse().unwrap();
+        assert_eq!(network_of(Some(a)), network_of(Some(b)));
+        assert_ne!(network_of(Some(a)), network_of(Some(c)));
+        let mapped: IpAddr = "::ffff:192.0.2.7".parse().unwrap();
+        assert_eq!(network_of(Some(mapped)), "192.0.2.7");
+    }
+
+    #[test]
+    fn browser_cookies_are_bound_to_their_email() {
+        let t = throttle();
+        let c = t.browser_cookie("a@x.test").unwrap();
+        assert!(t.verify_browser("a@x.test", &c).is_some());
+        assert!(t.verify_browser("b@x.test", &c).is_none());
+        let forged = format!("{}x", c);
+        assert!(t.verify_browser("a@x.test", &forged).is_none());
+        assert_eq!(t.subjects("a@x.test", None, Some(&c)).len(), 1);
+        assert_eq!(t.subjects("b@x.test", None, Some(&c)).len(), 3);
+    }
+
+    #[test]
+    fn subjects_never_hold_the_typed_text() {
+        let t = throttle();
+        for s in t.subjects("hunter2-typed-as-email", None, None) {
+            assert!(!s.digest.contains("hunter2"));
+            assert_eq!(s.digest.len(), 43);
+        }
+    }
+}

@@ -1,0 +1,163 @@
+//! Unpaged exports: every matching row, read in keyset batches and written as it goes.
+//!
+//! A slow reader must not cost anyone else: the exporter holds a database connection only for
+//! the few milliseconds each batch query takes (no cursor, no transaction, no pinned SQLite
+//! snapshot while it waits on the client), each key may run only a couple of exports at once,
+//! and a client that reads slower than the minimum rate (after a grace period), stops reading,
+//! or overruns the deadline has its export cut off. A cut export ends in a broken body (never a
+//! clean end that would pass a truncated export as whole).
+//!
+//! Consistency: rows come in id order with no repeats or gaps among rows that did not change
+//! during the export; a row changed mid-export is sent as it was when its batch was read.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use actix_web::web::Bytes;
+use futures_util::stream;
+use sea_orm::DatabaseConnection;
+use tokio::sync::mpsc;
+
+use super::{Format, StockFilters, query};
+use crate::auth::ApiCaller;
+use crate::config::StreamLimits;
+use crate::state::StreamSlot;
+
+/// Rows read per batch query.
+const BATCH_ROWS: u64 = 1000;
+/// Body bytes gathered before they are handed to the connection.
+const FLUSH_BYTES: usize = 32 * 1024;
+
+type Chunk = Result<Bytes, actix_web::Error>;
+
+/// The export as a response body. `slot` is held until the export ends.
+pub fn export(
+    db: DatabaseConnection,
+    slot: StreamSlot,
+    caller: ApiCaller,
+    filters: StockFilters,
+    format: Format,
+    limits: StreamLimits,
+) -> impl futures_util::Stream<Item = Chunk> {
+    let (tx, rx) = mpsc::channel::<Chunk>(2);
+    let aborted = Arc::new(AtomicBool::new(false));
+    let abort_flag = aborted.clone();
+    actix_web::rt::spawn(async move {
+        let _slot = slot;
+        let mut out = Sender {
+            tx,
+            limits,
+            started: Instant::now(),
+            sent: 0,
+        };
+        match produce(&db, &caller, &filters, format, &mut out).await {
+            Ok(Delivery::Complete) => {}
+            Ok(Delivery::Cut(why)) => {
+                tracing::warn!(key_id = caller.key_id, why, "stock export cut off");
+                abort_flag.store(true, Ordering::SeqCst);
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "stock export failed");
+                abort_flag.store(true, Ordering::SeqCst);
+            }
+        }
+    });
+    stream::unfold(
+        (rx, aborted, false),
+        |(mut rx, aborted, ended)| async move {
+            if ended {
+                return None;
+            }
+            match rx.recv().await {
+                Some(item) => Some((item, (rx, aborted, false))),
+                // The status line is gone already; cutting the body short is the only signal
+                // left (and a JSON parser will notice the missing `]`).
+                None if aborted.load(Ordering::SeqCst) => Some((
+                    Err(actix_web::error::ErrorInternalServerError("export cut off")),
+                    (rx, aborted, true),
+                )),
+                None => None,
+            }
+        },
+    )
+}
+
+/// How an export ended.
+enum Delivery {
+    /// Every row was handed over.
+    Complete,
+    /// The client was too slow, went away, or the deadline passed.
+    Cut(&'static str),
+}
+
+/// Hands body pieces to the connection and keeps the client to the limits.
+struct Sender {
+    tx: mpsc::Sender<Chunk>,
+    limits: StreamLimits,
+    started: Instant,
+    sent: u64,
+}
+
+impl Sender {
+    /// Hands `bytes` over; `last` when nothing follows (a complete export is never cut for
+    /// its pace once its final piece is handed over).
+    async fn send(&mut self, bytes: Vec<u8>, last: bool) -> Result<(), &'static str> {
+        let n = bytes.len() as u64;
+        // A client that takes longer than the grace period to accept one piece is not reading.
+        let wait = self.limits.grace.max(Duration::from_millis(100));
+        match tokio::time::timeout(wait, self.tx.send(Ok(Bytes::from(bytes)))).await {
+            Ok(Ok(())) => {}
+            Ok(Err(_)) => return Err("the client went away"),
+            Err(_) => return Err("the client stopped reading"),
+        }
+        self.sent += n;
+        if last {
+            return Ok(());
+        }
+        let elapsed = self.started.elapsed();
+        if elapsed > self.limits.deadline {
+            return Err("the export ran past its deadline");
+        }
+        if elapsed > self.limits.grace
+            && (self.sent as f64) < self.limits.min_bytes_per_sec as f64 * elapsed.as_secs_f64()
+        {
+            return Err("the client reads slower than the minimum rate");
+        }
+        Ok(())
+    }
+}
+
+async fn produce(
+    db: &DatabaseConnection,
+    caller: &ApiCaller,
+    filters: &StockFilters,
+    format: Format,
+    out: &mut Sender,
+) -> Result<Delivery, sea_orm::DbErr> {
+    let mut buf = Vec::with_capacity(FLUSH_BYTES * 2);
+    format.open(&mut buf);
+    let mut first = true;
+    let mut after = filters.after;
+    loop {
+        let rows = query::page(db, caller, filters, after, BATCH_ROWS).await?;
+        let done = (rows.len() as u64) < BATCH_ROWS;
+        if let Some(last) = rows.last() {
+            after = Some(last.id);
+        }
+        format.write_rows(&rows, &mut first, &mut buf);
+        if done {
+            break;
+        }
+        if buf.len() >= FLUSH_BYTES
+            && let Err(why) = out.send(std::mem::take(&mut buf), false).await
+        {
+            return Ok(Delivery::Cut(why));
+        }
+    }
+    format.close(&mut buf);
+    Ok(match out.send(buf, true).await {
+        Ok(()) => Delivery::Complete,
+        Err(why) => Delivery::Cut(why),
+    })
+}

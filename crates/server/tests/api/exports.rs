@@ -1,0 +1,160 @@
+//! Unpaged exports under slow or stalled readers: per-key caps, a minimum pace, and no database
+//! connection held while a client dawdles.
+
+use std::time::Duration;
+
+use chrono::Utc;
+use partlogic_entity::stock;
+use partlogic_server::Clock;
+use sea_orm::{ActiveValue::Set, EntityTrait};
+use serde_json::{Value, json};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+
+use crate::helpers::{Backend, TestApp, World, assert_problem, logs};
+use crate::on_every_database;
+
+on_every_database!(
+    stalled_exports_hold_no_connection_and_are_capped_per_key,
+    a_reader_slower_than_the_minimum_is_cut_off,
+);
+
+/// Enough rows in N1 that an export cannot fit in the socket buffers of a client that does not
+/// read.
+async fn fill(app: &TestApp, w: &World, rows: usize) {
+    let now = Utc::now();
+    let all: Vec<stock::ActiveModel> = (0..rows)
+        .map(|i| stock::ActiveModel {
+            device_id: Set(w.n1),
+            sku: Set(format!("BULK-{i:06}")),
+            description: Set(format!(
+                "Bulk item {i} with a description long enough to matter"
+            )),
+            min_qty: Set(5),
+            max_qty: Set(50),
+            physical: Set(20),
+            location: Set("Z-99".into()),
+            updated_at: Set(now),
+            ..Default::default()
+        })
+        .collect();
+    for chunk in all.chunks(500) {
+        stock::Entity::insert_many(chunk.to_vec())
+            .exec(&app.db)
+            .await
+            .unwrap();
+    }
+}
+
+/// Starts an export on a raw connection, reads its first bytes (the status line) and then
+/// stops reading, as a stalled client would.
+async fn stalled_export(app: &TestApp, key: &str) -> (TcpStream, String) {
+    let addr = app.address.trim_start_matches("http://").to_owned();
+    // A small receive window, as a slow link would advertise: the export cannot hide in the
+    // kernel's buffers.
+    let socket = tokio::net::TcpSocket::new_v4().unwrap();
+    socket.set_recv_buffer_size(4096).unwrap();
+    let mut s = socket.connect(addr.parse().unwrap()).await.unwrap();
+    s.write_all(
+        format!("GET /api/stock HTTP/1.1\r\nHost: {addr}\r\nX-API-Key: {key}\r\n\r\n").as_bytes(),
+    )
+    .await
+    .unwrap();
+    let mut buf = vec![0u8; 512];
+    let n = s.read(&mut buf).await.unwrap();
+    (s, String::from_utf8_lossy(&buf[..n]).into_owned())
+}
+
+async fn stalled_exports_hold_no_connection_and_are_capped_per_key(backend: Backend) {
+    // Two pooled connections only, and a patient minimum pace: were an export to hold its
+    // connection while the client stalls, two stalled exports would starve everyone.
+    let app = TestApp::spawn_custom(backend, Clock::system(), |s| {
+        s.db_max_connections = 2;
+        s.streams.grace = Duration::from_secs(20);
+    })
+    .await;
+    let w = World::build(&app).await;
+    fill(&app, &w, 25_000).await;
+    let admin = app.login(&w.admin.email).await;
+    let (_, key) = app
+        .create_key(&admin, json!({"name": "exports", "device_ids": [w.n1]}))
+        .await;
+    let (_, other) = app
+        .create_key(&admin, json!({"name": "other", "device_ids": [w.n1]}))
+        .await;
+
+    let (_a, head_a) = stalled_export(&app, &key).await;
+    let (_b, head_b) = stalled_export(&app, &key).await;
+    assert!(head_a.starts_with("HTTP/1.1 200"), "{head_a}");
+    assert!(head_b.starts_with("HTTP/1.1 200"), "{head_b}");
+
+    // Everyone else is served at once, on the two connections the stalled exports do not hold.
+    let started = std::time::Instant::now();
+    let pages = (0..6).map(|_| {
+        let url = app.url("/api/stock?limit=50");
+        let client = app.client();
+        let key = other.clone();
+        tokio::spawn(async move {
+            client
+                .get(url)
+                .header("X-API-Key", key)
+                .send()
+                .await
+                .unwrap()
+                .status()
+                .as_u16()
+        })
+    });
+    for p in pages {
+        assert_eq!(p.await.unwrap(), 200);
+    }
+    assert!(
+        started.elapsed() < Duration::from_secs(2),
+        "{:?}",
+        started.elapsed()
+    );
+
+    // A third export on the same key waits its turn; another key's export runs.
+    let res = app.api_get("/api/stock", &key).await;
+    assert!(res.headers().contains_key("retry-after"));
+    assert_problem(res, 429, "too_many_streams").await;
+    let res = app.api_get("/api/stock", &other).await;
+    assert_eq!(res.status(), 200);
+    let rows: Vec<Value> = res.json().await.unwrap();
+    assert_eq!(rows.len(), 25_003);
+}
+
+async fn a_reader_slower_than_the_minimum_is_cut_off(backend: Backend) {
+    let app = TestApp::spawn_custom(backend, Clock::system(), |s| {
+        s.streams.grace = Duration::from_secs(1);
+    })
+    .await;
+    let w = World::build(&app).await;
+    fill(&app, &w, 25_000).await;
+    let admin = app.login(&w.admin.email).await;
+    let (_, key) = app
+        .create_key(&admin, json!({"name": "slow", "device_ids": [w.n1]}))
+        .await;
+    let (_first, _) = stalled_export(&app, &key).await;
+    let (mut stalled, _) = stalled_export(&app, &key).await;
+    tokio::time::sleep(Duration::from_secs(3)).await;
+
+    // Reading now finds the export cut short: no final `]`, no closing chunk.
+    let mut rest = Vec::new();
+    let read = tokio::time::timeout(Duration::from_secs(20), stalled.read_to_end(&mut rest)).await;
+    assert!(read.is_ok(), "the server closed the connection");
+    let tail = String::from_utf8_lossy(&rest[rest.len().saturating_sub(64)..]).into_owned();
+    assert!(
+        !tail.ends_with("0\r\n\r\n"),
+        "the body must not end cleanly: {tail:?}"
+    );
+    assert!(logs().contains("stock export cut off"));
+
+    // Both slots are free again: this key exports in full.
+    for _ in 0..2 {
+        let res = app.api_get("/api/stock", &key).await;
+        assert_eq!(res.status(), 200);
+        let rows: Vec<Value> = res.json().await.unwrap();
+        assert_eq!(rows.len(), 25_003);
+    }
+}

@@ -1,0 +1,177 @@
+//! Login throttling that a guesser cannot turn against the owner, with bounded, keyed state.
+
+use chrono::{Duration, Utc};
+use partlogic_entity::login_throttle;
+use partlogic_server::Clock;
+use sea_orm::{EntityTrait, PaginatorTrait};
+use serde_json::json;
+
+use crate::helpers::{Backend, PASSWORD, TestApp, World, assert_problem};
+use crate::on_every_database;
+
+on_every_database!(
+    a_guesser_elsewhere_cannot_lock_the_owner_out,
+    ipv6_clients_are_throttled_by_slash_64,
+    throttle_state_is_bounded_and_never_holds_typed_text,
+);
+
+/// A server behind a (pretend) proxy, so each request can come from the address it names.
+async fn app_behind_proxy(backend: Backend) -> (TestApp, World) {
+    let app = TestApp::spawn_custom(backend, Clock::frozen(Utc::now()), |s| {
+        s.trust_proxy = true;
+    })
+    .await;
+    let w = World::build(&app).await;
+    (app, w)
+}
+
+async fn attempt(
+    app: &TestApp,
+    client: &reqwest::Client,
+    from: &str,
+    email: &str,
+    password: &str,
+) -> reqwest::Response {
+    client
+        .post(app.url("/portal/api/session"))
+        .header("X-Forwarded-For", from)
+        .json(&json!({"email": email, "password": password}))
+        .send()
+        .await
+        .unwrap()
+}
+
+async fn a_guesser_elsewhere_cannot_lock_the_owner_out(backend: Backend) {
+    let (app, w) = app_behind_proxy(backend).await;
+    let t0 = app.clock.now();
+    let email = w.admin.email.clone();
+    // The owner logs in once: their browser is trusted for this email from now on.
+    let owner = app.client();
+    let res = attempt(&app, &owner, "198.51.100.7", &email, PASSWORD).await;
+    assert_eq!(res.status(), 200);
+    let cookies: Vec<String> = res
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .map(|v| v.to_str().unwrap().to_owned())
+        .collect();
+    assert!(
+        cookies.iter().any(|c| c.starts_with("pl_browser=")
+            && c.contains("HttpOnly")
+            && c.contains("SameSite=Strict")),
+        "{cookies:?}"
+    );
+
+    // A guesser elsewhere tries 40 passwords from 8 networks: 10 are checked, then the email
+    // is closed to clients it does not trust.
+    let mut statuses = Vec::new();
+    for net in 0..8 {
+        let guesser = app.client();
+        for i in 0..5 {
+            let res = attempt(
+                &app,
+                &guesser,
+                &format!("203.0.113.{net}"),
+                &email,
+                &format!("guess {net}-{i}"),
+            )
+            .await;
+            statuses.push(res.status().as_u16());
+        }
+    }
+    assert_eq!(
+        statuses.iter().filter(|s| **s == 401).count(),
+        10,
+        "{statuses:?}"
+    );
+    assert_eq!(
+        statuses.iter().filter(|s| **s == 429).count(),
+        30,
+        "{statuses:?}"
+    );
+
+    // The owner's browser logs in all the same, from anywhere.
+    assert_eq!(
+        attempt(&app, &owner, "192.0.2.99", &email, PASSWORD)
+            .await
+            .status(),
+        200
+    );
+    // A browser that never logged in waits for the window (the documented price).
+    let fresh = app.client();
+    assert_problem(
+        attempt(&app, &fresh, "192.0.2.100", &email, PASSWORD).await,
+        429,
+        "too_many_attempts",
+    )
+    .await;
+    // Refused attempts never extend the lock: hammering until just before the window ends...
+    app.clock.set(t0 + Duration::minutes(14));
+    for _ in 0..5 {
+        let res = attempt(&app, &app.client(), "203.0.113.9", &email, "again").await;
+        assert_eq!(res.status(), 429);
+    }
+    // ...changes nothing: it ends on time.
+    app.clock
+        .set(t0 + Duration::minutes(15) + Duration::seconds(1));
+    assert_eq!(
+        attempt(&app, &fresh, "192.0.2.100", &email, PASSWORD)
+            .await
+            .status(),
+        200
+    );
+}
+
+async fn ipv6_clients_are_throttled_by_slash_64(backend: Backend) {
+    let (app, w) = app_behind_proxy(backend).await;
+    let email = w.member.email.clone();
+    for i in 1..=5 {
+        let res = attempt(
+            &app,
+            &app.client(),
+            &format!("2001:db8:1:2::{i}"),
+            &email,
+            "wrong",
+        )
+        .await;
+        assert_eq!(res.status(), 401);
+    }
+    // Another address in the same /64 is the same client.
+    let res = attempt(&app, &app.client(), "2001:db8:1:2:ffff::9", &email, "wrong").await;
+    assert_problem(res, 429, "too_many_attempts").await;
+    // Another /64 is not.
+    let res = attempt(&app, &app.client(), "2001:db8:1:3::1", &email, "wrong").await;
+    assert_problem(res, 401, "invalid_credentials").await;
+}
+
+async fn throttle_state_is_bounded_and_never_holds_typed_text(backend: Backend) {
+    let (app, w) = app_behind_proxy(backend).await;
+    let typed = "Hunter2-Secret-Typed-Into-Email";
+    for _ in 0..4 {
+        attempt(&app, &app.client(), "192.0.2.1", typed, "x").await;
+        attempt(&app, &app.client(), "192.0.2.1", &w.member.email, "x").await;
+    }
+    // One row per subject however many attempts: the pair and the email for each of the two
+    // addresses typed, and the network.
+    let rows = login_throttle::Entity::find().all(&app.db).await.unwrap();
+    assert_eq!(rows.len(), 5, "{rows:?}");
+    for r in &rows {
+        let lower = r.subject.to_lowercase();
+        assert!(
+            !lower.contains("hunter2") && !lower.contains("acme"),
+            "{r:?}"
+        );
+        assert_eq!(r.subject.len(), 43, "an HMAC-SHA256, base64url");
+    }
+    assert!(
+        rows.iter().any(|r| r.attempts == 8),
+        "the network counted every attempt"
+    );
+    // Rows whose window has ended go as new attempts come in.
+    app.clock.set(app.clock.now() + Duration::minutes(16));
+    attempt(&app, &app.client(), "192.0.2.2", &w.member2.email, "x").await;
+    assert_eq!(
+        login_throttle::Entity::find().count(&app.db).await.unwrap(),
+        3
+    );
+}
