@@ -6,6 +6,7 @@ pub use sea_orm_migration::prelude::*;
 mod m20261126_000001_init;
 mod m20261126_000002_stock_by_device_and_id;
 mod m20261127_000003_hardening;
+mod m20261127_000004_stock_alerts;
 
 /// Every migration, oldest first.
 pub struct Migrator;
@@ -17,6 +18,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000001_init::Migration),
             Box::new(m20261126_000002_stock_by_device_and_id::Migration),
             Box::new(m20261127_000003_hardening::Migration),
+            Box::new(m20261127_000004_stock_alerts::Migration),
         ]
     }
 }

@@ -74,7 +74,21 @@ impl MigrationTrait for Migration {
                 .add_column(integer(ApiKeys::Version).default(1))
                 .take(),
         )
-        .await
+        .await?;
+        // Keys made before dates were capped at four-digit years may hold one past 9999, which
+        // no client can read. Such a key never expires in practice; now it says so.
+        let repair = match m.get_database_backend() {
+            sea_orm::DbBackend::Postgres => {
+                "UPDATE api_keys SET expires_on = NULL, expires_at = NULL \
+                 WHERE expires_on > DATE '9999-12-31'"
+            }
+            _ => {
+                "UPDATE api_keys SET expires_on = NULL, expires_at = NULL \
+                 WHERE length(expires_on) > 10"
+            }
+        };
+        m.get_connection().execute_unprepared(repair).await?;
+        Ok(())
     }
 
     async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {

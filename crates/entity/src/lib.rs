@@ -14,6 +14,7 @@ pub mod login_throttle;
 pub mod server_secret;
 pub mod session;
 pub mod stock;
+pub mod stock_alert;
 pub mod user;
 pub mod user_device;
 

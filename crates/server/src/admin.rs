@@ -81,12 +81,17 @@ pub async fn add_user(
     admin: bool,
     now: DateTime<Utc>,
 ) -> Result<user::Model, AdminError> {
-    let email = email.trim().to_lowercase();
-    if !email.contains('@') || email.len() > 254 || email.chars().any(char::is_whitespace) {
-        return Err(AdminError::Invalid(format!(
-            "\u{201c}{email}\u{201d} is not an email address"
-        )));
-    }
+    // The very rules the login applies, so every user made here can log in.
+    let email = crate::domain::Email::parse(email)
+        .ok()
+        .map(|e| e.as_str().to_owned())
+        .filter(|e| e.contains('@') && !e.chars().any(char::is_whitespace))
+        .ok_or_else(|| {
+            AdminError::Invalid(format!(
+                "\u{201c}{}\u{201d} is not an email address",
+                email.trim()
+            ))
+        })?;
     if password_text.chars().count() < MIN_PASSWORD_CHARS {
         return Err(AdminError::Invalid(format!(
             "a password needs at least {MIN_PASSWORD_CHARS} characters"

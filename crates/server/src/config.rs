@@ -4,6 +4,13 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
+/// The address the server listens on unless told otherwise.
+pub const DEFAULT_BIND: &str = "127.0.0.1:8080";
+/// How long a portal login lasts unless told otherwise, in hours.
+pub const DEFAULT_SESSION_HOURS: i64 = 12;
+/// The longest a portal login may be configured to last: a year.
+pub const MAX_SESSION_HOURS: i64 = 24 * 366;
+
 /// Everything [`crate::startup::Application::build`] needs to know.
 #[derive(Clone, Debug)]
 pub struct Settings {
@@ -28,7 +35,17 @@ pub struct Settings {
     pub db_max_connections: u32,
     /// Limits on unpaged stock exports.
     pub streams: StreamLimits,
+    /// The base URL integrations call (`https://partlogic.example`); `None`: made from the
+    /// address the server listens on.
+    pub public_url: Option<String>,
+    /// How long low-stock alerts are kept.
+    pub alert_retention: chrono::Duration,
+    /// The pause before checking an untrusted login for an email someone is guessing at.
+    pub login_slowdown: Duration,
 }
+
+/// How long low-stock alerts are kept unless configured otherwise.
+pub const DEFAULT_ALERT_RETENTION_DAYS: u32 = 90;
 
 /// How many unpaged exports may run, and how slowly a client may read one.
 #[derive(Clone, Debug)]
@@ -62,15 +79,18 @@ impl Settings {
     pub fn new(database_url: impl Into<String>) -> Self {
         Self {
             database_url: database_url.into(),
-            bind: "127.0.0.1:8080".to_owned(),
+            bind: DEFAULT_BIND.to_owned(),
             secure_cookies: false,
             trust_proxy: false,
-            session_ttl: chrono::Duration::hours(12),
+            session_ttl: chrono::Duration::hours(DEFAULT_SESSION_HOURS),
             static_dir: None,
             workers: 0,
             demo: false,
             db_max_connections: crate::db::MAX_CONNECTIONS,
             streams: StreamLimits::default(),
+            public_url: None,
+            alert_retention: chrono::Duration::days(i64::from(DEFAULT_ALERT_RETENTION_DAYS)),
+            login_slowdown: Duration::from_secs(3),
         }
     }
 }

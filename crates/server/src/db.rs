@@ -111,7 +111,10 @@ pub async fn prepare(url: &str, demo: bool) -> Result<bool, DbErr> {
     let conn = connect(url, 1).await?;
     let postgres = conn.get_database_backend() == DbBackend::Postgres;
     if postgres {
-        // A pool of one: the lock, the migrations and the unlock share one session.
+        // A pool of one: the lock, the migrations and the unlock share one session (they take
+        // seconds, well within a pooled connection's lifetime; and if that session dies,
+        // PostgreSQL drops the lock with it and the migration fails rather than running on
+        // unguarded).
         conn.execute_raw(Statement::from_string(
             DbBackend::Postgres,
             format!("SELECT pg_advisory_lock({STARTUP_LOCK})"),
@@ -129,13 +132,16 @@ pub async fn prepare(url: &str, demo: bool) -> Result<bool, DbErr> {
         }
     }
     .await;
-    if postgres {
-        let _ = conn
+    if postgres
+        && let Err(e) = conn
             .execute_raw(Statement::from_string(
                 DbBackend::Postgres,
                 format!("SELECT pg_advisory_unlock({STARTUP_LOCK})"),
             ))
-            .await;
+            .await
+    {
+        // Closing the session below releases it anyway.
+        tracing::warn!(error = %e, "could not release the start-up lock; closing its session");
     }
     let _ = conn.close().await;
     result

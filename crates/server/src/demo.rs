@@ -236,8 +236,5 @@ async fn add_stock(
             ..Default::default()
         });
     }
-    for chunk in batch.chunks(200) {
-        stock::Entity::insert_many(chunk.to_vec()).exec(db).await?;
-    }
-    Ok(())
+    crate::stock::writes::insert(db, batch).await
 }

@@ -9,7 +9,9 @@ use partlogic_types::{FieldError, Problem, ProblemCode};
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
     /// No API key sent.
-    #[error("send your API key in the X-API-Key header")]
+    #[error(
+        "send your API key in the X-API-Key header (or as the user name of HTTP Basic, or as a Bearer token)"
+    )]
     MissingApiKey,
     /// The credential does not hold a well-formed PartLogic key (prefix, length or checksum).
     #[error(
@@ -25,6 +27,11 @@ pub enum ApiError {
     /// The key was retired in the portal.
     #[error("this API key has been retired")]
     ApiKeyRetired,
+    /// Two different keys in one request (say, `X-API-Key` and `Authorization`).
+    #[error(
+        "this request carries two different API keys; send one key, in one place (X-API-Key, or Authorization: Basic or Bearer)"
+    )]
+    ConflictingApiKeys,
     /// A key (or something that looks like one) in the URL.
     #[error(
         "API keys must not be sent in the URL, where logs and browser history keep them; send the key in the X-API-Key header and revoke any key that was put in a URL"
@@ -60,11 +67,11 @@ pub enum ApiError {
     /// Too many failed logins recently.
     #[error("too many failed logins; try again in {0} seconds")]
     TooManyAttempts(u64),
-    /// The key already runs as many unpaged exports as one key may.
+    /// The key (or its account) already runs as many unpaged exports as it may.
     #[error(
-        "this API key already has {0} exports running; wait for one to finish, or read pages with limit and after"
+        "{1} already has {0} exports running; wait for one to finish, or read pages with limit and after"
     )]
-    TooManyStreams(usize),
+    TooManyStreams(usize, &'static str),
     /// A state-changing portal request from another site.
     #[error("this request came from another site and was refused")]
     CrossOrigin,
@@ -113,6 +120,7 @@ impl ApiError {
             Self::ApiKeyExpired(_) => ProblemCode::ApiKeyExpired,
             Self::ApiKeyRetired => ProblemCode::ApiKeyRetired,
             Self::ApiKeyInQuery => ProblemCode::ApiKeyInQuery,
+            Self::ConflictingApiKeys => ProblemCode::ConflictingApiKeys,
             Self::DeviceNotInScope(_) | Self::DevicesNotAllowed(_) => ProblemCode::DeviceNotInScope,
             Self::InvalidParameters(_) => ProblemCode::InvalidParameters,
             Self::Validation(_) => ProblemCode::ValidationFailed,
@@ -122,7 +130,7 @@ impl ApiError {
             Self::NotLoggedIn => ProblemCode::NotLoggedIn,
             Self::InvalidCredentials => ProblemCode::InvalidCredentials,
             Self::TooManyAttempts(_) => ProblemCode::TooManyAttempts,
-            Self::TooManyStreams(_) => ProblemCode::TooManyStreams,
+            Self::TooManyStreams(..) => ProblemCode::TooManyStreams,
             Self::CrossOrigin => ProblemCode::CrossOriginRefused,
             Self::NotFound(_) => ProblemCode::NotFound,
             Self::MethodNotAllowed { .. } => ProblemCode::MethodNotAllowed,
@@ -142,6 +150,7 @@ impl ApiError {
             ProblemCode::ApiKeyExpired => "API key expired",
             ProblemCode::ApiKeyRetired => "API key retired",
             ProblemCode::ApiKeyInQuery => "API key in URL",
+            ProblemCode::ConflictingApiKeys => "Conflicting API keys",
             ProblemCode::DeviceNotInScope => "Device not in scope",
             ProblemCode::InvalidParameters => "Invalid parameters",
             ProblemCode::ValidationFailed => "Validation failed",
@@ -207,6 +216,7 @@ impl ResponseError for ApiError {
             | ProblemCode::NotLoggedIn
             | ProblemCode::InvalidCredentials => StatusCode::UNAUTHORIZED,
             ProblemCode::ApiKeyInQuery
+            | ProblemCode::ConflictingApiKeys
             | ProblemCode::InvalidParameters
             | ProblemCode::InvalidBody => StatusCode::BAD_REQUEST,
             ProblemCode::DeviceNotInScope | ProblemCode::CrossOriginRefused => {
@@ -241,7 +251,7 @@ impl ResponseError for ApiError {
             Self::TooManyAttempts(secs) | Self::Busy(secs) => {
                 res.insert_header((header::RETRY_AFTER, secs.to_string()));
             }
-            Self::TooManyStreams(_) => {
+            Self::TooManyStreams(..) => {
                 res.insert_header((header::RETRY_AFTER, "10"));
             }
             Self::Unavailable => {
@@ -255,8 +265,10 @@ impl ResponseError for ApiError {
             | Self::InvalidApiKey
             | Self::ApiKeyExpired(_)
             | Self::ApiKeyRetired => {
-                // RFC 9110 asks a 401 to name its scheme; clients show this to people.
-                res.insert_header((header::WWW_AUTHENTICATE, "ApiKey header=\"X-API-Key\""));
+                // RFC 9110 asks a 401 to name its schemes. Never `Basic` here: a browser would
+                // pop up a password dialog; `middleware::api_answers` adds it for tools.
+                res.append_header((header::WWW_AUTHENTICATE, "ApiKey header=\"X-API-Key\""))
+                    .append_header((header::WWW_AUTHENTICATE, "Bearer realm=\"PartLogic API\""));
             }
             _ => {}
         }

@@ -5,12 +5,10 @@ use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, Utc};
 use partlogic_entity::{device, stock};
-use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait,
-    IntoActiveModel, QueryFilter,
-};
+use sea_orm::{ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter};
 
 use crate::admin::{self, AdminError};
+use crate::stock::writes;
 
 /// The template's columns, in its order. Only some are stored; the rest are accepted and ignored.
 pub const TEMPLATE: [&str; 15] = [
@@ -74,13 +72,15 @@ struct Row {
 }
 
 /// Imports `data` into `account_id`. Unknown storerooms are bad rows unless `new_devices_under`
-/// names a customer to create them under.
+/// names a customer to create them under. Rows that cross their minimum record alerts (see
+/// [`writes`]); alerts older than `retention` are forgotten afterwards.
 pub async fn import_csv(
     db: &DatabaseConnection,
     account_id: i64,
     data: impl std::io::Read,
     new_devices_under: Option<&str>,
     now: DateTime<Utc>,
+    retention: chrono::Duration,
 ) -> Result<ImportReport, ImportError> {
     let mut reader = csv::ReaderBuilder::new()
         .flexible(false)
@@ -229,23 +229,17 @@ pub async fn import_csv(
             Some(current) => {
                 // Only the columns the file has, and only rows that change: an unchanged row
                 // keeps its UpdatedAt, so `updated_since` syncs do not fetch it again.
-                let location = row.location.filter(|l| *l != current.location);
-                if current.description == row.description
-                    && current.physical == row.quantity
-                    && location.is_none()
-                {
+                let change = writes::RowChange {
+                    description: Some(row.description),
+                    physical: Some(row.quantity),
+                    location: row.location,
+                    ..Default::default()
+                };
+                if writes::update(&txn, current, change, now).await? {
+                    report.updated += 1;
+                } else {
                     report.unchanged += 1;
-                    continue;
                 }
-                let mut am = current.into_active_model();
-                am.description = Set(row.description);
-                am.physical = Set(row.quantity);
-                if let Some(location) = location {
-                    am.location = Set(location);
-                }
-                am.updated_at = Set(now);
-                am.update(&txn).await?;
-                report.updated += 1;
             }
             None => {
                 inserts.push(stock::ActiveModel {
@@ -266,11 +260,8 @@ pub async fn import_csv(
         }
     }
     report.inserted = inserts.len();
-    for chunk in inserts.chunks(200) {
-        stock::Entity::insert_many(chunk.to_vec())
-            .exec(&txn)
-            .await?;
-    }
+    writes::insert(&txn, inserts).await?;
     txn.commit().await?;
+    writes::prune_alerts(db, now, retention).await?;
     Ok(report)
 }

@@ -19,6 +19,7 @@ pub mod net;
 pub mod openapi;
 pub mod portal;
 pub mod reach;
+pub mod recipes;
 pub mod routes;
 pub mod spa;
 pub mod startup;

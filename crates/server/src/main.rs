@@ -5,16 +5,15 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-use partlogic_server::{Application, Clock, Settings, admin, db, demo, import, openapi, telemetry};
+use partlogic_server::{
+    Application, Clock, Settings, admin, config, db, demo, import, openapi, telemetry,
+};
 
 #[derive(Parser)]
 #[command(
     name = "partlogic",
     version,
-    about = "PartLogic portal: device-scoped API keys and the Stock API",
-    // `partlogic` alone is `partlogic serve`: the serve flags (and their environment variables)
-    // are read from the one `ServeArgs` definition either way.
-    args_conflicts_with_subcommands = true
+    about = "PartLogic portal: device-scoped API keys and the Stock API"
 )]
 struct Cli {
     /// Database URL: a SQLite file (created if missing) or postgres://user@host/db.
@@ -25,9 +24,18 @@ struct Cli {
         global = true
     )]
     database_url: String,
+    /// Days low-stock alerts are kept.
+    #[arg(
+        long,
+        env = "PARTLOGIC_ALERT_RETENTION_DAYS",
+        default_value_t = partlogic_server::config::DEFAULT_ALERT_RETENTION_DAYS,
+        global = true
+    )]
+    alert_retention_days: u32,
     #[command(subcommand)]
     command: Option<Command>,
-    /// `serve`'s flags, for when no command is given.
+    /// `serve`'s flags, for when no command is given: `partlogic` alone is `partlogic serve`,
+    /// reading the same `ServeArgs` (flags, environment variables and defaults).
     #[command(flatten)]
     serve: ServeArgs,
 }
@@ -68,7 +76,7 @@ enum Command {
 #[derive(clap::Args)]
 struct ServeArgs {
     /// Address to listen on.
-    #[arg(long, env = "PARTLOGIC_BIND", default_value = "127.0.0.1:8080")]
+    #[arg(long, env = "PARTLOGIC_BIND", default_value = config::DEFAULT_BIND)]
     bind: String,
     /// Seed demo data if the database has no accounts yet.
     #[arg(long, env = "PARTLOGIC_DEMO")]
@@ -80,7 +88,12 @@ struct ServeArgs {
     #[arg(long, env = "PARTLOGIC_TRUST_PROXY")]
     trust_proxy: bool,
     /// Hours a portal login lasts.
-    #[arg(long, env = "PARTLOGIC_SESSION_HOURS", default_value_t = 12)]
+    #[arg(
+        long,
+        env = "PARTLOGIC_SESSION_HOURS",
+        default_value_t = config::DEFAULT_SESSION_HOURS,
+        value_parser = clap::value_parser!(i64).range(1..=config::MAX_SESSION_HOURS)
+    )]
     session_hours: i64,
     /// Directory of the built portal SPA.
     #[arg(long, env = "PARTLOGIC_STATIC_DIR")]
@@ -88,6 +101,9 @@ struct ServeArgs {
     /// HTTP worker threads (0: one per core).
     #[arg(long, env = "PARTLOGIC_WORKERS", default_value_t = 0)]
     workers: usize,
+    /// The base URL integrations call (recipes and guides show it); default: from --bind.
+    #[arg(long, env = "PARTLOGIC_PUBLIC_URL")]
+    public_url: Option<String>,
 }
 
 #[derive(Subcommand)]
@@ -176,6 +192,7 @@ async fn main() -> ExitCode {
 async fn run(cli: Cli) -> Result<(), String> {
     let now = chrono::Utc::now();
     let command = cli.command.unwrap_or(Command::Serve(cli.serve));
+    let retention = chrono::Duration::days(i64::from(cli.alert_retention_days.max(1)));
     if let Command::Openapi = command {
         print!("{}", openapi::spec_json());
         return Ok(());
@@ -185,7 +202,7 @@ async fn run(cli: Cli) -> Result<(), String> {
             bind: args.bind,
             secure_cookies: args.secure_cookies,
             trust_proxy: args.trust_proxy,
-            session_ttl: chrono::Duration::hours(args.session_hours.max(1)),
+            session_ttl: chrono::Duration::hours(args.session_hours),
             // Next to a checkout, find the SPA that scripts/build-frontend made.
             static_dir: args.static_dir.or_else(|| {
                 let dist = PathBuf::from("frontend/dist");
@@ -193,6 +210,8 @@ async fn run(cli: Cli) -> Result<(), String> {
             }),
             workers: args.workers,
             demo: args.demo,
+            public_url: args.public_url,
+            alert_retention: retention,
             ..Settings::new(cli.database_url)
         };
         let app = Application::build(settings, Clock::system())
@@ -235,7 +254,7 @@ async fn run(cli: Cli) -> Result<(), String> {
                 .await
                 .map_err(|e| e.to_string())?;
             let f = std::fs::File::open(&file).map_err(|e| format!("{}: {e}", file.display()))?;
-            match import::import_csv(&conn, acct.id, f, customer.as_deref(), now).await {
+            match import::import_csv(&conn, acct.id, f, customer.as_deref(), now, retention).await {
                 Ok(r) => println!(
                     "imported {} rows: {} added, {} updated, {} unchanged, {} new devices",
                     r.rows, r.inserted, r.updated, r.unchanged, r.devices_created

@@ -39,11 +39,12 @@ pub async fn access_log(
     res
 }
 
-/// `text` percent-decoded until it stops changing (at most three rounds, so `%255F` cannot hide
-/// a `_` from the key scanner), invalid UTF-8 replaced.
+/// `text` percent-decoded until it stops changing, so no depth of encoding (`%255F`,
+/// `%2525255F`, …) hides a `_` from the key scanner; invalid UTF-8 is replaced. Each round that
+/// changes anything makes the text shorter, so this ends.
 pub fn decode_fully(text: &str) -> String {
     let mut current = text.to_owned();
-    for _ in 0..3 {
+    while current.contains('%') {
         let next = percent_encoding::percent_decode_str(&current)
             .decode_utf8_lossy()
             .into_owned();
@@ -68,24 +69,8 @@ impl SecurityHeaders {
     /// Headers allowing `inline_script_hashes` (`'sha256-…'` sources) besides same-origin
     /// scripts; `hsts` adds `Strict-Transport-Security` (only behind HTTPS).
     pub fn new(inline_script_hashes: &[String], hsts: bool) -> Self {
-        // Everything from this origin only; WebAssembly compiled by the page itself
-        // ('wasm-unsafe-eval' allows that and nothing else of eval); images may be data: URLs
-        // (the docs UI's icons); nobody may frame any page.
-        let policy = |scripts: &str, styles: &str| {
-            let csp = format!(
-                "default-src 'self'; script-src 'self'{scripts}; style-src 'self'{styles}; \
-                 img-src 'self' data:; font-src 'self'; connect-src 'self'; object-src 'none'; \
-                 base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
-            );
-            HeaderValue::from_str(&csp)
-                .unwrap_or_else(|_| HeaderValue::from_static("default-src 'self'"))
-        };
-        let hashes: String = inline_script_hashes
-            .iter()
-            .map(|h| format!(" {h}"))
-            .collect();
         Self {
-            csp: policy(&format!(" 'wasm-unsafe-eval'{hashes}"), ""),
+            csp: Self::portal_csp(inline_script_hashes),
             // The vendored Swagger UI sets one inline style as it renders; the docs page holds
             // no session and runs no inline script, so only its styles are loosened.
             docs_csp: policy("", " 'unsafe-inline'"),
@@ -93,10 +78,38 @@ impl SecurityHeaders {
         }
     }
 
+    /// The portal's policy: same-origin scripts, WebAssembly compiled by the page itself
+    /// ('wasm-unsafe-eval' allows that and nothing else of eval), and exactly the inline
+    /// scripts whose hashes are given.
+    pub fn portal_csp(inline_script_hashes: &[String]) -> HeaderValue {
+        let hashes: String = inline_script_hashes
+            .iter()
+            .map(|h| format!(" {h}"))
+            .collect();
+        policy(&format!(" 'wasm-unsafe-eval'{hashes}"), "")
+    }
+}
+
+/// A same-origin policy with extra script and style sources; images may be data: URLs (the
+/// docs UI's icons) and nobody may frame any page.
+fn policy(scripts: &str, styles: &str) -> HeaderValue {
+    let csp = format!(
+        "default-src 'self'; script-src 'self'{scripts}; style-src 'self'{styles}; \
+         img-src 'self' data:; font-src 'self'; connect-src 'self'; object-src 'none'; \
+         base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+    );
+    HeaderValue::from_str(&csp).unwrap_or_else(|_| HeaderValue::from_static("default-src 'self'"))
+}
+
+impl SecurityHeaders {
     fn apply(&self, docs: bool, headers: &mut actix_web::http::header::HeaderMap) {
         use actix_web::http::header;
-        let csp = if docs { &self.docs_csp } else { &self.csp };
-        headers.insert(header::CONTENT_SECURITY_POLICY, csp.clone());
+        // The portal's index.html brings its own policy (naming the hash of the loader script
+        // it holds now, so a rebuilt SPA works without a restart).
+        if !headers.contains_key(header::CONTENT_SECURITY_POLICY) {
+            let csp = if docs { &self.docs_csp } else { &self.csp };
+            headers.insert(header::CONTENT_SECURITY_POLICY, csp.clone());
+        }
         headers.insert(
             header::X_CONTENT_TYPE_OPTIONS,
             HeaderValue::from_static("nosniff"),
@@ -232,14 +245,28 @@ pub fn query_has_key(query: &str) -> bool {
         })
 }
 
-/// Refuses any `/api` request with a key in its URL (query string or path), even if its header
-/// is valid: the key is already in somebody's logs and its owner needs to hear that.
+/// Refuses any request under `/api` (the docs and the OpenAPI document included) with a key in
+/// its URL (query string or path), even if its header is valid: the key is already in
+/// somebody's logs and its owner needs to hear that.
 pub async fn refuse_key_in_query(
     req: ServiceRequest,
     next: Next<impl MessageBody>,
 ) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
-    if query_has_key(req.query_string()) || looks_like_key(&decode_fully(req.path())) {
+    let api = req.path() == "/api" || req.path().starts_with("/api/");
+    if api && (query_has_key(req.query_string()) || looks_like_key(&decode_fully(req.path()))) {
         return Err(ApiError::ApiKeyInQuery.into());
+    }
+    next.call(req).await
+}
+
+/// `HEAD` is `GET` without the body (RFC 9110): it is routed as `GET`, and the HTTP layer, which
+/// saw the `HEAD`, leaves the body out.
+pub async fn head_as_get(
+    mut req: ServiceRequest,
+    next: Next<impl MessageBody>,
+) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    if req.method() == Method::HEAD {
+        req.head_mut().method = Method::GET;
     }
     next.call(req).await
 }
@@ -262,6 +289,40 @@ pub async fn refuse_control_chars(
         return Err(ApiError::InvalidParameters(bad).into());
     }
     next.call(req).await
+}
+
+/// What every Stock API answer says besides its body: when the calling key expires
+/// (`PartLogic-Key-Expires`, on every answer to a key with an expiry), and, on a 401 to a client
+/// that is not a browser page, a `Basic` challenge as well, so that tools which send Basic
+/// credentials only when challenged (Power Query, some HTTP libraries) do so. A browser page
+/// (the docs' Try it out) never gets a `Basic` challenge: it would pop up a password dialog.
+pub async fn api_answers(
+    req: ServiceRequest,
+    next: Next<impl MessageBody>,
+) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    use actix_web::HttpMessage;
+    use actix_web::http::header;
+    // Browsers mark every request they send with Fetch Metadata; tools do not.
+    let browser = req.headers().contains_key("sec-fetch-mode");
+    let mut res = next.call(req).await?;
+    let expires = res
+        .request()
+        .extensions()
+        .get::<crate::auth::api_key::KeyExpiry>()
+        .copied();
+    if let Some(expiry) = expires
+        && let Ok(v) = HeaderValue::from_str(&partlogic_types::rfc3339_millis::format(&expiry.0))
+    {
+        res.headers_mut()
+            .insert(header::HeaderName::from_static("partlogic-key-expires"), v);
+    }
+    if res.status() == actix_web::http::StatusCode::UNAUTHORIZED && !browser {
+        res.headers_mut().append(
+            header::WWW_AUTHENTICATE,
+            HeaderValue::from_static("Basic realm=\"PartLogic API\", charset=\"UTF-8\""),
+        );
+    }
+    Ok(res)
 }
 
 /// Refuses state-changing portal requests sent by another site. `SameSite=Strict` already keeps

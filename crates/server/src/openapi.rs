@@ -4,9 +4,9 @@
 //! the zone list, the 503 every database-backed operation can answer), so that the document
 //! calls valid exactly what the server accepts. `openapi/openapi.json` is this, committed.
 
-use partlogic_types::{FORBIDDEN_IN_NAMES, NAME_SPACES};
+use partlogic_types::{NAME_SPACES, character_class, forbidden_class};
 use serde_json::{Value, json};
-use utoipa::openapi::security::{ApiKey, ApiKeyValue, SecurityScheme};
+use utoipa::openapi::security::{ApiKey, ApiKeyValue, Http, HttpAuthScheme, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 use utoipa_actix_web::AppExt;
 
@@ -18,8 +18,12 @@ use crate::domain::MAX_NAME_CHARS;
     info(
         title = "PartLogic API",
         description = "Read stock from your PartLogic devices with a device-scoped API key.\n\n\
-            Send the key in the `X-API-Key` header (never in the URL: such requests are refused with \
-            `api_key_in_query`). Every error is an RFC 9457 problem document \
+            Send the key in the `X-API-Key` header, or as HTTP Basic (the key as the user name, any \
+            password) or a Bearer token; never in the URL (such requests are refused with \
+            `api_key_in_query`). Two different keys in one request are refused \
+            (`conflicting_api_keys`). Every answer to a key with an expiry carries \
+            `PartLogic-Key-Expires`; `GET /api/key` tells which key you are using and what it \
+            reaches. Every error is an RFC 9457 problem document \
             (`application/problem+json`) with a stable `code`. When the database cannot be reached, \
             requests that need it answer `503 service_unavailable` with `Retry-After` within about \
             two seconds; `GET /api/ping` stays up and `GET /api/health` reports the database.\n\n\
@@ -50,6 +54,27 @@ impl Modify for Security {
             ))),
         );
         components.add_security_scheme(
+            "basic",
+            SecurityScheme::Http(
+                Http::builder()
+                    .scheme(HttpAuthScheme::Basic)
+                    .description(Some(
+                        "The same key as HTTP Basic: the key as the user name, any password (it is ignored). For tools that only do Basic, such as Zapier's Retrieve Poll or Power Query's credential store",
+                    ))
+                    .build(),
+            ),
+        );
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(
+                Http::builder()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .bearer_format("pl_…")
+                    .description(Some("The same key as a Bearer token"))
+                    .build(),
+            ),
+        );
+        components.add_security_scheme(
             "session_cookie",
             SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::with_description(
                 crate::auth::session::COOKIE,
@@ -63,7 +88,7 @@ impl Modify for Security {
 /// spaces around it are free, the first and last of what remains are neither space nor
 /// forbidden, and nothing between is forbidden.
 fn name_pattern(max: usize) -> String {
-    let (sp, bad) = (NAME_SPACES, FORBIDDEN_IN_NAMES);
+    let (sp, bad) = (character_class(NAME_SPACES), forbidden_class());
     format!(
         "^[{sp}]*[^{sp}{bad}](?:[^{bad}]{{0,{}}}[^{sp}{bad}])?[{sp}]*$",
         max - 2
@@ -137,9 +162,15 @@ fn refine(doc: &mut Value) {
     let Some(Value::Object(paths)) = doc.pointer_mut("/paths") else {
         return;
     };
+    let problem = |description: &str| {
+        json!({
+            "description": description,
+            "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}
+        })
+    };
     for (path, item) in paths.iter_mut() {
         let Value::Object(ops) = item else { continue };
-        for (_, op) in ops.iter_mut() {
+        for (method, op) in ops.iter_mut() {
             if let Some(Value::Array(params)) = op.get_mut("parameters") {
                 for p in params.iter_mut() {
                     refine_parameter(p, &whole);
@@ -149,10 +180,20 @@ fn refine(doc: &mut Value) {
                 continue;
             };
             if path != "/api/ping" && path != "/api/health" {
-                responses.entry("503").or_insert_with(|| json!({
-                    "description": "The database is unreachable (`service_unavailable`); see `Retry-After`",
-                    "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}
-                }));
+                responses.entry("503").or_insert_with(|| {
+                    problem(
+                        "The database is unreachable (`service_unavailable`); see `Retry-After`",
+                    )
+                });
+            }
+            // Every JSON API path refuses control characters in any query parameter.
+            responses.entry("400").or_insert_with(|| {
+                problem("A query parameter holds control characters (`invalid_parameters`)")
+            });
+            if path.starts_with("/portal/api") && method != "get" {
+                responses
+                    .entry("403")
+                    .or_insert_with(|| problem("Sent from another site (`cross_origin_refused`)"));
             }
         }
     }
@@ -204,8 +245,26 @@ mod tests {
         // around the length limits.
         proptest::collection::vec(
             proptest::sample::select(vec![
-                'a', 'Z', 'é', '7', ' ', '\u{a0}', '\u{3000}', '\u{200b}', '\u{202e}', '\t', '\n',
-                '\u{0}', '\u{feff}', '\u{2066}', '\u{ad}', '\u{85}',
+                'a',
+                'Z',
+                'é',
+                '7',
+                ' ',
+                '\u{a0}',
+                '\u{3000}',
+                '\u{200b}',
+                '\u{202e}',
+                '\t',
+                '\n',
+                '\u{0}',
+                '\u{feff}',
+                '\u{2066}',
+                '\u{ad}',
+                '\u{85}',
+                '\u{e0041}',
+                '\u{fe0f}',
+                '\u{34f}',
+                '\u{1f600}',
             ]),
             0..110,
         )

@@ -98,20 +98,20 @@ pub(crate) fn etag(key: &api_key::Model) -> String {
 /// name `key` as it is now (strong comparison; `*` matches any version). Without `If-Match` the
 /// change goes ahead, as it always has for scripts.
 pub(crate) fn check_if_match(req: &HttpRequest, key: &api_key::Model) -> Result<(), ApiError> {
-    let values: Vec<&str> = req
-        .headers()
-        .get_all(header::IF_MATCH)
-        .filter_map(|v| v.to_str().ok())
-        .collect();
-    if values.is_empty() {
+    let mut values = req.headers().get_all(header::IF_MATCH).peekable();
+    if values.peek().is_none() {
         return Ok(());
     }
     let current = etag(key);
-    let matched = values
-        .iter()
-        .flat_map(|v| v.split(','))
-        .map(str::trim)
-        .any(|tag| tag == "*" || tag == current);
+    let mut matched = false;
+    for value in values {
+        // A value that is not text cannot name this version: refuse rather than ignore it.
+        let text = value.to_str().map_err(|_| ApiError::PreconditionFailed)?;
+        matched |= text.split(',').map(str::trim).any(|tag| {
+            // A proxy that compresses may weaken the tag (W/"…"); it still names this version.
+            tag == "*" || tag.strip_prefix("W/").unwrap_or(tag) == current
+        });
+    }
     if matched {
         Ok(())
     } else {

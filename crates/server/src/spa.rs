@@ -80,7 +80,15 @@ pub async fn serve(req: HttpRequest, dir: web::Data<StaticDir>) -> Result<HttpRe
             return Err(ApiError::NotFound("file"));
         }
     }
-    send(&req, &dir.join("index.html"), "no-cache")
+    let index = dir.join("index.html");
+    let mut res = send(&req, &index, "no-cache")?;
+    // The loader script's hash as the file is now: a rebuilt SPA needs no restart.
+    let hashes = inline_script_hashes(Some(dir));
+    res.headers_mut().insert(
+        header::CONTENT_SECURITY_POLICY,
+        crate::middleware::SecurityHeaders::portal_csp(&hashes),
+    );
+    Ok(res)
 }
 
 /// The CSP sources (`'sha256-…'`) of the inline scripts in the SPA's `index.html`: trunk writes

@@ -36,7 +36,10 @@ impl Application {
             .map_err(std::io::Error::other)?;
         let throttle = Throttle::load(&db).await.map_err(std::io::Error::other)?;
         let listener = TcpListener::bind(&settings.bind)?;
-        let port = listener.local_addr()?.port();
+        let bound = listener.local_addr()?;
+        let port = bound.port();
+        let public_url = crate::recipes::public_url(settings.public_url.as_deref(), bound);
+        spawn_alert_pruning(db.clone(), clock.clone(), settings.alert_retention);
         let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
         let state = AppState {
             db: db.clone(),
@@ -45,6 +48,7 @@ impl Application {
             streams: StreamSlots::new(settings.streams.total, settings.streams.per_key),
             hash_permits: Arc::new(tokio::sync::Semaphore::new(cores)),
             throttle,
+            public_url,
             settings: Arc::new(settings),
         };
         let server = run(listener, state)?;
@@ -67,14 +71,25 @@ impl Application {
     }
 }
 
+/// Forgets alerts past their retention, at start and then hourly. Every instance may do it;
+/// the deletes are idempotent.
+fn spawn_alert_pruning(db: DatabaseConnection, clock: Clock, retention: chrono::Duration) {
+    tokio::spawn(async move {
+        let mut every = tokio::time::interval(std::time::Duration::from_secs(3600));
+        loop {
+            every.tick().await;
+            if let Err(e) = crate::stock::writes::prune_alerts(&db, clock.now(), retention).await {
+                tracing::warn!(error = %e, "could not prune old alerts");
+            }
+        }
+    });
+}
+
 fn run(listener: TcpListener, state: AppState) -> std::io::Result<Server> {
     let spec = crate::openapi::spec();
     let workers = state.settings.workers;
     let static_dir = web::Data::new(crate::spa::StaticDir(state.settings.static_dir.clone()));
-    let security = web::Data::new(SecurityHeaders::new(
-        &crate::spa::inline_script_hashes(state.settings.static_dir.as_deref()),
-        state.settings.secure_cookies,
-    ));
+    let security = web::Data::new(SecurityHeaders::new(&[], state.settings.secure_cookies));
     let data = web::Data::new(state);
     let mut server = HttpServer::new(move || {
         App::new()
@@ -93,12 +108,15 @@ fn run(listener: TcpListener, state: AppState) -> std::io::Result<Server> {
             // `/api/docs` for its own 404.
             .map(|app| {
                 app.wrap(Compress::default())
+                    .wrap(from_fn(crate::middleware::refuse_key_in_query))
+                    .wrap(from_fn(crate::middleware::head_as_get))
                     .wrap(from_fn(crate::middleware::secure_responses))
                     .wrap(from_fn(crate::middleware::access_log))
                     .service(
                         SwaggerUi::new("/api/docs/{_:.*}").url("/api/openapi.json", spec.clone()),
                     )
                     .route("/api/docs", web::get().to(crate::routes::docs_redirect))
+                    .route("/recipes/{file}", web::get().to(crate::recipes::serve))
             })
             .configure(crate::routes::configure)
             .into_app()

@@ -27,6 +27,8 @@ pub struct AppState {
     pub hash_permits: Arc<tokio::sync::Semaphore>,
     /// The login throttle's key.
     pub throttle: Throttle,
+    /// The base URL integrations call, for recipes and guides.
+    pub public_url: String,
 }
 
 /// Remembers when each key's "last used" was last written, so that a busy key costs one write a
@@ -58,13 +60,21 @@ impl LastUsedThrottle {
     }
 }
 
-/// Counts running exports so that no key can hold more than its share and the instance never
-/// runs more than it can feed.
+/// Counts running exports so that no key (and no account, however many keys it makes) can hold
+/// more than its share, and the instance never runs more than it can feed.
 #[derive(Clone)]
 pub struct StreamSlots {
     total: usize,
     per_key: usize,
-    running: Arc<Mutex<HashMap<i64, usize>>>,
+    per_account: usize,
+    running: Arc<Mutex<Running>>,
+}
+
+#[derive(Default)]
+struct Running {
+    all: usize,
+    keys: HashMap<i64, usize>,
+    accounts: HashMap<i64, usize>,
 }
 
 /// Why no export slot was given.
@@ -72,6 +82,8 @@ pub struct StreamSlots {
 pub enum NoSlot {
     /// The key already runs `per_key` exports.
     KeyFull(usize),
+    /// The key's account already runs `per_account` exports.
+    AccountFull(usize),
     /// The instance runs `total` exports.
     ServerFull,
 }
@@ -79,32 +91,43 @@ pub enum NoSlot {
 /// A running export; dropping it frees its slot.
 pub struct StreamSlot {
     key_id: i64,
-    running: Arc<Mutex<HashMap<i64, usize>>>,
+    account_id: i64,
+    running: Arc<Mutex<Running>>,
 }
 
 impl StreamSlots {
-    /// Room for `total` exports, at most `per_key` of them for one key.
+    /// Room for `total` exports, at most `per_key` of them for one key and a quarter of the
+    /// total (at least `per_key`) for one account.
     pub fn new(total: usize, per_key: usize) -> Self {
+        let (total, per_key) = (total.max(1), per_key.max(1));
         Self {
-            total: total.max(1),
-            per_key: per_key.max(1),
+            total,
+            per_key,
+            per_account: (total / 4).max(per_key),
             running: Arc::default(),
         }
     }
 
-    /// A slot for `key_id`, if it and the instance have room.
-    pub fn try_take(&self, key_id: i64) -> Result<StreamSlot, NoSlot> {
+    /// A slot for `key_id` of `account_id`, if the key, its account and the instance have room.
+    pub fn try_take(&self, key_id: i64, account_id: i64) -> Result<StreamSlot, NoSlot> {
         let mut running = self.running.lock().unwrap_or_else(|p| p.into_inner());
-        let mine = running.get(&key_id).copied().unwrap_or(0);
+        let mine = running.keys.get(&key_id).copied().unwrap_or(0);
         if mine >= self.per_key {
             return Err(NoSlot::KeyFull(self.per_key));
         }
-        if running.values().sum::<usize>() >= self.total {
+        let ours = running.accounts.get(&account_id).copied().unwrap_or(0);
+        if ours >= self.per_account {
+            return Err(NoSlot::AccountFull(self.per_account));
+        }
+        if running.all >= self.total {
             return Err(NoSlot::ServerFull);
         }
-        running.insert(key_id, mine + 1);
+        running.all += 1;
+        running.keys.insert(key_id, mine + 1);
+        running.accounts.insert(account_id, ours + 1);
         Ok(StreamSlot {
             key_id,
+            account_id,
             running: self.running.clone(),
         })
     }
@@ -112,11 +135,18 @@ impl StreamSlots {
 
 impl Drop for StreamSlot {
     fn drop(&mut self) {
-        let mut running = self.running.lock().unwrap_or_else(|p| p.into_inner());
-        if let Some(n) = running.get_mut(&self.key_id) {
-            *n -= 1;
-            if *n == 0 {
-                running.remove(&self.key_id);
+        let mut guard = self.running.lock().unwrap_or_else(|p| p.into_inner());
+        let running = &mut *guard;
+        running.all = running.all.saturating_sub(1);
+        for (map, id) in [
+            (&mut running.keys, self.key_id),
+            (&mut running.accounts, self.account_id),
+        ] {
+            if let Some(n) = map.get_mut(&id) {
+                *n -= 1;
+                if *n == 0 {
+                    map.remove(&id);
+                }
             }
         }
     }
@@ -128,14 +158,20 @@ mod tests {
     use super::*;
 
     #[test]
-    fn slots_are_capped_per_key_and_in_all() {
-        let slots = StreamSlots::new(3, 2);
-        let a1 = slots.try_take(1).unwrap();
-        let _a2 = slots.try_take(1).unwrap();
-        assert_eq!(slots.try_take(1).err(), Some(NoSlot::KeyFull(2)));
-        let _b1 = slots.try_take(2).unwrap();
-        assert_eq!(slots.try_take(3).err(), Some(NoSlot::ServerFull));
+    fn slots_are_capped_per_key_per_account_and_in_all() {
+        let slots = StreamSlots::new(12, 2);
+        let a1 = slots.try_take(1, 10).unwrap();
+        let _a2 = slots.try_take(1, 10).unwrap();
+        assert_eq!(slots.try_take(1, 10).err(), Some(NoSlot::KeyFull(2)));
+        let _b1 = slots.try_take(2, 10).unwrap();
+        // Account 10 has 3 = 12 / 4: another of its keys waits, another account does not.
+        assert_eq!(slots.try_take(3, 10).err(), Some(NoSlot::AccountFull(3)));
+        let others: Vec<StreamSlot> = (0..9)
+            .map(|k| slots.try_take(100 + k, k).unwrap())
+            .collect();
+        assert_eq!(slots.try_take(200, 99).err(), Some(NoSlot::ServerFull));
         drop(a1);
-        assert!(slots.try_take(3).is_ok());
+        assert!(slots.try_take(3, 10).is_ok());
+        drop(others);
     }
 }

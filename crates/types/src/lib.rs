@@ -148,34 +148,79 @@ pub mod whole_numbers {
     use serde::Deserialize as _;
 }
 
-/// The characters a name may not hold, as a regular expression class body: control characters,
-/// and the invisible and direction-changing ones (zero-width spaces and joiners, bidi embeddings,
-/// overrides and isolates, the BOM, Hangul fillers) that make a name read as something it is not.
-/// The OpenAPI document states the rules with it; [`is_forbidden_in_names`] applies them.
-pub const FORBIDDEN_IN_NAMES: &str = "\\u0000-\\u001f\\u007f-\\u009f\\u00ad\\u061c\\u115f\\u1160\\u17b4\\u17b5\\u180e\\u200b-\\u200f\\u2028-\\u202e\\u2060-\\u206f\\u3164\\ufeff\\uffa0\\ufff9-\\ufffb";
+/// The characters a name may not hold, as inclusive ranges: control characters, and the
+/// invisible and direction-changing ones that make a name read as something it is not
+/// (zero-width spaces and joiners, the combining grapheme joiner, bidi embeddings, overrides and
+/// isolates, variation selectors, Mongolian selectors, the BOM, Hangul fillers, shorthand format
+/// controls, musical-symbol format controls, and the tag characters). The OpenAPI document
+/// states the rules with [`forbidden_class`]; [`is_forbidden_in_names`] applies them.
+pub const FORBIDDEN_IN_NAMES: &[(char, char)] = &[
+    ('\u{0}', '\u{1f}'),
+    ('\u{7f}', '\u{9f}'),
+    ('\u{ad}', '\u{ad}'),
+    ('\u{34f}', '\u{34f}'),
+    ('\u{61c}', '\u{61c}'),
+    ('\u{115f}', '\u{1160}'),
+    ('\u{17b4}', '\u{17b5}'),
+    ('\u{180b}', '\u{180f}'),
+    ('\u{200b}', '\u{200f}'),
+    ('\u{2028}', '\u{202e}'),
+    ('\u{2060}', '\u{206f}'),
+    ('\u{3164}', '\u{3164}'),
+    ('\u{fe00}', '\u{fe0f}'),
+    ('\u{feff}', '\u{feff}'),
+    ('\u{ffa0}', '\u{ffa0}'),
+    ('\u{fff9}', '\u{fffb}'),
+    ('\u{1bca0}', '\u{1bca3}'),
+    ('\u{1d173}', '\u{1d17a}'),
+    ('\u{e0000}', '\u{e007f}'),
+    ('\u{e0100}', '\u{e01ef}'),
+];
 
-/// The spaces trimmed from both ends of a name (Unicode's space separators).
-pub const NAME_SPACES: &str = "\\u0020\\u00a0\\u1680\\u2000-\\u200a\\u202f\\u205f\\u3000";
+/// The spaces trimmed from both ends of a name (Unicode's space separators), as ranges.
+pub const NAME_SPACES: &[(char, char)] = &[
+    (' ', ' '),
+    ('\u{a0}', '\u{a0}'),
+    ('\u{1680}', '\u{1680}'),
+    ('\u{2000}', '\u{200a}'),
+    ('\u{202f}', '\u{202f}'),
+    ('\u{205f}', '\u{205f}'),
+    ('\u{3000}', '\u{3000}'),
+];
 
 /// Whether `c` may not appear in a name or other text field (see [`FORBIDDEN_IN_NAMES`]).
 pub fn is_forbidden_in_names(c: char) -> bool {
-    matches!(c,
-        '\u{0}'..='\u{1f}'
-        | '\u{7f}'..='\u{9f}'
-        | '\u{ad}'
-        | '\u{61c}'
-        | '\u{115f}'
-        | '\u{1160}'
-        | '\u{17b4}'
-        | '\u{17b5}'
-        | '\u{180e}'
-        | '\u{200b}'..='\u{200f}'
-        | '\u{2028}'..='\u{202e}'
-        | '\u{2060}'..='\u{206f}'
-        | '\u{3164}'
-        | '\u{feff}'
-        | '\u{ffa0}'
-        | '\u{fff9}'..='\u{fffb}')
+    FORBIDDEN_IN_NAMES
+        .iter()
+        .any(|(from, to)| (*from..=*to).contains(&c))
+}
+
+/// `ranges` as the body of a regular expression character class that Python, Rust and
+/// ECMAScript (with the `u` flag) read alike: characters of the Basic Multilingual Plane as
+/// `\uXXXX` escapes, others as themselves.
+pub fn character_class(ranges: &[(char, char)]) -> String {
+    fn one(c: char) -> String {
+        if (c as u32) <= 0xffff {
+            format!("\\u{:04x}", c as u32)
+        } else {
+            c.to_string()
+        }
+    }
+    ranges
+        .iter()
+        .map(|(from, to)| {
+            if from == to {
+                one(*from)
+            } else {
+                format!("{}-{}", one(*from), one(*to))
+            }
+        })
+        .collect()
+}
+
+/// [`FORBIDDEN_IN_NAMES`] as a character class body.
+pub fn forbidden_class() -> String {
+    character_class(FORBIDDEN_IN_NAMES)
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -211,6 +256,8 @@ pub struct Problem {
 pub enum ProblemCode {
     /// 400: a key (or something shaped like one) in the URL.
     ApiKeyInQuery,
+    /// 400: two different keys in one request (say, `X-API-Key` and `Authorization`).
+    ConflictingApiKeys,
     /// 400: bad query parameters; see `errors`.
     InvalidParameters,
     /// 400: a body that is not the JSON the endpoint expects.
@@ -265,6 +312,7 @@ impl ProblemCode {
     pub fn as_str(self) -> &'static str {
         match self {
             Self::ApiKeyInQuery => "api_key_in_query",
+            Self::ConflictingApiKeys => "conflicting_api_keys",
             Self::InvalidParameters => "invalid_parameters",
             Self::InvalidBody => "invalid_body",
             Self::MissingApiKey => "missing_api_key",
@@ -425,6 +473,106 @@ pub struct StockRow {
     pub updated_at: DateTime<Utc>,
 }
 
+/// Which way a stock row crossed its minimum.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum AlertKind {
+    /// `Physical` fell below `MinQty`.
+    BelowMin,
+    /// `Physical` came back to `MinQty` or above.
+    Restocked,
+}
+
+impl AlertKind {
+    /// The kind as stored and sent (`below_min`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::BelowMin => "below_min",
+            Self::Restocked => "restocked",
+        }
+    }
+
+    /// The kind written `s`, if it is one.
+    pub fn parse(s: &str) -> Option<Self> {
+        [Self::BelowMin, Self::Restocked]
+            .into_iter()
+            .find(|k| k.as_str() == s)
+    }
+}
+
+/// One crossing of a stock row's minimum, as `GET /api/stock/alerts` lists it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct StockAlert {
+    /// Unique per crossing and never reused: polling tools deduplicate on it.
+    pub id: i64,
+    /// The stock row (its `id` in `/api/stock`).
+    #[serde(rename = "StockId")]
+    pub stock_id: i64,
+    /// The device.
+    #[serde(rename = "DeviceId")]
+    pub device_id: i64,
+    /// The device's name.
+    #[serde(rename = "DeviceName")]
+    pub device_name: String,
+    /// The customer (site) the device belongs to.
+    #[serde(rename = "Customer")]
+    pub customer: String,
+    /// The item code.
+    #[serde(rename = "SKU")]
+    pub sku: String,
+    /// The item's description.
+    #[serde(rename = "Description")]
+    pub description: String,
+    /// The reorder level when it crossed.
+    #[serde(rename = "MinQty")]
+    pub min_qty: i64,
+    /// The fill-up level then.
+    #[serde(rename = "MaxQty")]
+    pub max_qty: i64,
+    /// The quantity after the change.
+    #[serde(rename = "Physical")]
+    pub physical: i64,
+    /// The quantity before it.
+    #[serde(rename = "PreviousPhysical")]
+    pub previous_physical: i64,
+    /// Which way it crossed.
+    #[serde(rename = "Kind")]
+    pub kind: AlertKind,
+    /// When.
+    #[serde(rename = "At", with = "rfc3339_millis")]
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime, example = "2026-01-01T12:00:00.000Z"))]
+    pub at: DateTime<Utc>,
+}
+
+/// The calling key, as `GET /api/key` describes it: the "test connection" answer.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct KeyInfo {
+    /// The name its owner gave it.
+    pub name: String,
+    /// Its first characters (`pl_Ab3x`).
+    pub prefix: String,
+    /// When it was created.
+    #[serde(with = "rfc3339_millis")]
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
+    pub created_at: DateTime<Utc>,
+    /// The last day it works, in `time_zone`; `null` if it never expires.
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, format = Date, example = "2026-12-31"))]
+    pub expires_on: Option<NaiveDate>,
+    /// The IANA time zone `expires_on` is read in.
+    pub time_zone: String,
+    /// The first instant it is refused; `null` if it never expires.
+    #[serde(with = "rfc3339_millis::option")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, format = DateTime))]
+    pub expires_at: Option<DateTime<Utc>>,
+    /// `active` or `expiring_soon` (a key that answers is never expired or retired).
+    pub status: KeyStatus,
+    /// The devices it reaches now: its ticked devices that its owner may still see.
+    pub devices: Vec<ApiDevice>,
+}
+
 /// A device an API key can read, as `GET /api/devices` lists it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(ToSchema))]
@@ -507,6 +655,16 @@ pub struct PortalDevice {
     pub customer_id: i64,
     /// The customer's (site's) name.
     pub customer_name: String,
+}
+
+/// What the portal's guides need: where integrations reach this server.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct ConnectInfo {
+    /// The server's public base URL, without a trailing slash (`https://partlogic.example`).
+    pub base_url: String,
+    /// The recipe files served at `/recipes/<file>`, with this base URL filled in.
+    pub recipes: Vec<String>,
 }
 
 /// Where a key stands now.

@@ -1,9 +1,10 @@
-//! The `ApiCaller` extractor: a request to `/api` authenticated by its `X-API-Key` header.
+//! The `ApiCaller` extractor: a request to `/api` authenticated by its key (in `X-API-Key`, or
+//! as HTTP Basic or Bearer: see [`super::credential`]).
 
 use std::future::Future;
 use std::pin::Pin;
 
-use actix_web::{FromRequest, HttpRequest, dev::Payload, web};
+use actix_web::{FromRequest, HttpMessage, HttpRequest, dev::Payload, web};
 use partlogic_entity::{api_key, audit_event, user};
 use partlogic_types::AuditAction;
 use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, sea_query::Expr};
@@ -27,7 +28,31 @@ pub struct ApiCaller {
     pub owner_id: i64,
     /// Whether the owner sees every device of the account (admin) or a granted list.
     pub owner_is_admin: bool,
+    /// What `GET /api/key` tells about the key.
+    pub key: KeyFacts,
 }
+
+/// The key's own settings, as its holder may see them.
+#[derive(Debug, Clone)]
+pub struct KeyFacts {
+    /// Its name.
+    pub name: String,
+    /// Its display prefix.
+    pub prefix: String,
+    /// When it was made.
+    pub created_at: chrono::DateTime<chrono::Utc>,
+    /// The last day it works.
+    pub expires_on: Option<chrono::NaiveDate>,
+    /// The zone `expires_on` is read in.
+    pub time_zone: String,
+    /// The first instant it is refused.
+    pub expires_at: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+/// Put in a request's extensions once its key is accepted: the expiry every authenticated
+/// answer announces (`PartLogic-Key-Expires`).
+#[derive(Debug, Clone, Copy)]
+pub struct KeyExpiry(pub chrono::DateTime<chrono::Utc>);
 
 impl FromRequest for ApiCaller {
     type Error = ApiError;
@@ -43,15 +68,11 @@ async fn authenticate(req: &HttpRequest) -> Result<ApiCaller, ApiError> {
     let state = req
         .app_data::<web::Data<AppState>>()
         .ok_or_else(|| ApiError::Internal("AppState missing".to_owned()))?;
-    let raw = req.headers().get(HEADER).ok_or(ApiError::MissingApiKey)?;
-    let candidate = raw.to_str().map_err(|_| ApiError::MalformedApiKey)?.trim();
-    if candidate.is_empty() {
-        return Err(ApiError::MissingApiKey);
-    }
-    if !keys::is_well_formed(candidate) {
+    let candidate = super::credential::presented_key(req)?;
+    if !keys::is_well_formed(&candidate) {
         return Err(ApiError::MalformedApiKey);
     }
-    let digest = keys::digest(candidate);
+    let digest = keys::digest(&candidate);
     let found = api_key::Entity::find()
         .filter(api_key::Column::Digest.eq(digest.as_str()))
         .find_also_related(user::Entity)
@@ -81,12 +102,41 @@ async fn authenticate(req: &HttpRequest) -> Result<ApiCaller, ApiError> {
     if state.last_used.should_write(key.id) {
         record_use(state, &key, client_ip(req, state.settings.trust_proxy), now);
     }
+    if let Some(end) = key.expires_at {
+        req.extensions_mut().insert(KeyExpiry(end));
+    }
     Ok(ApiCaller {
         key_id: key.id,
         account_id: key.account_id,
         owner_id: owner.id,
         owner_is_admin: owner.is_admin(),
+        key: KeyFacts {
+            name: key.name.clone(),
+            prefix: key.prefix.clone(),
+            created_at: key.created_at,
+            expires_on: key.expires_on,
+            time_zone: key.time_zone.clone(),
+            expires_at: key.expires_at,
+        },
     })
+}
+
+/// Whether the key `key_id` would still be accepted at `now`: not retired, not expired, its
+/// owner enabled. Long exports ask between batches, so a key retired mid-export stops there.
+pub async fn still_valid(
+    db: &impl sea_orm::ConnectionTrait,
+    key_id: i64,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<bool, sea_orm::DbErr> {
+    let found = api_key::Entity::find_by_id(key_id)
+        .find_also_related(user::Entity)
+        .one(db)
+        .await?;
+    Ok(matches!(found, Some((key, Some(owner)))
+        if key.retired_at.is_none()
+            && key.expires_at.is_none_or(|end| now < end)
+            && owner.disabled_at.is_none()
+            && owner.account_id == key.account_id))
 }
 
 /// Writes "last used" (and, the first time, a `first_used` audit event) off the request path:

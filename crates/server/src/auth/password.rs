@@ -17,7 +17,7 @@ pub fn hash(password: &str) -> Result<String, String> {
 }
 
 /// Whether `password` matches `phc`. A malformed stored hash never matches.
-pub fn verify(password: &str, phc: &str) -> bool {
+pub fn verify_phc(password: &str, phc: &str) -> bool {
     PasswordHash::new(phc)
         .map(|parsed| {
             Argon2::default()
@@ -32,31 +32,35 @@ pub fn verify(password: &str, phc: &str) -> bool {
 pub fn verify_dummy(password: &str) {
     static DUMMY: OnceLock<String> = OnceLock::new();
     let phc = DUMMY.get_or_init(|| hash("partlogic-dummy-password").unwrap_or_default());
-    let _ = verify(password, phc);
+    let _ = verify_phc(password, phc);
 }
 
-/// Checks `password` against `phc` (or spends the same time when there is no such user) on the
-/// blocking pool, at most `permits` at a time: each check holds about 19 MiB for tens of
-/// milliseconds, so a flood of logins queues here instead of exhausting memory. A check that
-/// cannot start within 10 seconds is answered 503 `server_busy`.
-pub(crate) async fn verify_bounded(
+/// A turn at the password checker: at most `permits` checks run at once (each holds about
+/// 19 MiB for tens of milliseconds), so a flood of logins queues here instead of exhausting
+/// memory. A turn that does not come within 10 seconds is answered 503 `server_busy`.
+pub(crate) async fn check_permit(
     permits: &tokio::sync::Semaphore,
-    password: String,
-    phc: Option<String>,
-) -> Result<bool, crate::error::ApiError> {
-    use crate::error::ApiError;
-    let _permit = tokio::time::timeout(std::time::Duration::from_secs(10), permits.acquire())
+) -> Result<tokio::sync::SemaphorePermit<'_>, crate::error::ApiError> {
+    tokio::time::timeout(std::time::Duration::from_secs(10), permits.acquire())
         .await
         .ok()
         .and_then(Result::ok)
-        .ok_or(ApiError::Busy(5))?;
+        .ok_or(crate::error::ApiError::Busy(5))
+}
+
+/// Checks `password` against `phc` (or spends the same time when there is no such user) on the
+/// blocking pool, off the request workers. Hold a [`check_permit`] while calling it.
+pub(crate) async fn verify(
+    password: String,
+    phc: Option<String>,
+) -> Result<bool, crate::error::ApiError> {
     actix_web::web::block(move || match phc {
-        Some(phc) => verify(&password, &phc),
+        Some(phc) => verify_phc(&password, &phc),
         None => {
             verify_dummy(&password);
             false
         }
     })
     .await
-    .map_err(|e| ApiError::Internal(format!("password check: {e}")))
+    .map_err(|e| crate::error::ApiError::Internal(format!("password check: {e}")))
 }

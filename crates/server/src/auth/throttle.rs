@@ -1,18 +1,22 @@
 //! Login throttling that a guesser elsewhere cannot turn against the owner.
 //!
 //! The policy (also in the README):
-//! - A browser that has logged in to an email before carries a *trusted-browser* cookie for it
-//!   (signed by the server, tied to that email). Its attempts for that email count only against
-//!   that cookie: [`PER_TRUSTED_BROWSER`] per window. Nobody else's failures touch it.
-//! - Any other client counts against three subjects at once: the email from its network
-//!   ([`PER_EMAIL_AND_NETWORK`]), its network for every email ([`PER_NETWORK`]), and the email
-//!   from anywhere ([`PER_EMAIL_UNTRUSTED`]). A network is an IPv4 address or an IPv6 /64, since
-//!   one IPv6 client holds a whole /64.
-//! - A subject over its limit is refused with 429 and `Retry-After` until its window (15 minutes
-//!   from its first counted attempt) ends. Refused attempts are not counted and never move a
-//!   window, so hammering a locked email does not keep it locked.
-//! - A successful login takes its own attempt back and clears its email-and-network and
-//!   trusted-browser counters.
+//! - A browser that has logged in to an account before carries a *trusted-browser* cookie for it
+//!   (signed by the server over the email, the time it was issued and the account's current
+//!   password, so it lapses after a year or when the password changes). Its attempts for that
+//!   email count only against that cookie: [`PER_TRUSTED_BROWSER`] per window. Nobody else's
+//!   failures touch it.
+//! - Any other client counts against its email from its network ([`PER_EMAIL_AND_NETWORK`]) and
+//!   its network for every email ([`PER_NETWORK`]): hard limits, refused with 429 and
+//!   `Retry-After` until the window (15 minutes from its first counted attempt) ends. A network
+//!   is an IPv4 address or an IPv6 /64, since one IPv6 client holds a whole /64.
+//! - The email from anywhere ([`SLOWDOWN_AFTER`] attempts from untrusted clients) is never a
+//!   lock: past it, every untrusted attempt for that email waits a few seconds before its
+//!   password is checked. A guesser spread over many networks is slowed; the owner, even on a
+//!   browser that never logged in before, still gets in.
+//! - Refused attempts are not counted and never move a window, so hammering a locked subject
+//!   does not keep it locked. A successful login takes its own attempt back and clears its
+//!   email-and-network and trusted-browser counters.
 //!
 //! State is one row per subject and window, upserted atomically and pruned as windows end, and a
 //! subject is stored only as an HMAC under a key the server keeps in its database: a password
@@ -35,8 +39,11 @@ pub const WINDOW_SECS: i64 = 15 * 60;
 pub const PER_EMAIL_AND_NETWORK: i32 = 5;
 /// Attempts from one network (any email) per window.
 pub const PER_NETWORK: i32 = 30;
-/// Attempts for one email from clients it does not trust, wherever they are, per window.
-pub const PER_EMAIL_UNTRUSTED: i32 = 10;
+/// Attempts for one email from untrusted clients anywhere, per window, before each further one
+/// is slowed down.
+pub const SLOWDOWN_AFTER: i32 = 10;
+/// How long a browser stays trusted after the login that trusted it.
+pub const TRUST_DAYS: i64 = 365;
 /// Attempts from one trusted browser for its email per window.
 pub const PER_TRUSTED_BROWSER: i32 = 10;
 
@@ -60,8 +67,28 @@ impl std::fmt::Debug for Throttle {
 pub(crate) struct Subject {
     digest: String,
     limit: i32,
+    /// Over the limit: refused (a lock) or only slowed down.
+    lock: bool,
     /// Cleared on success (rather than just taking this attempt back).
     clear_on_success: bool,
+}
+
+/// What counting an attempt found.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub(crate) struct Counted {
+    /// Seconds to wait: a lock's limit was passed (a parallel burst).
+    pub wait: Option<u64>,
+    /// A slowdown's threshold was passed: check the password only after a pause.
+    pub slow: bool,
+}
+
+/// The account a login names, as far as the throttle needs it.
+pub(crate) struct Account<'a> {
+    /// The email, as parsed.
+    pub email: &'a str,
+    /// The stored password hash, if there is such a user: trusted-browser cookies are bound to
+    /// it, so changing the password distrusts every browser.
+    pub password_hash: Option<&'a str>,
 }
 
 impl Throttle {
@@ -102,28 +129,37 @@ impl Throttle {
         m.finalize().into_bytes().into()
     }
 
-    fn subject(&self, kind: &str, parts: &[&[u8]], limit: i32, clear: bool) -> Subject {
+    fn subject(&self, kind: &str, parts: &[&[u8]], limit: i32, lock: bool, clear: bool) -> Subject {
         let mut all: Vec<&[u8]> = vec![b"subject", kind.as_bytes()];
         all.extend_from_slice(parts);
         Subject {
             digest: URL_SAFE_NO_PAD.encode(self.mac(&all)),
             limit,
+            lock,
             clear_on_success: clear,
         }
     }
 
-    /// What an attempt to log in as `email` from `ip` is charged to: the trusted-browser
-    /// counter if `trusted_browser` is a valid cookie for this email, the three untrusted
-    /// counters otherwise.
+    /// What an attempt to log in to `account` from `ip` is charged to: the trusted-browser
+    /// counter if `trusted_browser` is a valid cookie for this account, the untrusted counters
+    /// otherwise.
     pub(crate) fn subjects(
         &self,
-        email: &str,
+        account: &Account<'_>,
         ip: Option<IpAddr>,
         trusted_browser: Option<&str>,
+        now: DateTime<Utc>,
     ) -> Vec<Subject> {
-        if let Some(nonce) = trusted_browser.and_then(|c| self.verify_browser(email, c)) {
-            return vec![self.subject("browser", &[nonce.as_bytes()], PER_TRUSTED_BROWSER, true)];
+        if let Some(nonce) = trusted_browser.and_then(|c| self.verify_browser(account, c, now)) {
+            return vec![self.subject(
+                "browser",
+                &[nonce.as_bytes()],
+                PER_TRUSTED_BROWSER,
+                true,
+                true,
+            )];
         }
+        let email = account.email;
         let network = network_of(ip);
         vec![
             self.subject(
@@ -131,29 +167,60 @@ impl Throttle {
                 &[email.as_bytes(), network.as_bytes()],
                 PER_EMAIL_AND_NETWORK,
                 true,
+                true,
             ),
-            self.subject("network", &[network.as_bytes()], PER_NETWORK, false),
-            self.subject("email", &[email.as_bytes()], PER_EMAIL_UNTRUSTED, false),
+            self.subject("network", &[network.as_bytes()], PER_NETWORK, true, false),
+            self.subject("email", &[email.as_bytes()], SLOWDOWN_AFTER, false, false),
         ]
     }
 
-    /// A new trusted-browser cookie value for `email`: a random nonce and the server's MAC over
-    /// it and the email. It proves only "this browser logged in as this email before".
-    pub(crate) fn browser_cookie(&self, email: &str) -> Option<String> {
+    fn browser_mac(&self, account: &Account<'_>, issued: &str, nonce: &str) -> Option<[u8; 32]> {
+        let hash = account.password_hash?;
+        Some(self.mac(&[
+            b"browser",
+            account.email.as_bytes(),
+            issued.as_bytes(),
+            nonce.as_bytes(),
+            hash.as_bytes(),
+        ]))
+    }
+
+    /// A new trusted-browser cookie value for `account`: when it was issued, a random nonce, and
+    /// the server's MAC over those, the email and the current password hash. It proves only
+    /// "this browser logged in to this account, with its current password, within a year".
+    pub(crate) fn browser_cookie(
+        &self,
+        account: &Account<'_>,
+        now: DateTime<Utc>,
+    ) -> Option<String> {
         let mut nonce = [0u8; 18];
         getrandom::fill(&mut nonce).ok()?;
         let nonce = URL_SAFE_NO_PAD.encode(nonce);
-        let mac = self.mac(&[b"browser", email.as_bytes(), nonce.as_bytes()]);
-        Some(format!("{nonce}.{}", URL_SAFE_NO_PAD.encode(mac)))
+        let issued = now.timestamp().to_string();
+        let mac = self.browser_mac(account, &issued, &nonce)?;
+        Some(format!("{issued}.{nonce}.{}", URL_SAFE_NO_PAD.encode(mac)))
     }
 
-    /// The cookie's nonce if it was made by [`Throttle::browser_cookie`] for `email`.
-    fn verify_browser(&self, email: &str, cookie: &str) -> Option<String> {
-        let (nonce, mac) = cookie.split_once('.')?;
+    /// The cookie's nonce if [`Throttle::browser_cookie`] made it for `account` (as it is now)
+    /// less than [`TRUST_DAYS`] ago.
+    fn verify_browser(
+        &self,
+        account: &Account<'_>,
+        cookie: &str,
+        now: DateTime<Utc>,
+    ) -> Option<String> {
+        let mut parts = cookie.splitn(3, '.');
+        let (issued, nonce, mac) = (parts.next()?, parts.next()?, parts.next()?);
         let mac = URL_SAFE_NO_PAD.decode(mac).ok()?;
-        let want = self.mac(&[b"browser", email.as_bytes(), nonce.as_bytes()]);
+        let want = self.browser_mac(account, issued, nonce)?;
         use subtle::ConstantTimeEq;
-        bool::from(want.as_slice().ct_eq(&mac)).then(|| nonce.to_owned())
+        if !bool::from(want.as_slice().ct_eq(&mac)) {
+            return None;
+        }
+        let age = now.timestamp() - issued.parse::<i64>().ok()?;
+        (-86_400..TRUST_DAYS * 86_400)
+            .contains(&age)
+            .then(|| nonce.to_owned())
     }
 }
 
@@ -180,8 +247,8 @@ fn seconds_left(window_start: i64, now: i64) -> u64 {
     )
 }
 
-/// Seconds to wait if any subject is over its limit now. Reads only: a refused attempt leaves
-/// no mark.
+/// Seconds to wait if any locking subject is over its limit now. Reads only: a refused attempt
+/// leaves no mark.
 pub(crate) async fn locked_for(
     db: &impl ConnectionTrait,
     subjects: &[Subject],
@@ -189,7 +256,10 @@ pub(crate) async fn locked_for(
 ) -> Result<Option<u64>, DbErr> {
     let now = now.timestamp();
     let rows = login_throttle::Entity::find()
-        .filter(login_throttle::Column::Subject.is_in(subjects.iter().map(|s| s.digest.clone())))
+        .filter(
+            login_throttle::Column::Subject
+                .is_in(subjects.iter().filter(|s| s.lock).map(|s| s.digest.clone())),
+        )
         .filter(login_throttle::Column::WindowStart.gt(now - WINDOW_SECS))
         .all(db)
         .await?;
@@ -203,13 +273,13 @@ pub(crate) async fn locked_for(
 }
 
 /// Counts an attempt against every subject (one atomic upsert each: a window that has ended
-/// starts afresh), prunes rows whose window has ended, and says how long to wait if the count
-/// went over a limit (a burst of parallel guesses that all passed [`locked_for`] at once).
+/// starts afresh), prunes rows whose window has ended, and says whether a lock's limit was
+/// passed (a burst of parallel guesses that all passed [`locked_for`] at once) or a slowdown's.
 pub(crate) async fn record(
     db: &impl ConnectionTrait,
     subjects: &[Subject],
     now: DateTime<Utc>,
-) -> Result<Option<u64>, DbErr> {
+) -> Result<Counted, DbErr> {
     use login_throttle::Column as C;
     let now = now.timestamp();
     let ended = now - WINDOW_SECS;
@@ -217,7 +287,7 @@ pub(crate) async fn record(
         .filter(C::WindowStart.lte(ended))
         .exec(db)
         .await?;
-    let mut wait = None;
+    let mut counted = Counted::default();
     for s in subjects {
         let stale = Expr::col((login_throttle::Entity, C::WindowStart)).lte(ended);
         let stmt = Query::insert()
@@ -252,11 +322,15 @@ pub(crate) async fn record(
         let attempts: i32 = row.try_get("", "attempts")?;
         let window_start: i64 = row.try_get("", "window_start")?;
         if attempts > s.limit {
-            let left = seconds_left(window_start, now);
-            wait = Some(wait.map_or(left, |w: u64| Ord::max(w, left)));
+            if s.lock {
+                let left = seconds_left(window_start, now);
+                counted.wait = Some(counted.wait.map_or(left, |w: u64| Ord::max(w, left)));
+            } else {
+                counted.slow = true;
+            }
         }
     }
-    Ok(wait)
+    Ok(counted)
 }
 
 /// After a successful login: clears the subjects that belong to this client alone and takes
@@ -302,22 +376,51 @@ mod tests {
         assert_eq!(network_of(Some(mapped)), "192.0.2.7");
     }
 
+    fn account<'a>(email: &'a str, hash: &'a str) -> Account<'a> {
+        Account {
+            email,
+            password_hash: Some(hash),
+        }
+    }
+
     #[test]
-    fn browser_cookies_are_bound_to_their_email() {
+    fn browser_cookies_are_bound_to_their_account_password_and_age() {
         let t = throttle();
-        let c = t.browser_cookie("a@x.test").unwrap();
-        assert!(t.verify_browser("a@x.test", &c).is_some());
-        assert!(t.verify_browser("b@x.test", &c).is_none());
-        let forged = format!("{}x", c);
-        assert!(t.verify_browser("a@x.test", &forged).is_none());
-        assert_eq!(t.subjects("a@x.test", None, Some(&c)).len(), 1);
-        assert_eq!(t.subjects("b@x.test", None, Some(&c)).len(), 3);
+        let now = Utc::now();
+        let a = account("a@x.test", "$argon2id$one");
+        let c = t.browser_cookie(&a, now).unwrap();
+        assert!(t.verify_browser(&a, &c, now).is_some());
+        assert!(
+            t.verify_browser(&account("b@x.test", "$argon2id$one"), &c, now)
+                .is_none()
+        );
+        // A new password distrusts every browser.
+        assert!(
+            t.verify_browser(&account("a@x.test", "$argon2id$two"), &c, now)
+                .is_none()
+        );
+        // So does a year.
+        let later = now + chrono::Duration::days(TRUST_DAYS);
+        assert!(t.verify_browser(&a, &c, later).is_none());
+        let forged = format!("{c}x");
+        assert!(t.verify_browser(&a, &forged, now).is_none());
+        let unknown = Account {
+            email: "a@x.test",
+            password_hash: None,
+        };
+        assert!(t.verify_browser(&unknown, &c, now).is_none());
+        assert_eq!(t.subjects(&a, None, Some(&c), now).len(), 1);
+        assert_eq!(t.subjects(&unknown, None, Some(&c), now).len(), 3);
     }
 
     #[test]
     fn subjects_never_hold_the_typed_text() {
         let t = throttle();
-        for s in t.subjects("hunter2-typed-as-email", None, None) {
+        let typed = Account {
+            email: "hunter2-typed-as-email",
+            password_hash: None,
+        };
+        for s in t.subjects(&typed, None, None, Utc::now()) {
             assert!(!s.digest.contains("hunter2"));
             assert_eq!(s.digest.len(), 43);
         }

@@ -15,11 +15,13 @@ use crate::middleware;
 pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(
         scope::scope("/api")
+            .wrap(from_fn(middleware::api_answers))
             .wrap(from_fn(middleware::refuse_control_chars))
-            .wrap(from_fn(middleware::refuse_key_in_query))
             .service(api::ping::ping)
             .service(api::health::health)
+            .service(api::key::get_key)
             .service(api::stock::list_stock)
+            .service(api::alerts::list_alerts)
             .service(api::devices::list_api_devices)
             .default_service(actix_web::web::to(fallback)),
     )
@@ -31,6 +33,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
             .service(portal::session_get::get_session)
             .service(portal::session_delete::delete_session)
             .service(portal::devices_list::list_devices)
+            .service(portal::connect_get::get_connect)
             .service(portal::keys_list::list_keys)
             .service(portal::keys_create::create_key)
             .service(portal::keys_get::get_key)
@@ -48,7 +51,7 @@ struct Route {
 
 impl Route {
     fn matches(&self, path: &str) -> bool {
-        let parts: Vec<&str> = path.trim_end_matches('/').split('/').collect();
+        let parts: Vec<&str> = path.split('/').collect();
         parts.len() == self.segments.len()
             && parts
                 .iter()
@@ -56,12 +59,16 @@ impl Route {
                 .all(|(p, s)| (s.starts_with('{') && s.ends_with('}') && !p.is_empty()) || p == s)
     }
 
+    /// The `Allow` value: the methods, with `HEAD` wherever `GET` is.
     fn allow(&self) -> String {
-        self.methods
-            .iter()
-            .map(Method::as_str)
-            .collect::<Vec<_>>()
-            .join(", ")
+        let mut names: Vec<&str> = Vec::new();
+        for m in &self.methods {
+            names.push(m.as_str());
+            if *m == Method::GET {
+                names.push("HEAD");
+            }
+        }
+        names.join(", ")
     }
 }
 
@@ -97,7 +104,12 @@ fn routes() -> &'static [Route] {
                 }
             })
             .collect();
-        for extra in ["/api/openapi.json", "/api/docs", "/api/docs/{file}"] {
+        for extra in [
+            "/api/openapi.json",
+            "/api/docs",
+            "/api/docs/",
+            "/api/docs/{file}",
+        ] {
             out.push(Route {
                 segments: extra.split('/').map(str::to_owned).collect(),
                 methods: vec![Method::GET],
@@ -110,9 +122,14 @@ fn routes() -> &'static [Route] {
 /// Whatever no handler took under the JSON APIs: a known path asked with another method is 405
 /// with `Allow` (`OPTIONS` answers 204 with it), anything else 404, always in JSON.
 pub async fn fallback(req: HttpRequest) -> Result<HttpResponse, ApiError> {
+    // Exact paths only: `/api/stock/` is not `/api/stock` (no handler took it, whatever the
+    // method, so it is simply not there).
     let Some(route) = routes().iter().find(|r| r.matches(req.path())) else {
         return Err(ApiError::NotFound("endpoint"));
     };
+    if route.methods.contains(req.method()) {
+        return Err(ApiError::NotFound("endpoint"));
+    }
     if req.method() == Method::OPTIONS {
         return Ok(HttpResponse::NoContent()
             .insert_header((header::ALLOW, format!("{}, OPTIONS", route.allow())))

@@ -101,6 +101,17 @@ fn with_names(q: Select<stock::Entity>) -> Selector<SelectModel<RowModel>> {
         .into_model::<RowModel>()
 }
 
+/// One page of rows, and whether the id walk filled it (more may follow; a row deleted between
+/// the two steps makes `rows` shorter without ending the walk).
+pub struct Page {
+    /// The rows, by id.
+    pub rows: Vec<StockRow>,
+    /// The last id the walk found: the next page starts after it.
+    pub last_id: Option<i64>,
+    /// Whether the walk found `limit` ids.
+    pub full: bool,
+}
+
 /// Up to `limit` rows after `after`, by id, in two steps: the page's ids first (an index-only
 /// walk of the key's devices past `after`, sorting integers rather than whole rows), then just
 /// those rows with their names. Each call is a short read: nothing stays open between pages.
@@ -110,7 +121,7 @@ pub async fn page(
     f: &StockFilters,
     after: Option<i64>,
     limit: u64,
-) -> Result<Vec<StockRow>, sea_orm::DbErr> {
+) -> Result<Page, sea_orm::DbErr> {
     let ids: Vec<i64> = matching(caller, f, after)
         .select_only()
         .column(stock::Column::Id)
@@ -119,13 +130,22 @@ pub async fn page(
         .into_tuple()
         .all(db)
         .await?;
+    let (last_id, full) = (ids.last().copied(), ids.len() as u64 == limit);
     if ids.is_empty() {
-        return Ok(Vec::new());
+        return Ok(Page {
+            rows: Vec::new(),
+            last_id,
+            full,
+        });
     }
     let rows = with_names(stock::Entity::find().filter(stock::Column::Id.is_in(ids)))
         .all(db)
         .await?;
-    Ok(rows.into_iter().map(StockRow::from).collect())
+    Ok(Page {
+        rows: rows.into_iter().map(StockRow::from).collect(),
+        last_id,
+        full,
+    })
 }
 
 /// Refuses a `device` filter naming anything outside the key's reach.
@@ -149,4 +169,26 @@ pub async fn check_devices(
         Some(missing) => Err(ApiError::DeviceNotInScope(*missing)),
         None => Ok(()),
     }
+}
+
+/// The devices the key reaches now, by id.
+pub async fn devices(
+    db: &DatabaseConnection,
+    caller: &ApiCaller,
+) -> Result<Vec<partlogic_types::ApiDevice>, sea_orm::DbErr> {
+    let rows: Vec<(i64, String, String)> = device::Entity::find()
+        .select_only()
+        .column(device::Column::Id)
+        .column(device::Column::Name)
+        .column_as(customer::Column::Name, "customer")
+        .join(JoinType::InnerJoin, device::Relation::Customer.def())
+        .filter(reach::key_devices(caller))
+        .order_by_asc(device::Column::Id)
+        .into_tuple()
+        .all(db)
+        .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(id, name, customer)| partlogic_types::ApiDevice { id, name, customer })
+        .collect())
 }

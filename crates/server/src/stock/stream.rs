@@ -2,10 +2,12 @@
 //!
 //! A slow reader must not cost anyone else: the exporter holds a database connection only for
 //! the few milliseconds each batch query takes (no cursor, no transaction, no pinned SQLite
-//! snapshot while it waits on the client), each key may run only a couple of exports at once,
-//! and a client that reads slower than the minimum rate (after a grace period), stops reading,
-//! or overruns the deadline has its export cut off. A cut export ends in a broken body (never a
-//! clean end that would pass a truncated export as whole).
+//! snapshot while it waits on the client), each key (and account) may run only a few exports at
+//! once, and a client that reads slower than the minimum rate (counted over the time the
+//! exporter waits on it, after a grace period), stops reading, or overruns the deadline has its
+//! export cut off, as has an export whose key is retired, expires or loses its owner midway. A
+//! cut export ends in a broken body: only an export that handed over its last piece ends
+//! cleanly, so a truncated export never passes as whole.
 //!
 //! Consistency: rows come in id order with no repeats or gaps among rows that did not change
 //! during the export; a row changed mid-export is sent as it was when its batch was read.
@@ -21,6 +23,7 @@ use tokio::sync::mpsc;
 
 use super::{Format, StockFilters, query};
 use crate::auth::ApiCaller;
+use crate::clock::Clock;
 use crate::config::StreamLimits;
 use crate::state::StreamSlot;
 
@@ -34,6 +37,7 @@ type Chunk = Result<Bytes, actix_web::Error>;
 /// The export as a response body. `slot` is held until the export ends.
 pub fn export(
     db: DatabaseConnection,
+    clock: Clock,
     slot: StreamSlot,
     caller: ApiCaller,
     filters: StockFilters,
@@ -41,43 +45,42 @@ pub fn export(
     limits: StreamLimits,
 ) -> impl futures_util::Stream<Item = Chunk> {
     let (tx, rx) = mpsc::channel::<Chunk>(2);
-    let aborted = Arc::new(AtomicBool::new(false));
-    let abort_flag = aborted.clone();
+    // Set only once the last piece is handed over; a producer that stops any other way (cut
+    // off, failed, panicked, cancelled) leaves it unset and the body ends broken.
+    let completed = Arc::new(AtomicBool::new(false));
+    let done = completed.clone();
     actix_web::rt::spawn(async move {
         let _slot = slot;
         let mut out = Sender {
             tx,
             limits,
             started: Instant::now(),
+            waited: Duration::ZERO,
             sent: 0,
         };
-        match produce(&db, &caller, &filters, format, &mut out).await {
-            Ok(Delivery::Complete) => {}
+        match produce(&db, &clock, &caller, &filters, format, &mut out).await {
+            Ok(Delivery::Complete) => done.store(true, Ordering::SeqCst),
             Ok(Delivery::Cut(why)) => {
                 tracing::warn!(key_id = caller.key_id, why, "stock export cut off");
-                abort_flag.store(true, Ordering::SeqCst);
             }
-            Err(e) => {
-                tracing::error!(error = %e, "stock export failed");
-                abort_flag.store(true, Ordering::SeqCst);
-            }
+            Err(e) => tracing::error!(error = %e, "stock export failed"),
         }
     });
     stream::unfold(
-        (rx, aborted, false),
-        |(mut rx, aborted, ended)| async move {
+        (rx, completed, false),
+        |(mut rx, completed, ended)| async move {
             if ended {
                 return None;
             }
             match rx.recv().await {
-                Some(item) => Some((item, (rx, aborted, false))),
+                Some(item) => Some((item, (rx, completed, false))),
+                None if completed.load(Ordering::SeqCst) => None,
                 // The status line is gone already; cutting the body short is the only signal
                 // left (and a JSON parser will notice the missing `]`).
-                None if aborted.load(Ordering::SeqCst) => Some((
+                None => Some((
                     Err(actix_web::error::ErrorInternalServerError("export cut off")),
-                    (rx, aborted, true),
+                    (rx, completed, true),
                 )),
-                None => None,
             }
         },
     )
@@ -96,6 +99,9 @@ struct Sender {
     tx: mpsc::Sender<Chunk>,
     limits: StreamLimits,
     started: Instant,
+    /// Time spent waiting for the client to take pieces: the client's pace is judged on this
+    /// alone, never on the server's own query time.
+    waited: Duration,
     sent: u64,
 }
 
@@ -106,7 +112,10 @@ impl Sender {
         let n = bytes.len() as u64;
         // A client that takes longer than the grace period to accept one piece is not reading.
         let wait = self.limits.grace.max(Duration::from_millis(100));
-        match tokio::time::timeout(wait, self.tx.send(Ok(Bytes::from(bytes)))).await {
+        let asked = Instant::now();
+        let sent = tokio::time::timeout(wait, self.tx.send(Ok(Bytes::from(bytes)))).await;
+        self.waited += asked.elapsed();
+        match sent {
             Ok(Ok(())) => {}
             Ok(Err(_)) => return Err("the client went away"),
             Err(_) => return Err("the client stopped reading"),
@@ -115,12 +124,11 @@ impl Sender {
         if last {
             return Ok(());
         }
-        let elapsed = self.started.elapsed();
-        if elapsed > self.limits.deadline {
+        if self.started.elapsed() > self.limits.deadline {
             return Err("the export ran past its deadline");
         }
-        if elapsed > self.limits.grace
-            && (self.sent as f64) < self.limits.min_bytes_per_sec as f64 * elapsed.as_secs_f64()
+        if self.waited > self.limits.grace
+            && (self.sent as f64) < self.limits.min_bytes_per_sec as f64 * self.waited.as_secs_f64()
         {
             return Err("the client reads slower than the minimum rate");
         }
@@ -130,6 +138,7 @@ impl Sender {
 
 async fn produce(
     db: &DatabaseConnection,
+    clock: &Clock,
     caller: &ApiCaller,
     filters: &StockFilters,
     format: Format,
@@ -140,14 +149,17 @@ async fn produce(
     let mut first = true;
     let mut after = filters.after;
     loop {
-        let rows = query::page(db, caller, filters, after, BATCH_ROWS).await?;
-        let done = (rows.len() as u64) < BATCH_ROWS;
-        if let Some(last) = rows.last() {
-            after = Some(last.id);
-        }
-        format.write_rows(&rows, &mut first, &mut buf);
-        if done {
+        let page = query::page(db, caller, filters, after, BATCH_ROWS).await?;
+        after = page.last_id.or(after);
+        format.write_rows(&page.rows, &mut first, &mut buf);
+        if !page.full {
             break;
+        }
+        // The key was good when the export began; it must still be, batch after batch.
+        if !crate::auth::api_key::still_valid(db, caller.key_id, clock.now()).await? {
+            return Ok(Delivery::Cut(
+                "the key was retired, expired or lost its owner",
+            ));
         }
         if buf.len() >= FLUSH_BYTES
             && let Err(why) = out.send(std::mem::take(&mut buf), false).await

@@ -238,6 +238,20 @@ async fn cli_manages_users_and_accounts(backend: Backend) {
     let member2 = app.login(&w.member2.email).await;
     let devices: Vec<serde_json::Value> = app.get_json(&member2, "/portal/api/devices").await;
     assert_eq!(devices.len(), 2);
+    // An email the login would refuse is refused here too.
+    let (ok, _, err) = partlogic(
+        &app,
+        &[
+            "user",
+            "add",
+            "--account",
+            "Acme",
+            "--email",
+            "zero\u{200b}width@acme.test",
+        ],
+        "a long enough password\n",
+    );
+    assert!(!ok && err.contains("is not an email address"), "{err}");
     let (ok, _, err) = partlogic(&app, &["user", "disable", &w.member2.email], "");
     assert!(ok, "{err}");
     let u = user::Entity::find_by_id(w.member2.id)
@@ -317,6 +331,29 @@ async fn demo_data_is_as_documented(backend: Backend) {
 /// environment (once only the bind address was).
 async fn serve_without_a_command_reads_every_setting(backend: Backend) {
     let app = TestApp::spawn(backend).await;
+    // The global --database-url still works in front of any command.
+    let out = Command::new(env!("CARGO_BIN_EXE_partlogic"))
+        .args(["--database-url", &database_url(&app), "migrate"])
+        .env_remove("DATABASE_URL")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // A session length that would overflow is refused up front, naming the setting.
+    let out = Command::new(env!("CARGO_BIN_EXE_partlogic"))
+        .env("DATABASE_URL", database_url(&app))
+        .env("PARTLOGIC_SESSION_HOURS", "3000000000")
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("session-hours"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()

@@ -17,6 +17,7 @@ use crate::on_every_database;
 on_every_database!(
     stalled_exports_hold_no_connection_and_are_capped_per_key,
     a_reader_slower_than_the_minimum_is_cut_off,
+    an_export_stops_when_its_key_is_retired,
 );
 
 /// Enough rows in N1 that an export cannot fit in the socket buffers of a client that does not
@@ -157,4 +158,32 @@ async fn a_reader_slower_than_the_minimum_is_cut_off(backend: Backend) {
         let rows: Vec<Value> = res.json().await.unwrap();
         assert_eq!(rows.len(), 25_003);
     }
+}
+
+async fn an_export_stops_when_its_key_is_retired(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let w = World::build(&app).await;
+    fill(&app, &w, 25_000).await;
+    let admin = app.login(&w.admin.email).await;
+    let (id, key) = app
+        .create_key(&admin, json!({"name": "retire me", "device_ids": [w.n1]}))
+        .await;
+    let (mut export, head) = stalled_export(&app, &key).await;
+    assert!(head.starts_with("HTTP/1.1 200"), "{head}");
+    let res = admin
+        .delete(app.url(&format!("/portal/api/keys/{id}")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    // Read on: the export stops at its next batch, broken, long before 25,000 rows.
+    let mut rest = Vec::new();
+    let read = tokio::time::timeout(Duration::from_secs(20), export.read_to_end(&mut rest)).await;
+    assert!(read.is_ok(), "the server closed the connection");
+    let text = String::from_utf8_lossy(&rest);
+    assert!(
+        !text.ends_with("0\r\n\r\n"),
+        "the body must not end cleanly"
+    );
+    assert!(text.matches("\"SKU\"").count() < 10_000, "it stopped early");
 }

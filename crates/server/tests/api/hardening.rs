@@ -53,7 +53,11 @@ async fn crafted_paths_get_answers_and_never_reach_the_log(backend: Backend) {
     for encoded in [
         format!("/api/pl%5F{body}"),
         format!("/api/pl%255F{body}"),
+        format!("/api/pl%2525255F{body}"),
         format!("/api/pl_{}", body.replace('Z', "%5A")),
+        // The docs and the OpenAPI document are under /api too.
+        format!("/api/openapi.json?api_key=pl_{body}"),
+        format!("/api/docs/?token=pl_{body}"),
     ] {
         let answer = raw_get(&app, &encoded).await;
         assert!(answer.starts_with("HTTP/1.1 400"), "{encoded}: {answer}");
@@ -171,6 +175,29 @@ async fn stale_edits_are_refused_with_412(backend: Backend) {
         .get_json(&member, &format!("/portal/api/keys/{id}"))
         .await;
     assert_eq!(now["name"], "member's name");
+    // A value that is not text names no version.
+    let res = admin
+        .patch(&path)
+        .header(
+            "If-Match",
+            reqwest::header::HeaderValue::from_bytes(b"\"\xff\"").unwrap(),
+        )
+        .json(&json!({"name": "bytes"}))
+        .send()
+        .await
+        .unwrap();
+    assert_problem(res, 412, "precondition_failed").await;
+    // A tag a proxy weakened still names the version.
+    let res = member.get(&path).send().await.unwrap();
+    let weak = format!("W/{}", etag_of(&res));
+    let res = member
+        .patch(&path)
+        .header("If-Match", &weak)
+        .json(&json!({"name": "member's name"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
     // With the current version (or `*`, or none at all) the change goes through.
     let res = admin
         .patch(&path)
@@ -295,20 +322,24 @@ async fn known_paths_answer_405_with_allow(backend: Backend) {
     let c = app.client();
     let trace = reqwest::Method::from_bytes(b"TRACE").unwrap();
     for (method, path, allow) in [
-        (trace.clone(), "/api/stock", "GET"),
-        (reqwest::Method::POST, "/api/stock", "GET"),
+        (trace.clone(), "/api/stock", "GET, HEAD"),
+        (reqwest::Method::POST, "/api/stock", "GET, HEAD"),
         (
             reqwest::Method::PUT,
             "/portal/api/keys/7",
-            "GET, PATCH, DELETE",
+            "GET, HEAD, PATCH, DELETE",
         ),
-        (reqwest::Method::PATCH, "/portal/api/keys", "GET, POST"),
+        (
+            reqwest::Method::PATCH,
+            "/portal/api/keys",
+            "GET, HEAD, POST",
+        ),
         (
             reqwest::Method::PUT,
             "/portal/api/session",
-            "GET, POST, DELETE",
+            "GET, HEAD, POST, DELETE",
         ),
-        (reqwest::Method::DELETE, "/api/openapi.json", "GET"),
+        (reqwest::Method::DELETE, "/api/openapi.json", "GET, HEAD"),
     ] {
         let res = c
             .request(method.clone(), app.url(path))
@@ -319,13 +350,20 @@ async fn known_paths_answer_405_with_allow(backend: Backend) {
         assert_security_headers(&res, path);
         assert_problem(res, 405, "method_not_allowed").await;
     }
+    // HEAD is GET without a body.
+    let res = c.head(app.url("/api/ping")).send().await.unwrap();
+    assert_eq!(res.status(), 200);
+    assert_eq!(res.text().await.unwrap(), "");
+    // A path no handler takes is simply not there, whatever the method (a trailing slash too).
+    let res = c.get(app.url("/api/stock/")).send().await.unwrap();
+    assert_problem(res, 404, "not_found").await;
     let res = c
         .request(reqwest::Method::OPTIONS, app.url("/portal/api/keys/3"))
         .send()
         .await
         .unwrap();
     assert_eq!(res.status(), 204);
-    assert_eq!(res.headers()["allow"], "GET, PATCH, DELETE, OPTIONS");
+    assert_eq!(res.headers()["allow"], "GET, HEAD, PATCH, DELETE, OPTIONS");
     // Unknown paths stay 404 whatever the method.
     let res = c
         .request(trace, app.url("/api/nothing"))
@@ -436,9 +474,16 @@ async fn import_touches_only_columns_present_and_rows_that_changed(backend: Back
          N1-SKU1,{},99,N1\n",
         before0.description, before0.physical, before1.description
     );
-    let report = import::import_csv(&app.db, w.acme, csv.as_bytes(), None, t1)
-        .await
-        .unwrap();
+    let report = import::import_csv(
+        &app.db,
+        w.acme,
+        csv.as_bytes(),
+        None,
+        t1,
+        chrono::Duration::days(90),
+    )
+    .await
+    .unwrap();
     assert_eq!((report.updated, report.unchanged), (1, 1));
     let after0 = row("N1-SKU0").await.unwrap().unwrap();
     let after1 = row("N1-SKU1").await.unwrap().unwrap();
@@ -452,9 +497,16 @@ async fn import_touches_only_columns_present_and_rows_that_changed(backend: Back
     // With the column, the location is updated.
     let csv = "Item Code,Description*,Quantity In Stock,Storeroom,Location\n\
                N1-SKU1,Item N1-SKU1,99,N1,Q-42\n";
-    let report = import::import_csv(&app.db, w.acme, csv.as_bytes(), None, t1)
-        .await
-        .unwrap();
+    let report = import::import_csv(
+        &app.db,
+        w.acme,
+        csv.as_bytes(),
+        None,
+        t1,
+        chrono::Duration::days(90),
+    )
+    .await
+    .unwrap();
     assert_eq!(report.updated, 1);
     assert_eq!(row("N1-SKU1").await.unwrap().unwrap().location, "Q-42");
 }

@@ -105,6 +105,15 @@ async fn create_validates_every_field(backend: Backend) {
             json!({"name": "Zap\u{200b}ier", "device_ids": [w.n1]}),
             "name",
         ),
+        // Tag characters, the combining grapheme joiner and variation selectors are invisible.
+        (
+            json!({"name": "Zapier\u{e0041}\u{e0042}", "device_ids": [w.n1]}),
+            "name",
+        ),
+        (
+            json!({"name": "Zap\u{34f}ier\u{fe0f}", "device_ids": [w.n1]}),
+            "name",
+        ),
         (json!({"name": "k", "device_ids": [0]}), "device_ids"),
     ];
     for (body, field) in cases {

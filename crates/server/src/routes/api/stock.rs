@@ -35,7 +35,7 @@ fn next_link(req: &HttpRequest, last_id: i64) -> String {
 /// `'` so spreadsheets show them as text instead of running them as formulas.
 #[utoipa::path(
     tag = "stock",
-    security(("api_key" = [])),
+    security(("api_key" = []), ("basic" = []), ("bearer" = [])),
     params(
         ("device" = Option<Vec<i64>>, Query, description = "Only these devices (repeat the parameter for several); each must be within the key's reach", explode = true),
         ("sku" = Option<String>, Query, min_length = 1, max_length = 100, description = "Only this item code (1 to 100 characters, no control characters)"),
@@ -45,11 +45,11 @@ fn next_link(req: &HttpRequest, last_id: i64) -> String {
         ("after" = Option<i64>, Query, minimum = 0, description = "Return rows with an id greater than this (keyset paging)"),
     ),
     responses(
-        (status = 200, description = "Stock rows ordered by id", headers(("Link" = String, description = "`</api/stock?…&after=N>; rel=\"next\"` (relative) while more pages remain")), content(
+        (status = 200, description = "Stock rows ordered by id", headers(("Link" = String, description = "`</api/stock?…&after=N>; rel=\"next\"` (relative) while more pages remain"), ("PartLogic-Key-Expires" = String, description = "When the key stops working (keys with an expiry only)")), content(
             (Vec<StockRow> = "application/json"),
             (String = "text/csv", example = json!("id,DeviceName,SKU,Description,MinQty,MaxQty,Physical,DeviceId,Customer,Location,UpdatedAt\n1,Main Stores,BRG-6204,Deep groove ball bearing 6204,10,40,25,1,North Plant,A-01-03,2026-01-01T12:00:00.000Z\n")),
         )),
-        (status = 400, description = "Invalid parameters (`invalid_parameters`, with `errors`) or a key in the URL (`api_key_in_query`)", body = Problem, content_type = "application/problem+json"),
+        (status = 400, description = "Invalid parameters (`invalid_parameters`, with `errors`), a key in the URL (`api_key_in_query`) or two different keys (`conflicting_api_keys`)", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "No usable key: `missing_api_key`, `malformed_api_key`, `invalid_api_key`, `api_key_expired`, `api_key_retired`", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "A `device` outside the key's reach (`device_not_in_scope`)", body = Problem, content_type = "application/problem+json"),
         (status = 429, description = "This key already runs two exports (`too_many_streams`); see `Retry-After`", body = Problem, content_type = "application/problem+json"),
@@ -73,9 +73,11 @@ pub async fn list_stock(
     // With a limit, one page. Without one, a small answer is still fetched as one page (two
     // short queries beat an export), and anything bigger is exported.
     let limit = filters.limit.unwrap_or(SMALL_ANSWER);
-    let mut rows = query::page(&state.db, &caller, &filters, filters.after, limit + 1).await?;
-    if filters.limit.is_some() || rows.len() as u64 <= SMALL_ANSWER {
-        if rows.len() as u64 > limit {
+    let page = query::page(&state.db, &caller, &filters, filters.after, limit + 1).await?;
+    if filters.limit.is_some() || !page.full {
+        let mut rows = page.rows;
+        if page.full {
+            // The walk found more than a page: there is a next one.
             rows.truncate(limit as usize);
             if let Some(last) = rows.last() {
                 res.insert_header((header::LINK, next_link(&req, last.id)));
@@ -87,19 +89,21 @@ pub async fn list_stock(
         format.close(&mut body);
         return Ok(res.body(body));
     }
-    drop(rows);
+    drop(page);
 
     // Take a slot before answering 200: once the status line is out, a refusal could only be
     // told by a broken body.
     let slot = state
         .streams
-        .try_take(caller.key_id)
+        .try_take(caller.key_id, caller.account_id)
         .map_err(|no| match no {
-            NoSlot::KeyFull(n) => ApiError::TooManyStreams(n),
+            NoSlot::KeyFull(n) => ApiError::TooManyStreams(n, "this API key"),
+            NoSlot::AccountFull(n) => ApiError::TooManyStreams(n, "your account"),
             NoSlot::ServerFull => ApiError::Busy(10),
         })?;
     Ok(res.streaming(stream::export(
         state.db.clone(),
+        state.clock.clone(),
         slot,
         caller,
         filters,

@@ -1,5 +1,6 @@
 //! The portal JSON API the SPA calls, authenticated by the session cookie.
 
+pub mod connect_get;
 pub mod devices_list;
 pub mod keys_create;
 pub mod keys_get;

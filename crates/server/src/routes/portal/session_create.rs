@@ -46,28 +46,40 @@ pub async fn create_session(
 
     let now = state.clock.now();
     let secure = state.settings.secure_cookies;
+    let found = user::Entity::find()
+        .filter(user::Column::Email.eq(email.as_str()))
+        .one(&state.db)
+        .await?;
+    let account = throttle::Account {
+        email: email.as_str(),
+        password_hash: found.as_ref().map(|u| u.password_hash.as_str()),
+    };
     let browser = req.cookie(cookie::browser_cookie_name(secure));
     let subjects = state.throttle.subjects(
-        email.as_str(),
+        &account,
         client_addr(&req, state.settings.trust_proxy),
         browser.as_ref().map(|c| c.value()),
+        now,
     );
     // Refused attempts leave no mark, so they cannot prolong a lock.
     if let Some(wait) = throttle::locked_for(&state.db, &subjects, now).await? {
         return Err(ApiError::TooManyAttempts(wait));
     }
+    // A turn at the password checker first: an attempt the server is too busy to check must not
+    // count against anyone.
+    let _permit = password::check_permit(&state.hash_permits).await?;
     // Counted *before* the password is checked: a burst of parallel guesses gets no more tries
     // than a sequence would.
-    if let Some(wait) = throttle::record(&state.db, &subjects, now).await? {
+    let counted = throttle::record(&state.db, &subjects, now).await?;
+    if let Some(wait) = counted.wait {
         return Err(ApiError::TooManyAttempts(wait));
     }
-
-    let found = user::Entity::find()
-        .filter(user::Column::Email.eq(email.as_str()))
-        .one(&state.db)
-        .await?;
-    let ok = password::verify_bounded(
-        &state.hash_permits,
+    if counted.slow {
+        // Someone is guessing at this email from many places: slow every untrusted attempt
+        // down (never refuse it, so the owner still gets in).
+        tokio::time::sleep(state.settings.login_slowdown).await;
+    }
+    let ok = password::verify(
         password.into_inner(),
         found.as_ref().map(|u| u.password_hash.clone()),
     )
@@ -97,7 +109,11 @@ pub async fn create_session(
     let mut res = HttpResponse::Ok();
     res.cookie(cookie::cookie(token, state.settings.session_ttl, secure))
         .insert_header((actix_web::http::header::CACHE_CONTROL, "no-store"));
-    if let Some(value) = state.throttle.browser_cookie(email.as_str()) {
+    let trusted = throttle::Account {
+        email: email.as_str(),
+        password_hash: Some(user.password_hash.as_str()),
+    };
+    if let Some(value) = state.throttle.browser_cookie(&trusted, now) {
         res.cookie(cookie::browser_cookie(value, secure));
     }
     Ok(res.json(me))
