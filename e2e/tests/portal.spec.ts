@@ -120,7 +120,7 @@ test('create a key with filter, Select All, Clear and an expiry; copy it; it rea
   await expect(page.getByText('It will not be shown again')).toBeVisible();
   const secret = await page.getByLabel('Your new API key').inputValue();
   expect(secret).toMatch(/^pl_[0-9A-Za-z]{49}$/);
-  await page.getByRole('button', { name: 'Copy' }).click();
+  await page.getByRole('button', { name: 'Copy', exact: true }).click();
   await expect(page.getByRole('button', { name: 'Copied' })).toBeVisible();
   expect(await page.evaluate(() => navigator.clipboard.readText())).toBe(secret);
   await shot(page, info, 'key-created');
@@ -378,6 +378,99 @@ test('5,000 devices: filter, Select All and Clear stay usable', async ({ page, r
     `clear filter ${unfilter} ms; Select All (5000) ${selectAll} ms; Clear (1000) ${clear} ms`;
   console.log(figures);
   await info.attach('timings', { body: figures, contentType: 'text/plain' });
+});
+
+test('Help: from Integrations to a guide with this server\'s URL, a recipe to copy and download', async ({ page }, info) => {
+  await login(page, 'admin@acme.example');
+  await page.getByRole('link', { name: 'Connecting a tool, step by step' }).click();
+  await expect(page.getByRole('heading', { name: 'Help: connecting your tools' })).toBeVisible();
+  for (const guide of ['Getting an API key', 'Authentication', 'Zapier', 'Google Sheets', 'Excel & Power BI', 'Postman', 'Scripts (curl, Python)']) {
+    await expect(page.getByRole('link', { name: guide, exact: true })).toBeVisible();
+  }
+  await page.getByRole('link', { name: 'Google Sheets', exact: true }).click();
+  await expect(page.getByRole('heading', { name: 'Google Sheets', level: 1 })).toBeVisible();
+  const base = new URL(page.url()).origin;
+  const block = page.locator('figure.code', { hasText: 'google-sheets.gs (Apps Script)' });
+  await expect(block.locator('code')).toContainText(`var PARTLOGIC_BASE_URL = '${base}';`);
+  await expect(block.getByRole('link', { name: 'Download google-sheets.gs' })).toHaveAttribute('href', '/recipes/google-sheets.gs');
+  await block.getByRole('button', { name: /Copy/ }).click();
+  await expect(block.getByRole('button', { name: /Copy/ })).toHaveText('Copied');
+  const copied = await page.evaluate(() => navigator.clipboard.readText());
+  expect(copied).toContain('function refreshStock()');
+  expect(copied).toContain(base);
+  await shot(page, info, 'help-google-sheets');
+
+  // Every guide opens, and every code block in it names this server where it names one.
+  for (const slug of ['getting-an-api-key', 'authentication', 'zapier', 'excel-and-power-bi', 'postman', 'scripts']) {
+    await page.goto(`/help/${slug}`);
+    await expect(page.locator('figure.code').first()).toBeVisible();
+    await expect(page.locator('figure.code code').first()).not.toHaveText('Loading…');
+  }
+  await page.goto('/help/zapier');
+  await expect(page.locator('figure.code code', { hasText: `${base}/api/stock?below_min=true` }).first()).toBeVisible();
+  await page.goto('/help/authentication');
+  await expect(page.getByRole('cell', { name: 'api_key_retired' })).toBeVisible();
+  await expect(page.locator('figure.code code', { hasText: `curl -u "YOUR_API_KEY:" ${base}/api/key` })).toBeVisible();
+});
+
+test('Help: a technical term explains itself on keyboard focus, and Escape closes it', async ({ page }) => {
+  await login(page, 'admin@acme.example');
+  await page.goto('/help/getting-an-api-key');
+  const term = page.locator('.term', { hasText: 'Expires On' }).first();
+  const tipId = await term.getAttribute('aria-describedby');
+  expect(tipId).toBeTruthy();
+  const tip = page.locator(`[id="${tipId}"]`);
+  await expect(tip).toHaveAttribute('role', 'tooltip');
+  await expect(tip).toBeHidden();
+  // Reach it with the keyboard only.
+  await page.locator('main h1').focus();
+  for (let i = 0; i < 40 && !(await term.evaluate((el) => el === document.activeElement)); i++) {
+    await page.keyboard.press('Tab');
+  }
+  await expect(term).toBeFocused();
+  await expect(tip).toBeVisible();
+  await expect(tip).toContainText('The last day a key works');
+  await page.keyboard.press('Escape');
+  await expect(tip).toBeHidden();
+  // Hover shows it too.
+  await term.hover();
+  await expect(tip).toBeVisible();
+});
+
+test('Use this key: snippets leave the key out until asked, then copy with it', async ({ page, request }, info) => {
+  await login(page, 'admin@acme.example');
+  await page.goto('/integrations/new');
+  const name = unique('Snippets');
+  await page.getByLabel('Key name').fill(name);
+  await page.getByLabel('Filter devices').fill('NP Vending 1');
+  await page.getByRole('button', { name: 'Select All' }).click();
+  await page.getByRole('button', { name: 'Generate' }).click();
+  const secret = await page.getByLabel('Your new API key').inputValue();
+  const panel = page.locator('section.use-key');
+  const snippet = panel.locator('figure.code code');
+  await expect(snippet).toContainText('X-API-Key: YOUR_API_KEY');
+  expect(await snippet.textContent()).not.toContain(secret);
+  await panel.getByLabel('Include my key in the snippets').check();
+  await expect(snippet).toContainText(`X-API-Key: ${secret}`);
+  await panel.getByRole('tab', { name: 'Zapier' }).click();
+  await expect(panel.getByRole('tab', { name: 'Zapier' })).toHaveAttribute('aria-selected', 'true');
+  await expect(snippet).toContainText('/api/stock/alerts');
+  await expect(snippet).toContainText(`Basic Auth: ${secret}|`);
+  await panel.getByRole('tab', { name: 'curl' }).click();
+  await panel.getByRole('button', { name: 'Copy curl snippet' }).click();
+  const copied = await page.evaluate(() => navigator.clipboard.readText());
+  expect(copied.split('\n')[0]).toBe(`curl -H "X-API-Key: ${secret}" ${new URL(page.url()).origin}/api/key`);
+  await shot(page, info, 'use-this-key');
+  // The copied line works as it is.
+  const res = await request.get('/api/key', { headers: { 'X-API-Key': secret } });
+  expect((await res.json()).name).toBe(name);
+  await panel.getByLabel('Include my key in the snippets').uncheck();
+  await expect(snippet).not.toContainText(secret);
+  // On the key's own page the secret is no longer known: a placeholder, always.
+  await page.getByRole('button', { name: 'Return' }).click();
+  await page.getByRole('link', { name }).click();
+  await expect(page.locator('section.use-key figure.code code')).toContainText('YOUR_API_KEY');
+  await expect(page.locator('section.use-key').getByLabel('Include my key in the snippets')).toHaveCount(0);
 });
 
 test('API docs work offline, and Try it out calls the API with a key', async ({ page, request }, info) => {

@@ -3,8 +3,8 @@
 
 use gloo_net::http::{Request, RequestBuilder, Response};
 use partlogic_types::{
-    CreateKeyRequest, CreatedKey, CurrentUser, KeyDetail, KeySummary, LoginRequest, PortalDevice,
-    Problem, ProblemCode, UpdateKeyRequest,
+    ConnectInfo, CreateKeyRequest, CreatedKey, CurrentUser, KeyDetail, KeySummary, LoginRequest,
+    PortalDevice, Problem, ProblemCode, UpdateKeyRequest,
 };
 use serde::de::DeserializeOwned;
 
@@ -137,6 +137,28 @@ pub async fn update_key(
 pub async fn retire_key(id: i64, etag: Option<&str>) -> Result<KeyDetail, Problem> {
     let req = if_match(Request::delete(&format!("{BASE}/keys/{id}")), etag);
     read(req.send().await).await
+}
+
+/// Where integrations reach this server, and its recipes.
+pub async fn connect() -> Result<ConnectInfo, Problem> {
+    read(Request::get(&format!("{BASE}/connect")).send().await).await
+}
+
+/// A recipe file as the server serves it (its base URL filled in).
+pub async fn recipe(file: &str) -> Result<String, Problem> {
+    let res = Request::get(&format!("/recipes/{file}"))
+        .send()
+        .await
+        .map_err(|e| local_problem(format!("could not reach the server: {e}")))?;
+    if !res.ok() {
+        return Err(local_problem(format!(
+            "the server answered {}",
+            res.status()
+        )));
+    }
+    res.text()
+        .await
+        .map_err(|e| local_problem(format!("unexpected answer from the server: {e}")))
 }
 
 /// The message for one field, if the problem names it.

@@ -11,6 +11,71 @@ pub enum Page {
     NewKey,
     /// One key's details.
     Key(i64),
+    /// The Help area: its index, or one guide.
+    Help(Option<HelpTopic>),
+}
+
+/// A guide in the Help area.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum HelpTopic {
+    /// Getting an API key.
+    GettingStarted,
+    /// Authentication: header, Basic, Bearer, and every refusal.
+    Authentication,
+    /// Zapier.
+    Zapier,
+    /// Google Sheets.
+    GoogleSheets,
+    /// Excel and Power BI.
+    Excel,
+    /// Postman.
+    Postman,
+    /// curl and Python.
+    Scripts,
+}
+
+impl HelpTopic {
+    /// Every guide, in reading order.
+    pub const ALL: [HelpTopic; 7] = [
+        HelpTopic::GettingStarted,
+        HelpTopic::Authentication,
+        HelpTopic::Zapier,
+        HelpTopic::GoogleSheets,
+        HelpTopic::Excel,
+        HelpTopic::Postman,
+        HelpTopic::Scripts,
+    ];
+
+    /// The guide's part of the URL.
+    pub fn slug(self) -> &'static str {
+        match self {
+            HelpTopic::GettingStarted => "getting-an-api-key",
+            HelpTopic::Authentication => "authentication",
+            HelpTopic::Zapier => "zapier",
+            HelpTopic::GoogleSheets => "google-sheets",
+            HelpTopic::Excel => "excel-and-power-bi",
+            HelpTopic::Postman => "postman",
+            HelpTopic::Scripts => "scripts",
+        }
+    }
+
+    /// The guide's title.
+    pub fn title(self) -> &'static str {
+        match self {
+            HelpTopic::GettingStarted => "Getting an API key",
+            HelpTopic::Authentication => "Authentication",
+            HelpTopic::Zapier => "Zapier",
+            HelpTopic::GoogleSheets => "Google Sheets",
+            HelpTopic::Excel => "Excel & Power BI",
+            HelpTopic::Postman => "Postman",
+            HelpTopic::Scripts => "Scripts (curl, Python)",
+        }
+    }
+
+    /// The guide at `slug`, if there is one.
+    pub fn from_slug(slug: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|t| t.slug() == slug)
+    }
 }
 
 impl Page {
@@ -21,6 +86,8 @@ impl Page {
             Page::Integrations => "/integrations".to_owned(),
             Page::NewKey => "/integrations/new".to_owned(),
             Page::Key(id) => format!("/integrations/keys/{id}"),
+            Page::Help(None) => "/help".to_owned(),
+            Page::Help(Some(t)) => format!("/help/{}", t.slug()),
         }
     }
 }
@@ -34,7 +101,9 @@ pub fn safe_next(next: Option<String>) -> String {
         Some(p)
             if (p == "/integrations"
                 || p.starts_with("/integrations/")
-                || p.starts_with("/integrations?"))
+                || p.starts_with("/integrations?")
+                || p == "/help"
+                || p.starts_with("/help/"))
                 && !p
                     .chars()
                     .any(|c| c.is_control() || c.is_whitespace() || c == '\\') =>

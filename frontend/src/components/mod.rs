@@ -1,10 +1,16 @@
 //! Pieces the pages share.
 
+mod code;
 mod device_picker;
 mod retire_dialog;
+mod term;
+mod use_key;
 
+pub use code::{CodeBlock, RecipeBlock};
 pub use device_picker::DevicePicker;
 pub use retire_dialog::{RetireDialog, RetireTarget};
+pub use term::{Explain, Term};
+pub use use_key::UseKeyPanel;
 
 use leptos::prelude::*;
 use partlogic_types::{KeyStatus, KeySummary};

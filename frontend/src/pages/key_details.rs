@@ -13,7 +13,7 @@ use partlogic_types::{
 use crate::api::{self, field_error};
 use crate::browser;
 use crate::components::{
-    DevicePicker, ProblemAlert, RetireDialog, RetireTarget, StatusBadge, expiry_text,
+    DevicePicker, ProblemAlert, RetireDialog, RetireTarget, StatusBadge, UseKeyPanel, expiry_text,
     last_used_text,
 };
 use crate::routes::Page;
@@ -41,7 +41,10 @@ pub fn KeyDetails() -> impl IntoView {
         <section class="page">
             <div class="page-head">
                 <h1>"API key"</h1>
-                <A href=Page::Integrations.path()>"Back to Integrations"</A>
+                <span class="head-links">
+                    <A href=Page::Help(None).path()>"Help: connecting tools"</A>
+                    <A href=Page::Integrations.path()>"Back to Integrations"</A>
+                </span>
             </div>
             {move || match key.get() {
                 None => view! { <p class="loading" role="status">"Loading…"</p> }.into_any(),
@@ -194,6 +197,7 @@ fn Details(
                     <button type="submit" disabled=move || retired || pending.get() || selected.with(HashSet::is_empty)>"Save devices"</button>
                 </div>
             </form>
+            {(!retired).then(|| view! { <UseKeyPanel/> })}
             <h2>"History"</h2>
             <table class="events" aria-label="Key history">
                 <thead><tr><th scope="col">"When"</th><th scope="col">"What"</th><th scope="col">"Who"</th><th scope="col">"From"</th></tr></thead>

@@ -8,7 +8,9 @@ use partlogic_types::{KeyStatus, KeySummary, Role};
 use crate::api;
 use crate::app::Auth;
 use crate::browser;
-use crate::components::{RetireDialog, RetireTarget, StatusBadge, expiry_text, last_used_text};
+use crate::components::{
+    Explain, RetireDialog, RetireTarget, StatusBadge, Term, expiry_text, last_used_text,
+};
 use crate::routes::Page;
 
 /// The list of keys with New API Key, per-key Retire, and (admins) an "only mine" filter.
@@ -46,9 +48,10 @@ pub fn KeyList() -> impl IntoView {
                 <A href=Page::NewKey.path() attr:class="button">"New API Key"</A>
             </div>
             <p class="lead">
-                "API keys let partners, Zapier, Google Sheets, Excel and scripts read stock from the devices you choose. "
-                "Send a key in the X-API-Key header; see the "
-                <a href="/api/docs/">"API docs"</a> "."
+                <Explain term=Term::ApiKey text="API keys"/>" let partners, Zapier, Google Sheets, Excel and scripts read stock from the "
+                <Explain term=Term::Device text="devices"/>" you choose. "
+                <A href=Page::Help(None).path()>"Connecting a tool, step by step"</A>
+                " (Zapier, Google Sheets, Excel, Postman, scripts); the "<a href="/api/docs/">"API docs"</a>" for developers."
             </p>
             <Show when=is_admin>
                 <label class="inline">

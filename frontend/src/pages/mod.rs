@@ -1,10 +1,12 @@
 //! One module per page.
 
+mod help;
 mod key_details;
 mod key_list;
 mod login;
 mod new_key;
 
+pub use help::{HelpIndex, HelpPage};
 pub use key_details::KeyDetails;
 pub use key_list::KeyList;
 pub use login::Login;

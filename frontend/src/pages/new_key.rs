@@ -12,8 +12,8 @@ use partlogic_types::{CreateKeyRequest, CreatedKey, PortalDevice, Problem};
 
 use crate::api::{self, field_error};
 use crate::browser;
-use crate::components::{DevicePicker, ProblemAlert};
-use crate::routes::Page;
+use crate::components::{DevicePicker, Explain, ProblemAlert, Term, UseKeyPanel};
+use crate::routes::{HelpTopic, Page};
 
 /// The longest key name the server accepts.
 const MAX_NAME: usize = 100;
@@ -126,6 +126,10 @@ fn KeyForm(created: RwSignal<Option<CreatedKey>>) -> impl IntoView {
                 <h1>"New API Key"</h1>
                 <A href=Page::Integrations.path()>"Back to Integrations"</A>
             </div>
+            <p class="lead">
+                "One "<Explain term=Term::ApiKey/>" per integration, reading only the "<Explain term=Term::Device text="devices"/>" it needs. "
+                <A href=Page::Help(Some(HelpTopic::GettingStarted)).path()>"How keys work"</A>"."
+            </p>
             <ProblemAlert message=load_error/>
             <form class="key-form" on:submit=submit novalidate>
                 <div class="field">
@@ -138,6 +142,7 @@ fn KeyForm(created: RwSignal<Option<CreatedKey>>) -> impl IntoView {
                 </div>
                 <div class="field">
                     <label for="expires-on">"Expires On"</label>
+                    <p class="hint"><Explain term=Term::ExpiresOn text="What does Expires On mean?"/></p>
                     <input id="expires-on" type="date" min=today.clone() max=latest.clone() aria-describedby="expiry-hint expires-on-error"
                         prop:value=move || expires_on.get() on:input=move |ev| expires_on.set(event_target_value(&ev)) />
                     <p id="expiry-hint" class="hint">{expiry_hint}</p>
@@ -213,6 +218,7 @@ fn Created(created: RwSignal<Option<CreatedKey>>, key: CreatedKey) -> impl IntoV
                 <strong>"Copy this key now. "</strong>
                 "It will not be shown again: PartLogic stores only a fingerprint of it. If you lose it, retire it and create a new one."
             </p>
+            <UseKeyPanel secret=key.secret.clone()/>
             <div class="actions">
                 <button type="button" on:click=back>"Return"</button>
             </div>

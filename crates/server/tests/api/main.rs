@@ -6,6 +6,7 @@ mod helpers;
 
 mod auth;
 mod cli;
+mod connect;
 mod expiry;
 mod exports;
 mod hardening;

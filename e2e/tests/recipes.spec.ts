@@ -1,0 +1,252 @@
+// The recipes the server serves at /recipes/, run as their users would run them, against the
+// real server (no browser needed):
+// - google-sheets.gs, the exact file served, inside a small stand-in for Google's Apps Script
+//   services (UrlFetchApp, PropertiesService, SpreadsheetApp, ScriptApp). That stand-in is the
+//   only fake here: Google's runtime cannot run on this machine. Its UrlFetchApp makes real,
+//   synchronous HTTP requests to the real server (through curl), as Apps Script's does.
+// - postman_collection.json, run by newman (Postman's own runner).
+// - The Power Query recipes: there is no M engine on Linux, so the requests they make are
+//   replayed here exactly (base URL + RelativePath + Query, the header or the Basic credential)
+//   with the same paging rule, and checked against the files' text so the two cannot drift.
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import * as vm from 'node:vm';
+import { expect, test, type APIRequestContext } from '@playwright/test';
+
+const PASSWORD = 'partlogic-demo';
+const BASE = `http://127.0.0.1:${process.env.E2E_PORT ?? 18765}`;
+
+async function adminKey(request: APIRequestContext, email = 'admin@acme.example'): Promise<{ id: number; secret: string }> {
+  expect((await request.post('/portal/api/session', { data: { email, password: PASSWORD } })).status()).toBe(200);
+  const devices: Array<{ id: number }> = await (await request.get('/portal/api/devices')).json();
+  const res = await request.post('/portal/api/keys', {
+    data: { name: `recipes ${Date.now().toString(36)}`, device_ids: devices.map((d) => d.id) },
+  });
+  expect(res.status()).toBe(201);
+  const body = await res.json();
+  return { id: body.key.id, secret: body.secret };
+}
+
+async function retire(request: APIRequestContext, id: number) {
+  expect((await request.delete(`/portal/api/keys/${id}`)).status()).toBe(200);
+}
+
+async function allStock(request: APIRequestContext, key: string): Promise<Array<Record<string, unknown>>> {
+  const res = await request.get('/api/stock', { headers: { 'X-API-Key': key } });
+  expect(res.status()).toBe(200);
+  return res.json();
+}
+
+// ---------------------------------------------------------------------------------------------
+// Google Sheets
+// ---------------------------------------------------------------------------------------------
+
+/** A spreadsheet as Apps Script shows it: named sheets of cells. */
+class FakeSheet {
+  values: unknown[][] = [];
+  constructor(public name: string) {}
+  getName() { return this.name; }
+  clearContents() { this.values = []; return this; }
+  getRange(row: number, col: number, rows: number, cols: number) {
+    return {
+      setValues: (v: unknown[][]) => {
+        // Apps Script's own rule: exactly rows × cols, every row as wide as the range.
+        if (v.length !== rows || v.some((r) => r.length !== cols)) {
+          throw new Error(`The number of rows or columns in the data does not match the range (${rows}×${cols})`);
+        }
+        v.forEach((r, i) => { this.values[row - 1 + i] = [...Array(col - 1).fill(''), ...r]; });
+      },
+    };
+  }
+}
+
+function appsScriptServices(properties: Record<string, string>) {
+  const sheets = new Map<string, FakeSheet>();
+  const triggers: Array<{ fn: string; hours: number }> = [];
+  const toasts: string[] = [];
+  const menus: Array<{ name: string; items: string[][] }> = [];
+  const book = {
+    getSheetByName: (n: string) => sheets.get(n) ?? null,
+    insertSheet: (n: string) => { const s = new FakeSheet(n); sheets.set(n, s); return s; },
+    toast: (msg: string) => { toasts.push(msg); },
+  };
+  const services = {
+    UrlFetchApp: {
+      // Synchronous, like Google's: a real request through curl, headers and status included.
+      fetch(url: string, params: { method?: string; headers?: Record<string, string>; muteHttpExceptions?: boolean }) {
+        const args = ['-s', '-X', (params.method ?? 'get').toUpperCase(), '-w', '\n%{http_code}'];
+        for (const [k, v] of Object.entries(params.headers ?? {})) args.push('-H', `${k}: ${v}`);
+        args.push(url);
+        const out = execFileSync('curl', args, { maxBuffer: 64 * 1024 * 1024 }).toString('utf8');
+        const cut = out.lastIndexOf('\n');
+        const status = Number(out.slice(cut + 1));
+        const text = out.slice(0, cut);
+        if (status >= 400 && !params.muteHttpExceptions) throw new Error(`Request failed with ${status}`);
+        return { getResponseCode: () => status, getContentText: () => text };
+      },
+    },
+    PropertiesService: {
+      getScriptProperties: () => ({ getProperty: (k: string) => properties[k] ?? null }),
+    },
+    SpreadsheetApp: {
+      getActiveSpreadsheet: () => book,
+      getUi: () => ({
+        createMenu(name: string) {
+          const menu = { name, items: [] as string[][] };
+          const builder = {
+            addItem(label: string, fn: string) { menu.items.push([label, fn]); return builder; },
+            addToUi() { menus.push(menu); },
+          };
+          return builder;
+        },
+      }),
+    },
+    ScriptApp: {
+      getProjectTriggers: () => triggers.map((t) => ({ getHandlerFunction: () => t.fn, t })),
+      deleteTrigger: (h: { t: { fn: string } }) => { triggers.splice(triggers.indexOf(h.t as never), 1); },
+      newTrigger: (fn: string) => ({
+        timeBased: () => ({ everyHours: (hours: number) => ({ create: () => { triggers.push({ fn, hours }); } }) }),
+      }),
+    },
+  };
+  return { services, sheets, triggers, toasts, menus };
+}
+
+async function loadScript(request: APIRequestContext, properties: Record<string, string>) {
+  const res = await request.get('/recipes/google-sheets.gs');
+  expect(res.status()).toBe(200);
+  const source = await res.text();
+  expect(source).toContain(`var PARTLOGIC_BASE_URL = '${BASE}';`);
+  const env = appsScriptServices(properties);
+  const context = vm.createContext({ ...env.services, JSON, Date, String, Error, console });
+  vm.runInContext(source, context, { filename: 'google-sheets.gs' });
+  return { ...env, context: context as Record<string, () => void> };
+}
+
+test('Google Sheets: the served Apps Script fills "Stock" row for row, pages past 1,000, and reports a retired key', async ({ request }) => {
+  const { id, secret } = await adminKey(request);
+  const script = await loadScript(request, { PARTLOGIC_API_KEY: secret });
+
+  script.context.onOpen();
+  expect(script.menus[0].name).toBe('PartLogic');
+  expect(script.menus[0].items.map((i) => i[1])).toEqual(['refreshStock', 'refreshAlerts', 'installHourlyTrigger']);
+
+  script.context.refreshStock();
+  const expected = await allStock(request, secret);
+  expect(expected.length).toBeGreaterThan(1000);            // paging exercised
+  const fields = ['id', 'DeviceName', 'SKU', 'Description', 'MinQty', 'MaxQty', 'Physical', 'DeviceId', 'Customer', 'Location', 'UpdatedAt'];
+  const sheet = script.sheets.get('Stock')!;
+  expect(sheet.values[0]).toEqual(fields);
+  expect(sheet.values.slice(1)).toEqual(expected.map((r) => fields.map((f) => r[f])));
+  expect(script.sheets.get('PartLogic')!.values[2]).toEqual(['Result', 'ok']);
+
+  script.context.refreshAlerts();
+  expect(script.sheets.get('Alerts')!.values[0][0]).toBe('id');
+
+  script.context.installHourlyTrigger();
+  script.context.installHourlyTrigger();
+  expect(script.triggers).toEqual([{ fn: 'refreshAll', hours: 1 }]);
+
+  // Retired: the data stays as it was, and sheet "PartLogic" says what happened and what to do.
+  await retire(request, id);
+  script.context.refreshStock();
+  expect(sheet.values.length).toBe(expected.length + 1);
+  const status = script.sheets.get('PartLogic')!.values;
+  expect(status[2]).toEqual(['Result', 'api_key_retired']);
+  expect(String(status[3][1])).toContain('retired');
+  expect(String(status[4][1])).toContain('create a new one');
+  expect(script.toasts.some((t) => t.startsWith('api_key_retired'))).toBe(true);
+
+  // No key set at all: said plainly, nothing fetched.
+  const bare = await loadScript(request, {});
+  bare.context.refreshStock();
+  expect(bare.sheets.get('PartLogic')!.values[2]).toEqual(['Result', 'missing_api_key']);
+});
+
+// ---------------------------------------------------------------------------------------------
+// Postman (newman)
+// ---------------------------------------------------------------------------------------------
+
+function newman(collection: string, key: string) {
+  const dir = mkdtempSync(join(tmpdir(), 'partlogic-newman-'));
+  const file = join(dir, 'collection.json');
+  writeFileSync(file, collection);
+  return spawnSync('npx', ['newman', 'run', file, '--env-var', `apiKey=${key}`, '--reporters', 'cli', '--color', 'off'], {
+    encoding: 'utf8', timeout: 120_000,
+  });
+}
+
+test('Postman: the served collection passes under newman, and a retired key fails with its code', async ({ request }) => {
+  const res = await request.get('/recipes/postman_collection.json');
+  expect(res.status()).toBe(200);
+  const collection = await res.text();
+  expect(JSON.parse(collection).variable.find((v: { key: string }) => v.key === 'baseUrl').value).toBe(BASE);
+
+  const { id, secret } = await adminKey(request);
+  const ok = newman(collection, secret);
+  expect(ok.status, ok.stdout + ok.stderr).toBe(0);
+  expect(ok.stdout).toContain('This key (test connection)');
+  expect(ok.stdout).toMatch(/assertions\s*│\s*\d+\s*│\s*0\s*│/);
+
+  await retire(request, id);
+  const refused = newman(collection, secret);
+  expect(refused.status).not.toBe(0);
+  expect(refused.stdout).toContain('401 api_key_retired');
+});
+
+// ---------------------------------------------------------------------------------------------
+// Excel / Power BI (Power Query): replayed, see the top of this file.
+// ---------------------------------------------------------------------------------------------
+
+test('Power Query: the requests both recipes make page through every row (replayed: no M engine on Linux)', async ({ request }) => {
+  const { secret } = await adminKey(request);
+  const expected = (await allStock(request, secret)).map((r) => r.id);
+  for (const [file, auth] of [
+    ['excel-power-query.pq', { 'X-API-Key': secret }],
+    ['excel-power-query-basic.pq', { Authorization: `Basic ${Buffer.from(`${secret}:`).toString('base64')}` }],
+  ] as const) {
+    const res = await request.get(`/recipes/${file}`);
+    expect(res.status()).toBe(200);
+    const m = await res.text();
+    // What the replay below does is what the file says.
+    expect(m).toContain(`BaseUrl = "${BASE}"`);
+    expect(m).toContain('RelativePath = "api/stock"');
+    expect(m).toContain('Query = [limit = Text.From(PageSize), after = Text.From(after)]');
+    expect(m).toContain('PageSize = 1000');
+    expect(m).toContain('each if List.Count([Rows]) < PageSize then [Rows = {}] else [Rows = GetPage(List.Last([Rows])[id])]');
+    if (file.endsWith('basic.pq')) expect(m).not.toContain('X-API-Key"');
+    // List.Generate: first page after=0; next after=last id while a page is full.
+    const seen: number[] = [];
+    let after = 0;
+    for (;;) {
+      const page = await request.get(`${BASE}/api/stock`, { params: { limit: '1000', after: String(after) }, headers: { Accept: 'application/json', ...auth } });
+      expect(page.status()).toBe(200);
+      const rows: Array<{ id: number }> = await page.json();
+      seen.push(...rows.map((r) => r.id));
+      if (rows.length < 1000) break;
+      after = rows[rows.length - 1].id;
+    }
+    expect(seen).toEqual(expected);
+  }
+});
+
+test('curl and Python recipes are served with this server filled in', async ({ request }) => {
+  for (const file of ['curl.sh', 'python.py']) {
+    const res = await request.get(`/recipes/${file}`);
+    expect(res.status()).toBe(200);
+    const text = await res.text();
+    expect(text).toContain(BASE);
+    expect(text).not.toContain('{{PARTLOGIC_BASE_URL}}');
+  }
+  expect((await request.get('/recipes/nope.txt')).status()).toBe(404);
+  // The shell recipe runs as written.
+  const { secret } = await adminKey(request);
+  const dir = mkdtempSync(join(tmpdir(), 'partlogic-curl-'));
+  const script = join(dir, 'curl.sh');
+  writeFileSync(script, await (await request.get('/recipes/curl.sh')).text());
+  const run = spawnSync('bash', [script], { cwd: dir, env: { ...process.env, PARTLOGIC_API_KEY: secret }, encoding: 'utf8' });
+  expect(run.status, run.stderr).toBe(0);
+  expect(run.stdout).toContain('wrote stock.csv');
+});

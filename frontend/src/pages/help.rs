@@ -1,0 +1,308 @@
+//! The Help area: how to get a key and connect it to each tool. Code shows this server's real
+//! base URL (from `/portal/api/connect`), and recipes come from `/recipes/` as the server serves
+//! them, so what is shown is what works.
+
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use leptos_router::components::A;
+use leptos_router::hooks::use_params_map;
+
+use crate::api;
+use crate::components::{CodeBlock, Explain, RecipeBlock, Term};
+use crate::routes::{HelpTopic, Page};
+
+/// This server's base URL, once known.
+fn base_url() -> RwSignal<String> {
+    let base = RwSignal::new(String::from("…"));
+    spawn_local(async move {
+        let url = match api::connect().await {
+            Ok(c) => c.base_url,
+            Err(_) => window().location().origin().unwrap_or_default(),
+        };
+        base.set(url);
+    });
+    base
+}
+
+/// Code made from the base URL.
+fn with_base(base: RwSignal<String>, make: fn(&str) -> String) -> Signal<String> {
+    Signal::derive(move || base.with(|b| make(b)))
+}
+
+/// The list of guides.
+#[component]
+pub fn HelpIndex() -> impl IntoView {
+    view! {
+        <section class="page help">
+            <h1>"Help: connecting your tools"</h1>
+            <p class="lead">
+                "An "<Explain term=Term::ApiKey/>" lets a tool read stock from the "<Explain term=Term::Device text="devices"/>
+                " you choose. Start with getting a key, then follow the guide for your tool."
+            </p>
+            <ul class="guides">
+                {HelpTopic::ALL.into_iter().map(|t| view! {
+                    <li><A href=Page::Help(Some(t)).path()>{t.title()}</A></li>
+                }).collect_view()}
+            </ul>
+        </section>
+    }
+}
+
+/// One guide, chosen by the URL.
+#[component]
+pub fn HelpPage() -> impl IntoView {
+    let params = use_params_map();
+    let topic =
+        Memo::new(move |_| params.with(|p| p.get("topic").and_then(|s| HelpTopic::from_slug(&s))));
+    move || match topic.get() {
+        None => view! {
+            <section class="page help">
+                <h1>"No such guide"</h1>
+                <p><A href=Page::Help(None).path()>"All guides"</A></p>
+            </section>
+        }
+        .into_any(),
+        Some(t) => view! {
+            <section class="page help">
+                <nav class="crumbs" aria-label="Breadcrumb">
+                    <A href=Page::Help(None).path()>"Help"</A>" › "{t.title()}
+                </nav>
+                <h1>{t.title()}</h1>
+                {guide(t)}
+                <nav class="guide-nav" aria-label="Other guides">
+                    {HelpTopic::ALL.into_iter().filter(|o| *o != t).map(|o| view! {
+                        <A href=Page::Help(Some(o)).path()>{o.title()}</A>
+                    }).collect_view()}
+                </nav>
+            </section>
+        }
+        .into_any(),
+    }
+}
+
+fn guide(t: HelpTopic) -> AnyView {
+    match t {
+        HelpTopic::GettingStarted => getting_started().into_any(),
+        HelpTopic::Authentication => authentication().into_any(),
+        HelpTopic::Zapier => zapier().into_any(),
+        HelpTopic::GoogleSheets => google_sheets().into_any(),
+        HelpTopic::Excel => excel().into_any(),
+        HelpTopic::Postman => postman().into_any(),
+        HelpTopic::Scripts => scripts().into_any(),
+    }
+}
+
+fn getting_started() -> impl IntoView {
+    let integrations = Signal::derive(|| {
+        format!(
+            "{}{}",
+            window().location().origin().unwrap_or_default(),
+            Page::Integrations.path()
+        )
+    });
+    view! {
+        <ol class="steps">
+            <li>"Open "<A href=Page::Integrations.path()>"Integrations"</A>" and choose "<strong>"New API Key"</strong>"."</li>
+            <li>"Give the key a name that says what uses it (\u{201c}Zapier stock sync\u{201d}): one key per integration, so you can "
+                <Explain term=Term::Retire/>" one without touching the others."</li>
+            <li>"Optionally pick an "<Explain term=Term::ExpiresOn/>" date: the key works through that whole day in your time zone."</li>
+            <li>"Tick the "<Explain term=Term::Device text="devices"/>" the key may read. Type part of a device or "
+                <Explain term=Term::Customer/>" name to filter; "<strong>"Select All"</strong>" and "<strong>"Clear"</strong>" act on what the filter shows."</li>
+            <li>"Choose "<strong>"Generate"</strong>". The key is shown "<strong>"once"</strong>": press "<strong>"Copy"</strong>
+                " and put it in your tool (or a password manager) now. PartLogic keeps only a fingerprint of it."</li>
+            <li>"Choose "<strong>"Return"</strong>". The key is listed with its first characters, devices, expiry and when it was last used."</li>
+        </ol>
+        <p>"Send this page's link to whoever creates keys in your team:"</p>
+        <CodeBlock label="Link to Integrations" code=integrations/>
+        <p>"Next: "<A href=Page::Help(Some(HelpTopic::Authentication)).path()>"how tools send the key"</A>"."</p>
+    }
+}
+
+/// What each refusal means and what to do about it.
+const REFUSALS: &[(&str, &str, &str)] = &[
+    (
+        "401",
+        "missing_api_key",
+        "No key was sent. Put it in the X-API-Key header (or Basic, or Bearer).",
+    ),
+    (
+        "401",
+        "malformed_api_key",
+        "What was sent is not a whole PartLogic key: copy it again (pl_ and 49 letters and digits, 52 in all).",
+    ),
+    (
+        "401",
+        "invalid_api_key",
+        "No such key, or its owner can no longer log in. Create a new key.",
+    ),
+    (
+        "401",
+        "api_key_expired",
+        "Past its Expires On date. Create a new key and update the tool.",
+    ),
+    (
+        "401",
+        "api_key_retired",
+        "Someone retired it in the portal. Create a new key and update the tool.",
+    ),
+    (
+        "400",
+        "api_key_in_query",
+        "The key was in the address, where logs keep it. Retire that key, make a new one, and send it in a header.",
+    ),
+    (
+        "400",
+        "conflicting_api_keys",
+        "Two different keys in one request. Send one.",
+    ),
+    (
+        "400",
+        "invalid_parameters",
+        "A parameter is wrong; the answer's errors say which.",
+    ),
+    (
+        "403",
+        "device_not_in_scope",
+        "The key may not read that device. Tick it on the key, or ask for a key that has it.",
+    ),
+    (
+        "429",
+        "too_many_streams",
+        "This key already runs two full exports. Wait for one, or read pages (limit and after).",
+    ),
+    (
+        "503",
+        "server_busy",
+        "Busy for a moment: wait the Retry-After seconds and try again.",
+    ),
+    (
+        "503",
+        "service_unavailable",
+        "PartLogic cannot reach its database for a moment: wait the Retry-After seconds and try again.",
+    ),
+];
+
+fn authentication() -> impl IntoView {
+    let base = base_url();
+    view! {
+        <p>"Every request except "<code>"/api/ping"</code>" needs your "<Explain term=Term::ApiKey/>
+            ", sent in one of three ways. Never put it in the address: the address ends up in logs, and PartLogic refuses such requests."</p>
+        <h2>"1. The X-API-Key header (recommended)"</h2>
+        <p>"Any tool with a place for a "<Explain term=Term::Header/>" (Zapier, Apps Script, Postman, curl)."</p>
+        <CodeBlock label="X-API-Key header" code=with_base(base, |b| format!("curl -H \"X-API-Key: YOUR_API_KEY\" {b}/api/key"))/>
+        <h2>"2. Basic authentication"</h2>
+        <p>"For tools that only offer "<Explain term=Term::Basic/>" (Zapier's Retrieve Poll, Excel's credential store): the key is the user name, the password is ignored."</p>
+        <CodeBlock label="Basic authentication" code=with_base(base, |b| format!("curl -u \"YOUR_API_KEY:\" {b}/api/key"))/>
+        <h2>"3. A Bearer token"</h2>
+        <p>"For tools that send a "<Explain term=Term::Bearer/>"."</p>
+        <CodeBlock label="Bearer token" code=with_base(base, |b| format!("curl -H \"Authorization: Bearer YOUR_API_KEY\" {b}/api/key"))/>
+        <p><code>"GET /api/key"</code>" is the \u{201c}test connection\u{201d} call: it names the key, says when it expires and lists the devices it reaches now. "
+            "Every answer to a key with an expiry carries a PartLogic-Key-Expires header."</p>
+        <h2>"When a request is refused"</h2>
+        <p>"Refusals come as a small JSON document with a stable "<code>"code"</code>". A "<Explain term=Term::Status401/>" is about the key, a "
+            <Explain term=Term::Status403/>" about a device, a "<Explain term=Term::Status429/>" about pace."</p>
+        <table class="refusals">
+            <thead><tr><th scope="col">"Status"</th><th scope="col">"code"</th><th scope="col">"What to do"</th></tr></thead>
+            <tbody>
+                {REFUSALS.iter().map(|(status, code, todo)| view! {
+                    <tr><td data-label="Status">{*status}</td><td data-label="code"><code>{*code}</code></td><td data-label="What to do">{*todo}</td></tr>
+                }).collect_view()}
+            </tbody>
+        </table>
+    }
+}
+
+fn zapier() -> impl IntoView {
+    let base = base_url();
+    view! {
+        <p>"Zapier's "<strong>"Webhooks by Zapier"</strong>" app sends your key in a "<Explain term=Term::Header/>" or as "
+            <Explain term=Term::Basic/>". Three zaps cover most needs."</p>
+        <h2>"(a) Every hour, post the items below their minimum to Slack"</h2>
+        <ol class="steps">
+            <li>"Trigger: "<strong>"Schedule by Zapier"</strong>" → Every Hour."</li>
+            <li>"Action: "<strong>"Webhooks by Zapier"</strong>" → "<strong>"GET"</strong>", with this URL and header:"</li>
+        </ol>
+        <CodeBlock label="Webhooks GET settings" code=with_base(base, |b| format!("URL:     {b}/api/stock?below_min=true\nHeaders: X-API-Key | YOUR_API_KEY"))/>
+        <ol class="steps" start="3">
+            <li>"Action: "<strong>"Slack"</strong>" → Send Channel Message, mapping DeviceName, SKU, Description, Physical and MinQty."</li>
+        </ol>
+        <h2>"(b) One Slack message per low-stock event"</h2>
+        <p>"Each "<Explain term=Term::Alert/>" has its own id, and Zapier's Retrieve Poll fires once per new id: one message when an item falls below its minimum, one when it is restocked, and again if it falls once more."</p>
+        <ol class="steps">
+            <li>"Trigger: "<strong>"Webhooks by Zapier"</strong>" → "<strong>"Retrieve Poll"</strong>", with:"</li>
+        </ol>
+        <CodeBlock label="Retrieve Poll settings" code=with_base(base, |b| format!("URL:        {b}/api/stock/alerts?kind=below_min\nBasic Auth: YOUR_API_KEY|\nKey:        (leave empty: the answer is a list)\nDeduplication Key: id"))/>
+        <ol class="steps" start="2">
+            <li>"Test the trigger. The first poll after you switch the zap on only records the ids already there; only later events fire."</li>
+            <li>"Action: "<strong>"Slack"</strong>" → Send Channel Message: \u{201c}{{DeviceName}}: {{SKU}} is down to {{Physical}} (minimum {{MinQty}})\u{201d}."</li>
+        </ol>
+        <h2>"(c) Keep a Google Sheet in sync"</h2>
+        <p>"For every row, use the "<A href=Page::Help(Some(HelpTopic::GoogleSheets)).path()>"Google Sheets script"</A>
+            " (it pages through any number of rows). For a small device, a zap works too:"</p>
+        <ol class="steps">
+            <li>"Trigger: Schedule by Zapier → Every Day."</li>
+            <li>"Action: Webhooks by Zapier → GET "<code>"/api/stock?limit=1000"</code>" with the header above."</li>
+            <li>"Action: Google Sheets → Create Multiple Spreadsheet Rows, mapping the fields."</li>
+        </ol>
+    }
+}
+
+fn google_sheets() -> impl IntoView {
+    view! {
+        <p><code>"IMPORTDATA"</code>" cannot send a key, and a key typed into a cell stays in the sheet's version history. "
+            "This Apps Script keeps the key in the script's properties instead, and fills sheet "<strong>"Stock"</strong>" with every row, "
+            "1,000 at a time ("<Explain term=Term::Paging/>")."</p>
+        <ol class="steps">
+            <li>"In your spreadsheet: "<strong>"Extensions → Apps Script"</strong>". Replace the editor's contents with the script below and save."</li>
+            <li><strong>"Project Settings"</strong>" (the gear) → "<strong>"Script Properties"</strong>" → Add script property: "
+                <code>"PARTLOGIC_API_KEY"</code>" = your key."</li>
+            <li>"Reload the spreadsheet. A "<strong>"PartLogic"</strong>" menu appears: "<strong>"Refresh stock now"</strong>", "
+                <strong>"Refresh alerts now"</strong>", and "<strong>"Refresh every hour"</strong>" (Google asks you to allow the script the first time)."</li>
+            <li>"Sheet "<strong>"PartLogic"</strong>" says how the last refresh went; if the key was refused, it says why and what to do."</li>
+        </ol>
+        <RecipeBlock file="google-sheets.gs" label="google-sheets.gs (Apps Script)"/>
+        <p class="muted">"Google's limits: about 20,000 fetches a day, 50 MB per answer, 6 minutes per run: enough for hundreds of thousands of rows an hour."</p>
+    }
+}
+
+fn excel() -> impl IntoView {
+    view! {
+        <p>"Power Query reads the Stock API in Excel and Power BI. It cannot read the Link header, so these queries page with "
+            <code>"after="</code>" the last id ("<Explain term=Term::Paging/>")."</p>
+        <h2>"Recommended: the key in Excel's credential store"</h2>
+        <ol class="steps">
+            <li><strong>"Data → Get Data → From Other Sources → Blank Query"</strong>", then "<strong>"Advanced Editor"</strong>": paste the query below."</li>
+            <li>"When asked how to connect, choose "<strong>"Basic"</strong>": User name = your key, Password = anything. "
+                "Excel keeps it in its credential store, not in the workbook ("<Explain term=Term::Basic/>")."</li>
+            <li><strong>"Close & Load"</strong>". Refresh whenever you like; in the Power BI service, scheduled refresh works because the base URL is fixed."</li>
+        </ol>
+        <RecipeBlock file="excel-power-query-basic.pq" label="excel-power-query-basic.pq (Power Query M)"/>
+        <h2>"Alternative: the key in a header"</h2>
+        <p>"A custom header makes Power Query use the Anonymous credential, so the key sits in the query text and the workbook. Prefer the query above."</p>
+        <RecipeBlock file="excel-power-query.pq" label="excel-power-query.pq (Power Query M)"/>
+    }
+}
+
+fn postman() -> impl IntoView {
+    let base = base_url();
+    view! {
+        <ol class="steps">
+            <li>"Download the collection below and "<strong>"Import"</strong>" it in Postman."</li>
+            <li>"Open the collection → "<strong>"Variables"</strong>": set "<code>"apiKey"</code>" to your key ("<code>"baseUrl"</code>" is already this server). "
+                "The collection sends it in the X-API-Key "<Explain term=Term::Header/>" (Authorization → API Key → Add to Header)."</li>
+            <li><strong>"Run"</strong>" the collection: each request checks its answer (status and shape), and a refusal says its code."</li>
+        </ol>
+        <RecipeBlock file="postman_collection.json" label="postman_collection.json (Postman collection v2.1)"/>
+        <p>"Postman can also import the whole API from its OpenAPI document:"</p>
+        <CodeBlock label="OpenAPI document URL" code=with_base(base, |b| format!("{b}/api/openapi.json"))/>
+    }
+}
+
+fn scripts() -> impl IntoView {
+    view! {
+        <p>"Put the key in an environment variable, not in the script: "<code>"export PARTLOGIC_API_KEY=pl_…"</code>"."</p>
+        <RecipeBlock file="curl.sh" label="curl.sh (shell)"/>
+        <p>"Python with requests, following the Link header page by page ("<Explain term=Term::Paging/>"):"</p>
+        <RecipeBlock file="python.py" label="python.py (Python 3, requests)"/>
+    }
+}
