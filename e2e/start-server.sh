@@ -11,6 +11,11 @@ bin=target/debug/partlogic
 "$bin" demo > /dev/null
 echo 'partlogic-demo' | "$bin" user add --account "Acme Manufacturing" --email member2@acme.example --name "Riley Second" > /dev/null
 "$bin" user grant member2@acme.example --device "SP Main Stores" --device "SP Tool Crib" > /dev/null
+# An item whose text a spreadsheet would misread: a formula for a description, an item code
+# with leading zeros (the Google Sheets recipe must keep both as text).
+printf '%s\n' 'Item Code,Description*,Quantity In Stock,Storeroom' \
+  '00123,"=HYPERLINK(""http://evil.example"",""click"")",4,NP Main Stores' > "$dir/tricky.csv"
+"$bin" import "$dir/tricky.csv" --account "Acme Manufacturing" > /dev/null
 # A big account for the 5,000-device test, through the real CSV import.
 csv="$dir/bigco.csv"
 {

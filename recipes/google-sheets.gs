@@ -11,7 +11,7 @@
  *
  * Sheet "Stock" gets every row your key may read (header row = the API's field names), sheet
  * "Alerts" the latest low-stock and restock events, and sheet "PartLogic" the outcome of the
- * last run: when, how many rows, or what the server refused and what to do about it.
+ * last run of each: when, how many rows, or what the server refused and what to do about it.
  */
 
 var PARTLOGIC_BASE_URL = '{{PARTLOGIC_BASE_URL}}';
@@ -20,6 +20,10 @@ var STOCK_FIELDS = ['id', 'DeviceName', 'SKU', 'Description', 'MinQty', 'MaxQty'
   'DeviceId', 'Customer', 'Location', 'UpdatedAt'];
 var ALERT_FIELDS = ['id', 'StockId', 'DeviceId', 'DeviceName', 'Customer', 'SKU', 'Description',
   'MinQty', 'MaxQty', 'Physical', 'PreviousPhysical', 'Kind', 'At'];
+// Fields that hold numbers; every other field is text and is written as plain text, so that a
+// description such as "=IMPORTDATA(…)" stays words, an item code "00123" keeps its zeros, and
+// "2024-01" does not turn into a date.
+var NUMBER_FIELDS = ['id', 'StockId', 'DeviceId', 'MinQty', 'MaxQty', 'Physical', 'PreviousPhysical'];
 
 /** Adds the PartLogic menu when the spreadsheet opens. */
 function onOpen() {
@@ -110,13 +114,17 @@ function sheet_(name) {
   return book.getSheetByName(name) || book.insertSheet(name);
 }
 
-/** The header row and one row per item, written with a single setValues. */
+/** The header row and one row per item, written with a single setValues; text columns are
+ * formatted as plain text first. */
 function write_(sheet, fields, items) {
   var values = [fields];
   items.forEach(function (item) {
     values.push(fields.map(function (f) { return item[f] === null || item[f] === undefined ? '' : item[f]; }));
   });
   sheet.clearContents();
+  fields.forEach(function (f, i) {
+    if (NUMBER_FIELDS.indexOf(f) < 0) sheet.getRange(1, i + 1, values.length, 1).setNumberFormat('@');
+  });
   sheet.getRange(1, 1, values.length, fields.length).setValues(values);
 }
 
@@ -147,17 +155,15 @@ function advice_(code) {
   return advice[code] || 'See the PartLogic portal: Help → Authentication.';
 }
 
+var STATUS_ROWS = ['Stock', 'Alerts', 'Trigger'];
+
+/** One row per kind of run in sheet "PartLogic", so one run's outcome never hides another's. */
 function status_(what, result, detail, advice) {
   var sheet = sheet_('PartLogic');
-  var values = [
-    ['Last run', new Date().toISOString()],
-    ['Refreshed', what],
-    ['Result', result],
-    ['Detail', detail],
-    ['What to do', advice]
-  ];
-  sheet.clearContents();
-  sheet.getRange(1, 1, values.length, 2).setValues(values);
+  var row = STATUS_ROWS.indexOf(what) + 2;
+  sheet.getRange(1, 1, 1, 5).setValues([['Refreshed', 'Last run', 'Result', 'Detail', 'What to do']]);
+  sheet.getRange(1, 1, STATUS_ROWS.length + 1, 5).setNumberFormat('@');
+  sheet.getRange(row, 1, 1, 5).setValues([[what, new Date().toISOString(), result, detail, advice]]);
   if (result !== 'ok') {
     SpreadsheetApp.getActiveSpreadsheet().toast(result + ': ' + detail, 'PartLogic', 30);
   }

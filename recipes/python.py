@@ -34,6 +34,14 @@ def get(s: requests.Session, url: str) -> requests.Response:
     return res
 
 
+def cell(value):
+    """A CSV cell safe to open in a spreadsheet: text starting with = + - @ TAB or CR would be a
+    formula there, so it gets a leading ' (as PartLogic's own CSV does). Numbers stay numbers."""
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value
+    return value
+
+
 def all_rows(s: requests.Session, page_size: int = 1000) -> list:
     rows, url = [], f"{BASE}/api/stock?limit={page_size}"
     while url:
@@ -53,7 +61,7 @@ def main() -> None:
     with open("stock.csv", "w", newline="") as f:
         w = csv.DictWriter(f, fieldnames=FIELDS, extrasaction="ignore")
         w.writeheader()
-        w.writerows(rows)
+        w.writerows({k: cell(v) for k, v in r.items()} for r in rows)
     low = sum(1 for r in rows if r["Physical"] < r["MinQty"])
     print(f"{len(rows)} rows, {low} below their minimum; wrote stock.csv")
 

@@ -1,4 +1,5 @@
 // The portal in a real browser against the real server (see ../start-server.sh for the data).
+import { spawnSync } from 'node:child_process';
 import { expect, test, type Page, type TestInfo, type APIRequestContext } from '@playwright/test';
 
 const PASSWORD = 'partlogic-demo';
@@ -400,11 +401,23 @@ test('Help: from Integrations to a guide with this server\'s URL, a recipe to co
   expect(copied).toContain(base);
   await shot(page, info, 'help-google-sheets');
 
-  // Every guide opens, and every code block in it names this server where it names one.
+  // Every guide opens, and every code block in it names this server where it names one, and
+  // can be downloaded.
   for (const slug of ['getting-an-api-key', 'authentication', 'zapier', 'excel-and-power-bi', 'postman', 'scripts']) {
     await page.goto(`/help/${slug}`);
-    await expect(page.locator('figure.code').first()).toBeVisible();
-    await expect(page.locator('figure.code code').first()).not.toHaveText('Loading…');
+    const blocks = page.locator('figure.code');
+    await expect(blocks.first()).toBeVisible();
+    for (const block of await blocks.all()) {
+      const code = block.locator('code');
+      await expect(code).not.toHaveText('Loading…');
+      await expect(code).not.toHaveText('…');
+      const text = (await code.textContent()) ?? '';
+      for (const url of text.match(/https?:\/\/[^\s"'`/}]+/g) ?? []) {
+        if (!url.includes('example') && !url.includes('microsoft') && !url.includes('getpostman')) expect(url, slug).toBe(base);
+      }
+      await expect(block.getByRole('button', { name: /Copy/ })).toBeVisible();
+      await expect(block.getByText(/^Download /)).toBeVisible();
+    }
   }
   await page.goto('/help/zapier');
   await expect(page.locator('figure.code code', { hasText: `${base}/api/stock?below_min=true` }).first()).toBeVisible();
@@ -461,9 +474,10 @@ test('Use this key: snippets leave the key out until asked, then copy with it', 
   const copied = await page.evaluate(() => navigator.clipboard.readText());
   expect(copied.split('\n')[0]).toBe(`curl -H "X-API-Key: ${secret}" ${new URL(page.url()).origin}/api/key`);
   await shot(page, info, 'use-this-key');
-  // The copied line works as it is.
-  const res = await request.get('/api/key', { headers: { 'X-API-Key': secret } });
-  expect((await res.json()).name).toBe(name);
+  // The copied line works as it is: run it.
+  const run = spawnSync('bash', ['-c', copied.split('\n')[0]], { encoding: 'utf8' });
+  expect(run.status, run.stderr).toBe(0);
+  expect(JSON.parse(run.stdout).name).toBe(name);
   await panel.getByLabel('Include my key in the snippets').uncheck();
   await expect(snippet).not.toContainText(secret);
   // On the key's own page the secret is no longer known: a placeholder, always.

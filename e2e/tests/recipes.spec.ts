@@ -43,22 +43,46 @@ async function allStock(request: APIRequestContext, key: string): Promise<Array<
 // Google Sheets
 // ---------------------------------------------------------------------------------------------
 
-/** A spreadsheet as Apps Script shows it: named sheets of cells. */
+/** A formula, as a cell holds one. */
+class Formula { constructor(public text: string) {} }
+
+/** A spreadsheet as Apps Script shows it: named sheets of cells. Like Sheets, it reads a string
+ * written into a cell that is not formatted as plain text ("@") as if typed: "=…" becomes a
+ * formula and "00123" the number 123, which is why the recipe formats its text columns. */
 class FakeSheet {
   values: unknown[][] = [];
+  formats = new Map<string, string>();
   constructor(public name: string) {}
   getName() { return this.name; }
   clearContents() { this.values = []; return this; }
   getRange(row: number, col: number, rows: number, cols: number) {
-    return {
+    const cells = (f: (r: number, c: number) => void) => {
+      for (let r = row; r < row + rows; r++) for (let c = col; c < col + cols; c++) f(r, c);
+    };
+    const range = {
+      setNumberFormat: (fmt: string) => { cells((r, c) => this.formats.set(`${r}:${c}`, fmt)); return range; },
       setValues: (v: unknown[][]) => {
         // Apps Script's own rule: exactly rows × cols, every row as wide as the range.
         if (v.length !== rows || v.some((r) => r.length !== cols)) {
           throw new Error(`The number of rows or columns in the data does not match the range (${rows}×${cols})`);
         }
-        v.forEach((r, i) => { this.values[row - 1 + i] = [...Array(col - 1).fill(''), ...r]; });
+        v.forEach((values, i) => {
+          const r = row + i;
+          this.values[r - 1] = this.values[r - 1] ?? [];
+          values.forEach((value, j) => {
+            const c = col + j;
+            let cell = value;
+            if (typeof value === 'string' && this.formats.get(`${r}:${c}`) !== '@') {
+              if (value.startsWith('=')) cell = new Formula(value);
+              else if (/^[+-]?\d+(\.\d+)?$/.test(value)) cell = Number(value);
+            }
+            this.values[r - 1][c - 1] = cell;
+          });
+        });
+        return range;
       },
     };
+    return range;
   }
 }
 
@@ -140,10 +164,19 @@ test('Google Sheets: the served Apps Script fills "Stock" row for row, pages pas
   const sheet = script.sheets.get('Stock')!;
   expect(sheet.values[0]).toEqual(fields);
   expect(sheet.values.slice(1)).toEqual(expected.map((r) => fields.map((f) => r[f])));
-  expect(script.sheets.get('PartLogic')!.values[2]).toEqual(['Result', 'ok']);
+  // Text stays text: the start-up data holds an item whose description is a formula and whose
+  // code has leading zeros.
+  const tricky = sheet.values.find((r) => r[2] === '00123')!;
+  expect(tricky[3]).toBe('=HYPERLINK("http://evil.example","click")');
+  const status = () => script.sheets.get('PartLogic')!.values;
+  expect(status()[1].slice(0, 3)).toEqual(['Stock', status()[1][1], 'ok']);
+  expect(status()[1][3]).toBe(`${expected.length} rows`);
 
   script.context.refreshAlerts();
   expect(script.sheets.get('Alerts')!.values[0][0]).toBe('id');
+  // Each refresh has its own status row: the alerts' outcome does not hide the stock's.
+  expect(status()[2][0]).toBe('Alerts');
+  expect(status()[1][2]).toBe('ok');
 
   script.context.installHourlyTrigger();
   script.context.installHourlyTrigger();
@@ -151,18 +184,20 @@ test('Google Sheets: the served Apps Script fills "Stock" row for row, pages pas
 
   // Retired: the data stays as it was, and sheet "PartLogic" says what happened and what to do.
   await retire(request, id);
-  script.context.refreshStock();
+  script.context.refreshAll();
   expect(sheet.values.length).toBe(expected.length + 1);
-  const status = script.sheets.get('PartLogic')!.values;
-  expect(status[2]).toEqual(['Result', 'api_key_retired']);
-  expect(String(status[3][1])).toContain('retired');
-  expect(String(status[4][1])).toContain('create a new one');
+  const stockStatus = status()[1];
+  expect(stockStatus[0]).toBe('Stock');
+  expect(stockStatus[2]).toBe('api_key_retired');
+  expect(String(stockStatus[3])).toContain('retired');
+  expect(String(stockStatus[4])).toContain('create a new one');
+  expect(status()[2][2]).toBe('api_key_retired');
   expect(script.toasts.some((t) => t.startsWith('api_key_retired'))).toBe(true);
 
   // No key set at all: said plainly, nothing fetched.
   const bare = await loadScript(request, {});
   bare.context.refreshStock();
-  expect(bare.sheets.get('PartLogic')!.values[2]).toEqual(['Result', 'missing_api_key']);
+  expect(bare.sheets.get('PartLogic')!.values[1][2]).toBe('missing_api_key');
 });
 
 // ---------------------------------------------------------------------------------------------
@@ -230,6 +265,10 @@ test('Power Query: the requests both recipes make page through every row (replay
     }
     expect(seen).toEqual(expected);
   }
+  // Power Query sends a Basic credential when challenged: the 401 without one must ask for
+  // Basic, and the credential then works (curl --anyauth does exactly that dance).
+  const dance = spawnSync('curl', ['-s', '--anyauth', '-u', `${secret}:`, '-A', 'Microsoft.Data.Mashup', '-o', '/dev/null', '-w', '%{http_code}', `${BASE}/api/stock?limit=1`], { encoding: 'utf8' });
+  expect(dance.stdout).toBe('200');
 });
 
 test('curl and Python recipes are served with this server filled in', async ({ request }) => {
@@ -249,4 +288,11 @@ test('curl and Python recipes are served with this server filled in', async ({ r
   const run = spawnSync('bash', [script], { cwd: dir, env: { ...process.env, PARTLOGIC_API_KEY: secret }, encoding: 'utf8' });
   expect(run.status, run.stderr).toBe(0);
   expect(run.stdout).toContain('wrote stock.csv');
+  // A refused key stops the script, with the server's explanation, instead of "success".
+  const { id: retiredId, secret: retired } = await adminKey(request);
+  await retire(request, retiredId);
+  const refused = spawnSync('bash', [script], { cwd: dir, env: { ...process.env, PARTLOGIC_API_KEY: retired }, encoding: 'utf8' });
+  expect(refused.status).not.toBe(0);
+  expect(refused.stdout + refused.stderr).toContain('api_key_retired');
+  expect(refused.stdout).not.toContain('wrote stock.csv');
 });

@@ -15,7 +15,7 @@ pub enum ApiError {
     MissingApiKey,
     /// The credential does not hold a well-formed PartLogic key (prefix, length or checksum).
     #[error(
-        "the X-API-Key header does not hold a PartLogic API key (they start with pl_ and are 52 characters long)"
+        "the API key sent is not a whole PartLogic key (they start with pl_ and are 52 characters long, letters and digits)"
     )]
     MalformedApiKey,
     /// A well-formed key that the server does not know, or whose owner is disabled.

@@ -5,7 +5,9 @@ use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, Utc};
 use partlogic_entity::{device, stock};
-use sea_orm::{ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter};
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QuerySelect,
+};
 
 use crate::admin::{self, AdminError};
 use crate::stock::writes;
@@ -212,8 +214,12 @@ pub async fn import_csv(
         .collect();
     let mut existing: HashMap<(i64, String), stock::Model> = HashMap::new();
     for chunk in device_ids.chunks(500) {
+        // Locked until commit: two imports of the same rows take turns (PostgreSQL; SQLite's
+        // write transaction already does), so each sees the other's quantities and a crossing
+        // is recorded exactly once.
         for s in stock::Entity::find()
             .filter(stock::Column::DeviceId.is_in(chunk.iter().copied()))
+            .lock_exclusive()
             .all(&txn)
             .await?
         {
@@ -262,6 +268,9 @@ pub async fn import_csv(
     report.inserted = inserts.len();
     writes::insert(&txn, inserts).await?;
     txn.commit().await?;
-    writes::prune_alerts(db, now, retention).await?;
+    // Housekeeping after the fact: the import itself has landed whatever happens here.
+    if let Err(e) = writes::prune_alerts(db, now, retention).await {
+        tracing::warn!(error = %e, "could not forget old alerts after an import");
+    }
     Ok(report)
 }

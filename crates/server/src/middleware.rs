@@ -302,8 +302,14 @@ pub async fn api_answers(
 ) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
     use actix_web::HttpMessage;
     use actix_web::http::header;
-    // Browsers mark every request they send with Fetch Metadata; tools do not.
-    let browser = req.headers().contains_key("sec-fetch-mode");
+    // Browsers mark their requests with Fetch Metadata (older ones at least call themselves
+    // Mozilla/…); tools do neither (curl/…, PostmanRuntime/…, Microsoft.Data.Mashup, Zapier).
+    let browser = req.headers().contains_key("sec-fetch-mode")
+        || req
+            .headers()
+            .get(actix_web::http::header::USER_AGENT)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|ua| ua.starts_with("Mozilla/"));
     let mut res = next.call(req).await?;
     let expires = res
         .request()

@@ -83,10 +83,23 @@ pub async fn serve(
 
 /// The base URL integrations should call: the configured public URL, or one made from the
 /// address the server listens on (`0.0.0.0` and `::` become the loopback address, which only
-/// suits trying things on this machine; set `PARTLOGIC_PUBLIC_URL` for anything else).
-pub fn public_url(configured: Option<&str>, bound: std::net::SocketAddr) -> String {
+/// suits trying things on this machine; set `PARTLOGIC_PUBLIC_URL` for anything else). A
+/// configured URL must be a plain `http(s)://` URL: it is pasted into scripts and JSON, where a
+/// quote or a space would break them.
+pub fn public_url(configured: Option<&str>, bound: std::net::SocketAddr) -> Result<String, String> {
     if let Some(url) = configured.map(str::trim).filter(|u| !u.is_empty()) {
-        return url.trim_end_matches('/').to_owned();
+        let plain = (url.starts_with("http://") || url.starts_with("https://"))
+            && url.len() > "https://".len()
+            && !url
+                .chars()
+                .any(|c| c.is_control() || c.is_whitespace() || "\"'`<>\\{}|^".contains(c))
+            && !url.contains(['?', '#']);
+        if !plain {
+            return Err(format!(
+                "PARTLOGIC_PUBLIC_URL must be a plain http:// or https:// URL without spaces, quotes, query or fragment: {url:?}"
+            ));
+        }
+        return Ok(url.trim_end_matches('/').to_owned());
     }
     let ip = match bound.ip() {
         ip if ip.is_unspecified() && ip.is_ipv4() => "127.0.0.1".to_owned(),
@@ -94,7 +107,17 @@ pub fn public_url(configured: Option<&str>, bound: std::net::SocketAddr) -> Stri
         std::net::IpAddr::V6(v6) => format!("[{v6}]"),
         ip => ip.to_string(),
     };
-    format!("http://{ip}:{}", bound.port())
+    Ok(format!("http://{ip}:{}", bound.port()))
+}
+
+/// The path the public URL puts in front of the server's own paths (`https://x.example/pl` →
+/// `/pl`), for links that must work through a proxy that strips it.
+pub fn path_prefix(public_url: &str) -> String {
+    let after_scheme = public_url.split_once("://").map_or("", |(_, rest)| rest);
+    after_scheme
+        .find('/')
+        .map(|i| after_scheme[i..].trim_end_matches('/').to_owned())
+        .unwrap_or_default()
 }
 
 #[cfg(test)]
@@ -114,11 +137,28 @@ mod tests {
     #[test]
     fn public_urls() {
         let a = |s: &str| s.parse::<std::net::SocketAddr>().unwrap();
-        assert_eq!(public_url(None, a("0.0.0.0:8080")), "http://127.0.0.1:8080");
-        assert_eq!(public_url(None, a("127.0.0.1:9")), "http://127.0.0.1:9");
         assert_eq!(
-            public_url(Some("https://pl.example/"), a("0.0.0.0:1")),
+            public_url(None, a("0.0.0.0:8080")).unwrap(),
+            "http://127.0.0.1:8080"
+        );
+        assert_eq!(
+            public_url(None, a("127.0.0.1:9")).unwrap(),
+            "http://127.0.0.1:9"
+        );
+        assert_eq!(
+            public_url(Some("https://pl.example/"), a("0.0.0.0:1")).unwrap(),
             "https://pl.example"
         );
+        for bad in [
+            "ftp://x",
+            "https://x/\"a",
+            "https://x y",
+            "https://x/?q=1",
+            "x.example",
+        ] {
+            assert!(public_url(Some(bad), a("0.0.0.0:1")).is_err(), "{bad}");
+        }
+        assert_eq!(path_prefix("https://pl.example/stock/"), "/stock");
+        assert_eq!(path_prefix("https://pl.example"), "");
     }
 }

@@ -38,7 +38,13 @@ impl Application {
         let listener = TcpListener::bind(&settings.bind)?;
         let bound = listener.local_addr()?;
         let port = bound.port();
-        let public_url = crate::recipes::public_url(settings.public_url.as_deref(), bound);
+        let public_url = crate::recipes::public_url(settings.public_url.as_deref(), bound)
+            .map_err(std::io::Error::other)?;
+        let link_prefix = if settings.public_url.is_some() {
+            crate::recipes::path_prefix(&public_url)
+        } else {
+            String::new()
+        };
         spawn_alert_pruning(db.clone(), clock.clone(), settings.alert_retention);
         let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
         let state = AppState {
@@ -49,6 +55,7 @@ impl Application {
             hash_permits: Arc::new(tokio::sync::Semaphore::new(cores)),
             throttle,
             public_url,
+            link_prefix,
             settings: Arc::new(settings),
         };
         let server = run(listener, state)?;

@@ -29,6 +29,8 @@ pub struct AppState {
     pub throttle: Throttle,
     /// The base URL integrations call, for recipes and guides.
     pub public_url: String,
+    /// The path the public URL adds in front of the server's own (`/pl`), for `Link`.
+    pub link_prefix: String,
 }
 
 /// Remembers when each key's "last used" was last written, so that a busy key costs one write a

@@ -14,10 +14,14 @@ pub fn CodeBlock(
     /// The code.
     #[prop(into)]
     code: Signal<String>,
-    /// The recipe file to download (`/recipes/<file>`); empty for none.
+    /// The recipe file to download (`/recipes/<file>`); empty: the block's own text is offered
+    /// as `snippet.txt`.
     #[prop(optional)]
     download: &'static str,
 ) -> impl IntoView {
+    let save_text = move |_| {
+        let _ = browser::download_text("snippet.txt", &code.get_untracked());
+    };
     let copied = RwSignal::new(None::<bool>);
     let copy = move |_| {
         let text = code.get_untracked();
@@ -34,9 +38,15 @@ pub fn CodeBlock(
                 <button type="button" class="small secondary" aria-label=copy_label on:click=copy>
                     {move || match copied.get() { Some(true) => "Copied", Some(false) => "Press Ctrl+C", None => "Copy" }}
                 </button>
-                {(!download.is_empty()).then(|| view! {
-                    <a class="button small secondary" href=format!("/recipes/{download}") download=download>{format!("Download {download}")}</a>
-                })}
+                {if download.is_empty() {
+                    view! { <button type="button" class="small secondary" on:click=save_text>"Download snippet.txt"</button> }.into_any()
+                } else {
+                    view! { <a class="button small secondary" href=format!("/recipes/{download}") download=download>{format!("Download {download}")}</a> }.into_any()
+                }}
+                // Said aloud: the button's name stays "Copy …" for screen readers.
+                <span class="visually-hidden" role="status">
+                    {move || match copied.get() { Some(true) => "Copied to the clipboard", Some(false) => "Could not copy: select the text and press Ctrl+C", None => "" }}
+                </span>
             </div>
         </figure>
     }

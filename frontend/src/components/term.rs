@@ -115,16 +115,26 @@ static NEXT_ID: AtomicU32 = AtomicU32::new(1);
 #[component]
 pub fn Explain(term: Term, #[prop(optional, into)] text: Option<String>) -> impl IntoView {
     let id = format!("term-tip-{}", NEXT_ID.fetch_add(1, Ordering::Relaxed));
-    let open = RwSignal::new(false);
+    // Open while hovered or focused, until Escape dismisses it (WCAG 1.4.13: dismissable
+    // without moving the pointer or the focus); hovering or focusing again brings it back.
+    let hovered = RwSignal::new(false);
+    let focused = RwSignal::new(false);
+    let dismissed = RwSignal::new(false);
+    let open = Memo::new(move |_| (hovered.get() || focused.get()) && !dismissed.get());
+    let escape = window_event_listener(leptos::ev::keydown, move |ev| {
+        if ev.key() == "Escape" && open.get_untracked() {
+            dismissed.set(true);
+        }
+    });
+    on_cleanup(move || escape.remove());
     let label = text.unwrap_or_else(|| term.label().to_owned());
     let described_by = id.clone();
     view! {
         <span class="term" tabindex="0" aria-describedby=described_by
-            on:mouseenter=move |_| open.set(true)
-            on:mouseleave=move |_| open.set(false)
-            on:focus=move |_| open.set(true)
-            on:blur=move |_| open.set(false)
-            on:keydown=move |ev| if ev.key() == "Escape" { open.set(false) }>
+            on:mouseenter=move |_| { dismissed.set(false); hovered.set(true) }
+            on:mouseleave=move |_| hovered.set(false)
+            on:focus=move |_| { dismissed.set(false); focused.set(true) }
+            on:blur=move |_| focused.set(false)>
             {label}
             <span role="tooltip" id=id class="tip" class:open=move || open.get()>{term.explanation()}</span>
         </span>

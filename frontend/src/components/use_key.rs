@@ -93,8 +93,8 @@ impl Tool {
                 "Low stock every hour (Schedule → Webhooks by Zapier: GET):\n\
                  URL:     {base}/api/stock?below_min=true\n\
                  Headers: X-API-Key | {key}\n\n\
-                 One message per low-stock crossing (Webhooks by Zapier: Retrieve Poll):\n\
-                 URL:        {base}/api/stock/alerts\n\
+                 One message per crossing of a minimum (Webhooks by Zapier: Retrieve Poll):\n\
+                 URL:        {base}/api/stock/alerts?limit=1000\n\
                  Basic Auth: {key}|"
             ),
             Tool::Postman => format!(
@@ -149,11 +149,28 @@ pub fn UseKeyPanel(#[prop(optional)] secret: Option<String>) -> impl IntoView {
                     " Include my key in the snippets"
                 </label>
             </Show>
-            <div role="tablist" aria-label="Tools" class="tabs">
+            // The WAI-ARIA tabs pattern: one tab in the tab order, arrows move between them.
+            <div role="tablist" aria-label="Tools" class="tabs" on:keydown=move |ev| {
+                let step: isize = match ev.key().as_str() {
+                    "ArrowRight" => 1,
+                    "ArrowLeft" => -1,
+                    _ => return,
+                };
+                ev.prevent_default();
+                let n = Tool::ALL.len() as isize;
+                let at = Tool::ALL.iter().position(|t| *t == tool.get_untracked()).unwrap_or(0) as isize;
+                let next = Tool::ALL[((at + step).rem_euclid(n)) as usize];
+                tool.set(next);
+                if let Some(el) = document().get_element_by_id(&format!("tab-{}", next.slug())) {
+                    use wasm_bindgen::JsCast;
+                    let _ = el.unchecked_into::<web_sys::HtmlElement>().focus();
+                }
+            }>
                 {Tool::ALL.into_iter().map(|t| view! {
                     <button type="button" role="tab" id=format!("tab-{}", t.slug())
                         aria-controls="use-key-panel"
                         aria-selected=move || (tool.get() == t).to_string()
+                        tabindex=move || if tool.get() == t { "0" } else { "-1" }
                         class:selected=move || tool.get() == t
                         on:click=move |_| tool.set(t)>{t.name()}</button>
                 }).collect_view()}

@@ -227,14 +227,16 @@ fn zapier() -> impl IntoView {
             <li>"Action: "<strong>"Slack"</strong>" → Send Channel Message, mapping DeviceName, SKU, Description, Physical and MinQty."</li>
         </ol>
         <h2>"(b) One Slack message per low-stock event"</h2>
-        <p>"Each "<Explain term=Term::Alert/>" has its own id, and Zapier's Retrieve Poll fires once per new id: one message when an item falls below its minimum, one when it is restocked, and again if it falls once more."</p>
+        <p>"Each "<Explain term=Term::Alert/>" has its own id, and Zapier's Retrieve Poll fires once per new id: one message when an item falls below its minimum, one when it is restocked, and again if it falls once more. "
+            "The list comes newest first, as Retrieve Poll wants; ask for 1,000 so that a big import between two polls loses none."</p>
         <ol class="steps">
             <li>"Trigger: "<strong>"Webhooks by Zapier"</strong>" → "<strong>"Retrieve Poll"</strong>", with:"</li>
         </ol>
-        <CodeBlock label="Retrieve Poll settings" code=with_base(base, |b| format!("URL:        {b}/api/stock/alerts?kind=below_min\nBasic Auth: YOUR_API_KEY|\nKey:        (leave empty: the answer is a list)\nDeduplication Key: id"))/>
+        <CodeBlock label="Retrieve Poll settings" code=with_base(base, |b| format!("URL:        {b}/api/stock/alerts?limit=1000\nBasic Auth: YOUR_API_KEY|\nKey:        (leave empty: the answer is a list)\nDeduplication Key: id"))/>
         <ol class="steps" start="2">
             <li>"Test the trigger. The first poll after you switch the zap on only records the ids already there; only later events fire."</li>
-            <li>"Action: "<strong>"Slack"</strong>" → Send Channel Message: \u{201c}{{DeviceName}}: {{SKU}} is down to {{Physical}} (minimum {{MinQty}})\u{201d}."</li>
+            <li>"Action: "<strong>"Slack"</strong>" → Send Channel Message: \u{201c}{{DeviceName}}: {{SKU}} {{Kind}}: {{Physical}} now, minimum {{MinQty}}\u{201d}. "
+                "(Only want the bad news? Add "<code>"&kind=below_min"</code>" to the URL.)"</li>
         </ol>
         <h2>"(c) Keep a Google Sheet in sync"</h2>
         <p>"For every row, use the "<A href=Page::Help(Some(HelpTopic::GoogleSheets)).path()>"Google Sheets script"</A>

@@ -35,15 +35,20 @@ pub(crate) fn presented_key(req: &HttpRequest) -> Result<String, ApiError> {
         }
     }
     for value in req.headers().get_all(header::AUTHORIZATION) {
-        let v = value
-            .to_str()
-            .map_err(|_| ApiError::MalformedApiKey)?
-            .trim();
-        if let Some(key) = from_authorization(v)? {
+        // Not text: not one of ours (a proxy's, say); leave it be.
+        let Ok(v) = value.to_str() else { continue };
+        if let Some(key) = from_authorization(v.trim())? {
             offer(key)?;
         }
     }
     found.ok_or(ApiError::MissingApiKey)
+}
+
+/// Whether `candidate` is meant as a PartLogic key (well-formed or not): only those take part.
+/// Other credentials in `Authorization` (a proxy's Basic login, an SSO token, a `.netrc` entry
+/// that a client library adds by itself) belong to someone else and are left alone.
+fn meant_as_key(candidate: &str) -> bool {
+    candidate.starts_with(crate::keys::PREFIX)
 }
 
 /// The key in an `Authorization` value, if it uses Basic or Bearer (other schemes are not ours
@@ -52,16 +57,19 @@ fn from_authorization(value: &str) -> Result<Option<String>, ApiError> {
     let (scheme, rest) = value.split_once(' ').unwrap_or((value, ""));
     let rest = rest.trim();
     if scheme.eq_ignore_ascii_case("bearer") {
-        return Ok((!rest.is_empty()).then(|| rest.to_owned()));
+        return Ok(meant_as_key(rest).then(|| rest.to_owned()));
     }
     if !scheme.eq_ignore_ascii_case("basic") {
         return Ok(None);
     }
-    let decoded = base64::engine::general_purpose::STANDARD
+    let Some(decoded) = base64::engine::general_purpose::STANDARD
         .decode(rest)
         .ok()
         .and_then(|b| String::from_utf8(b).ok())
-        .ok_or(ApiError::MalformedApiKey)?;
+    else {
+        // Not Basic as anyone writes it: not a key of ours either.
+        return Ok(None);
+    };
     // The key is the user name; a tool that only lets people fill in a password gets the same
     // welcome with an empty user name.
     let (user, password) = decoded.split_once(':').unwrap_or((decoded.as_str(), ""));
@@ -70,7 +78,7 @@ fn from_authorization(value: &str) -> Result<Option<String>, ApiError> {
     } else {
         user.trim()
     };
-    Ok((!key.is_empty()).then(|| key.to_owned()))
+    Ok(meant_as_key(key).then(|| key.to_owned()))
 }
 
 #[cfg(test)]
@@ -118,10 +126,20 @@ mod tests {
             presented_key(&r),
             Err(ApiError::ConflictingApiKeys)
         ));
+        // Someone else's credentials are not keys: not a conflict, and alone, no key at all.
+        let r = TestRequest::default()
+            .insert_header(("X-API-Key", k))
+            .insert_header(("Authorization", basic("proxy-user:proxy-pass")))
+            .to_http_request();
+        assert_eq!(presented_key(&r).unwrap(), k);
+        let r = TestRequest::default()
+            .insert_header(("Authorization", "Bearer eyJhbGciOi.sso.token"))
+            .to_http_request();
+        assert!(matches!(presented_key(&r), Err(ApiError::MissingApiKey)));
         let r = TestRequest::default()
             .insert_header(("Authorization", "Basic %%%"))
             .to_http_request();
-        assert!(matches!(presented_key(&r), Err(ApiError::MalformedApiKey)));
+        assert!(matches!(presented_key(&r), Err(ApiError::MissingApiKey)));
         let r = TestRequest::default()
             .insert_header(("Authorization", "Digest x"))
             .to_http_request();

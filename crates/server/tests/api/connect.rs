@@ -13,6 +13,8 @@ on_every_database!(
     basic_and_bearer_work_wherever_the_header_does,
     the_key_describes_itself_and_announces_its_expiry,
     alerts_fire_once_per_crossing_within_the_keys_reach,
+    old_alerts_are_forgotten_without_any_write,
+    concurrent_imports_record_a_crossing_once,
     recipes_carry_the_configured_base_url_never_the_request_s,
 );
 
@@ -78,10 +80,42 @@ async fn basic_and_bearer_work_wherever_the_header_does(backend: Backend) {
     // The same refusals whichever way the key came.
     let res = get_with(&app, "/api/stock", "Authorization", "Bearer pl_nope").await;
     assert_problem(res, 401, "malformed_api_key").await;
-    let res = get_with(&app, "/api/stock", "Authorization", "Basic !!!").await;
+    let res = get_with(&app, "/api/stock", "Authorization", &basic("pl_short", "")).await;
     assert_problem(res, 401, "malformed_api_key").await;
-    let res = get_with(&app, "/api/stock", "Authorization", "Digest x").await;
-    assert_problem(res, 401, "missing_api_key").await;
+    let fake = format!("pl_{}", "A".repeat(49));
+    let res = get_with(
+        &app,
+        "/api/stock",
+        "Authorization",
+        &format!("Bearer {fake}"),
+    )
+    .await;
+    assert_problem(res, 401, "malformed_api_key").await;
+    // Well-formed but unknown (a real key's shape and checksum from another server, say).
+    let unknown = partlogic_server::keys::generate().unwrap();
+    let res = get_with(
+        &app,
+        "/api/stock",
+        "Authorization",
+        &basic(unknown.expose(), ""),
+    )
+    .await;
+    assert_problem(res, 401, "invalid_api_key").await;
+    // Someone else's credentials (a proxy's Basic login, an SSO token) are not keys: beside a
+    // key they change nothing, alone they are no key at all.
+    let res = app
+        .client()
+        .get(app.url("/api/devices"))
+        .header("X-API-Key", &key)
+        .header("Authorization", basic("proxy-user", "proxy-password"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    for value in ["Digest x", "Basic !!!", "Bearer eyJhbGciOiJIUzI1NiJ9.e30.x"] {
+        let res = get_with(&app, "/api/stock", "Authorization", value).await;
+        assert_problem(res, 401, "missing_api_key").await;
+    }
     let res = app
         .client()
         .get(app.url(&format!("/api/stock?api_key={key}")))
@@ -298,6 +332,7 @@ async fn alerts_fire_once_per_crossing_within_the_keys_reach(backend: Backend) {
     );
     assert_eq!(lines.count(), 4);
     // Kept 90 days: past that they are no longer listed, and the next write forgets them.
+    let last_id = ids[0];
     app.clock.set(t0 + Duration::days(91));
     assert!(alerts("/api/stock/alerts").await.is_empty());
     import(t0 + Duration::days(91), 1, 15).await;
@@ -307,6 +342,104 @@ async fn alerts_fire_once_per_crossing_within_the_keys_reach(backend: Backend) {
         .unwrap()
         .len();
     assert_eq!(left, 0);
+    // With every alert gone, the next crossing still gets a new id: ids are never reused, or a
+    // polling tool that saw the old one would stay silent.
+    import(t0 + Duration::days(91) + Duration::hours(1), 30, 15).await;
+    let a = alerts("/api/stock/alerts").await;
+    assert_eq!(a.len(), 1);
+    assert!(
+        a[0]["id"].as_i64().unwrap() > last_id,
+        "{a:?} after {last_id}"
+    );
+    // A dated key is refused the same way whichever way it comes, once it has expired.
+    let admin = app.login(&w.admin.email).await;
+    let (_, dated) = app
+        .create_key(
+            &admin,
+            json!({"name": "dated", "device_ids": [w.n1], "expires_on": "2027-03-01"}),
+        )
+        .await;
+    app.clock
+        .set(Utc.with_ymd_and_hms(2027, 3, 2, 0, 0, 0).unwrap());
+    for value in [basic(&dated, ""), format!("Bearer {dated}")] {
+        let res = get_with(&app, "/api/key", "Authorization", &value).await;
+        assert_problem(res, 401, "api_key_expired").await;
+    }
+}
+
+/// Old alerts also go without any import: each instance forgets them at start and hourly.
+async fn old_alerts_are_forgotten_without_any_write(backend: Backend) {
+    let t0 = Utc.with_ymd_and_hms(2026, 11, 26, 9, 0, 0).unwrap();
+    let app = TestApp::spawn_custom(backend, Clock::frozen(t0), |_| {}).await;
+    let w = World::build(&app).await;
+    let csv = "Item Code,Description*,Quantity In Stock,Storeroom\nN1-SKU0,Item N1-SKU0,1,N1\n";
+    import::import_csv(
+        &app.db,
+        w.acme,
+        csv.as_bytes(),
+        None,
+        t0,
+        Duration::days(90),
+    )
+    .await
+    .unwrap();
+    let count = || async {
+        <partlogic_entity::stock_alert::Entity as sea_orm::EntityTrait>::find()
+            .all(&app.db)
+            .await
+            .unwrap()
+            .len()
+    };
+    assert_eq!(count().await, 1);
+    // A second instance starting 91 days later on the same database prunes at once.
+    let url = app.database_url().to_owned();
+    let mut settings = partlogic_server::Settings::new(url);
+    settings.bind = "127.0.0.1:0".to_owned();
+    settings.workers = 1;
+    let later =
+        partlogic_server::Application::build(settings, Clock::frozen(t0 + Duration::days(91)))
+            .await
+            .unwrap();
+    tokio::spawn(later.run_until_stopped());
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    while count().await != 0 {
+        assert!(std::time::Instant::now() < deadline, "not pruned");
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+}
+
+/// Two imports of the same crossing at once record it once (PostgreSQL locks the rows; SQLite
+/// runs writers one at a time).
+async fn concurrent_imports_record_a_crossing_once(backend: Backend) {
+    let (app, w) = TestApp::with_world(backend).await;
+    let csv = "Item Code,Description*,Quantity In Stock,Storeroom\nN1-SKU0,Item N1-SKU0,8,N1\n";
+    let run = || {
+        let db = app.db.clone();
+        let acme = w.acme;
+        tokio::spawn(async move {
+            import::import_csv(
+                &db,
+                acme,
+                csv.as_bytes(),
+                None,
+                Utc::now(),
+                Duration::days(90),
+            )
+            .await
+            .unwrap()
+        })
+    };
+    let (a, b, c) = tokio::join!(run(), run(), run());
+    let updated: usize = [a, b, c].into_iter().map(|r| r.unwrap().updated).sum();
+    assert_eq!(
+        updated, 1,
+        "one import changed the row; the others found it changed"
+    );
+    let alerts = <partlogic_entity::stock_alert::Entity as sea_orm::EntityTrait>::find()
+        .all(&app.db)
+        .await
+        .unwrap();
+    assert_eq!(alerts.len(), 1, "{alerts:?}");
 }
 
 async fn recipes_carry_the_configured_base_url_never_the_request_s(backend: Backend) {
@@ -325,6 +458,34 @@ async fn recipes_carry_the_configured_base_url_never_the_request_s(backend: Back
     assert_eq!(res.status(), 200);
     let text = res.text().await.unwrap();
     assert!(text.contains("https://stock.partlogic.example}"), "{text}");
+    // Behind a proxy that adds a path, the next-page link keeps it.
+    let prefixed = TestApp::spawn_custom(backend, Clock::system(), |s| {
+        s.public_url = Some("https://partlogic.example/stock".to_owned());
+    })
+    .await;
+    let pw = World::build(&prefixed).await;
+    let padmin = prefixed.login(&pw.admin.email).await;
+    let (_, pkey) = prefixed
+        .create_key(&padmin, json!({"name": "k", "device_ids": [pw.n1, pw.n2]}))
+        .await;
+    let res = prefixed.api_get("/api/stock?limit=1", &pkey).await;
+    assert!(
+        res.headers()["link"]
+            .to_str()
+            .unwrap()
+            .starts_with("</stock/api/stock?limit=1&after="),
+        "{:?}",
+        res.headers()["link"]
+    );
+    // A URL that would break the recipes it is pasted into is refused at start.
+    let mut bad = partlogic_server::Settings::new(prefixed.database_url());
+    bad.bind = "127.0.0.1:0".to_owned();
+    bad.public_url = Some("https://x.example/\"; alert(1); //".to_owned());
+    assert!(
+        partlogic_server::Application::build(bad, Clock::system())
+            .await
+            .is_err()
+    );
     assert!(!text.contains("evil"));
     let res = app
         .client()

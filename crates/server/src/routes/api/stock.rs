@@ -11,10 +11,11 @@ use crate::stock::{Format, StockFilters, query, stream};
 /// Unpaged answers up to this many rows are sent in one piece; longer ones are streamed.
 const SMALL_ANSWER: u64 = 1000;
 
-/// The next page's link: this request's own path and parameters with `after` moved on, as a
-/// relative reference. Never a host from the request (a forged `X-Forwarded-Host` would send the
-/// client, key and all, elsewhere); clients resolve it against the URL they called.
-fn next_link(req: &HttpRequest, last_id: i64) -> String {
+/// The next page's link: this request's own path (behind the public URL's path, if it has one)
+/// and parameters with `after` moved on, as a relative reference. Never a host from the request
+/// (a forged `X-Forwarded-Host` would send the client, key and all, elsewhere); clients resolve
+/// it against the URL they called.
+fn next_link(req: &HttpRequest, prefix: &str, last_id: i64) -> String {
     let mut qs = form_urlencoded::Serializer::new(String::new());
     for (name, value) in form_urlencoded::parse(req.query_string().as_bytes()) {
         if name != "after" {
@@ -22,7 +23,7 @@ fn next_link(req: &HttpRequest, last_id: i64) -> String {
         }
     }
     qs.append_pair("after", &last_id.to_string());
-    format!("<{}?{}>; rel=\"next\"", req.path(), qs.finish())
+    format!("<{prefix}{}?{}>; rel=\"next\"", req.path(), qs.finish())
 }
 
 /// Stock rows of the key's devices (its ticked devices that its owner may still see), by `id`.
@@ -80,7 +81,7 @@ pub async fn list_stock(
             // The walk found more than a page: there is a next one.
             rows.truncate(limit as usize);
             if let Some(last) = rows.last() {
-                res.insert_header((header::LINK, next_link(&req, last.id)));
+                res.insert_header((header::LINK, next_link(&req, &state.link_prefix, last.id)));
             }
         }
         let mut body = Vec::new();
