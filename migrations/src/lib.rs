@@ -7,6 +7,7 @@ mod m20261126_000001_init;
 mod m20261126_000002_stock_by_device_and_id;
 mod m20261127_000003_hardening;
 mod m20261127_000004_stock_alerts;
+mod m20261128_000005_key_cache;
 
 /// Every migration, oldest first.
 pub struct Migrator;
@@ -19,6 +20,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000002_stock_by_device_and_id::Migration),
             Box::new(m20261127_000003_hardening::Migration),
             Box::new(m20261127_000004_stock_alerts::Migration),
+            Box::new(m20261128_000005_key_cache::Migration),
         ]
     }
 }

@@ -148,7 +148,7 @@ pub async fn prepare(url: &str, demo: bool) -> Result<bool, DbErr> {
 }
 
 /// The file behind a SQLite URL (`sqlite://dir/x.db?mode=rwc` → `dir/x.db`), if it is one.
-fn sqlite_path(url: &str) -> Option<String> {
+pub(crate) fn sqlite_path(url: &str) -> Option<String> {
     let rest = url
         .strip_prefix("sqlite://")
         .or_else(|| url.strip_prefix("sqlite:"))?;

@@ -25,6 +25,7 @@ pub mod spa;
 pub mod startup;
 pub mod state;
 pub mod stock;
+pub mod store;
 pub mod telemetry;
 
 pub use clock::Clock;

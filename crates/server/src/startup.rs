@@ -47,6 +47,9 @@ impl Application {
         };
         spawn_alert_pruning(db.clone(), clock.clone(), settings.alert_retention);
         let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+        let store = crate::store::Store::new(&settings.database_url, &db);
+        let keys = crate::auth::cache::KeyCache::new();
+        keys.watch(store.clone(), &db);
         let state = AppState {
             db: db.clone(),
             clock,
@@ -56,6 +59,8 @@ impl Application {
             throttle,
             public_url,
             link_prefix,
+            keys,
+            store,
             settings: Arc::new(settings),
         };
         let server = run(listener, state)?;

@@ -31,6 +31,10 @@ pub struct AppState {
     pub public_url: String,
     /// The path the public URL adds in front of the server's own (`/pl`), for `Link`.
     pub link_prefix: String,
+    /// Verified keys in memory.
+    pub keys: crate::auth::cache::KeyCache,
+    /// The hot reads.
+    pub store: crate::store::Store,
 }
 
 /// Remembers when each key's "last used" was last written, so that a busy key costs one write a

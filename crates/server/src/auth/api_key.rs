@@ -4,49 +4,57 @@
 use std::future::Future;
 use std::pin::Pin;
 
+use std::sync::Arc;
+
 use actix_web::{FromRequest, HttpMessage, HttpRequest, dev::Payload, web};
-use partlogic_entity::{api_key, audit_event, user};
+use partlogic_entity::{api_key, audit_event};
 use partlogic_types::AuditAction;
 use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, sea_query::Expr};
+use sha2::{Digest, Sha256};
 
 use crate::error::ApiError;
 use crate::keys;
 use crate::net::client_ip;
 use crate::state::AppState;
+use crate::store::{KeyRecord, ReachDevice};
 
 /// The header that carries the key.
 pub const HEADER: &str = "X-API-Key";
 
-/// A caller holding a valid, unexpired, unretired key whose owner is enabled.
+/// A caller holding a valid, unexpired, unretired key whose owner is enabled: the key as the
+/// cache (or the database) has it, reach included.
 #[derive(Debug, Clone)]
 pub struct ApiCaller {
-    /// The key's id.
-    pub key_id: i64,
-    /// The owner's account.
-    pub account_id: i64,
-    /// The owner.
-    pub owner_id: i64,
-    /// Whether the owner sees every device of the account (admin) or a granted list.
-    pub owner_is_admin: bool,
-    /// What `GET /api/key` tells about the key.
-    pub key: KeyFacts,
+    /// The key, its owner and its reach.
+    pub key: Arc<KeyRecord>,
+    /// The key's SHA-256, to check it again (long exports do, between batches).
+    pub digest: [u8; 32],
 }
 
-/// The key's own settings, as its holder may see them.
-#[derive(Debug, Clone)]
-pub struct KeyFacts {
-    /// Its name.
-    pub name: String,
-    /// Its display prefix.
-    pub prefix: String,
-    /// When it was made.
-    pub created_at: chrono::DateTime<chrono::Utc>,
-    /// The last day it works.
-    pub expires_on: Option<chrono::NaiveDate>,
-    /// The zone `expires_on` is read in.
-    pub time_zone: String,
-    /// The first instant it is refused.
-    pub expires_at: Option<chrono::DateTime<chrono::Utc>>,
+impl ApiCaller {
+    /// The key's id.
+    pub fn key_id(&self) -> i64 {
+        self.key.id
+    }
+
+    /// The key's account.
+    pub fn account_id(&self) -> i64 {
+        self.key.account_id
+    }
+
+    /// The devices the key reaches now, by id.
+    pub fn reach(&self) -> &[ReachDevice] {
+        &self.key.reach
+    }
+
+    /// The reached device `id`, if the key reaches it.
+    pub fn reached(&self, id: i64) -> Option<&ReachDevice> {
+        self.key
+            .reach
+            .binary_search_by_key(&id, |d| d.id)
+            .ok()
+            .map(|i| &self.key.reach[i])
+    }
 }
 
 /// Put in a request's extensions once its key is accepted: the expiry every authenticated
@@ -72,23 +80,44 @@ async fn authenticate(req: &HttpRequest) -> Result<ApiCaller, ApiError> {
     if !keys::is_well_formed(&candidate) {
         return Err(ApiError::MalformedApiKey);
     }
-    let digest = keys::digest(&candidate);
-    let found = api_key::Entity::find()
-        .filter(api_key::Column::Digest.eq(digest.as_str()))
-        .find_also_related(user::Entity)
-        .one(&state.db)
-        .await?;
-    let Some((key, Some(owner))) = found else {
+    let digest: [u8; 32] = Sha256::digest(candidate.as_bytes()).into();
+    let now = state.clock.now();
+    let key = lookup(state, &digest).await?;
+    check(&key, now)?;
+    if state.last_used.should_write(key.id) {
+        record_use(state, &key, client_ip(req, state.settings.trust_proxy), now);
+    }
+    if let Some(end) = key.expires_at {
+        req.extensions_mut().insert(KeyExpiry(end));
+    }
+    Ok(ApiCaller { key, digest })
+}
+
+/// The key with this digest: from the cache, or from the database (and then cached). Unknown
+/// keys are refused and never cached.
+async fn lookup(state: &AppState, digest: &[u8; 32]) -> Result<Arc<KeyRecord>, ApiError> {
+    if let Some(key) = state.keys.get(digest) {
+        return Ok(key);
+    }
+    let epoch = state.keys.epoch();
+    let hex = keys::hex(digest);
+    let Some(record) = state.store.key_record(&hex).await? else {
         return Err(ApiError::InvalidApiKey);
     };
     // The index lookup already matched; this keeps the final decision constant-time anyway.
-    if !keys::digests_match(&key.digest, &digest) {
+    if !keys::digests_match(&record.digest, &hex) {
         return Err(ApiError::InvalidApiKey);
     }
+    let record = Arc::new(record);
+    state.keys.put(*digest, record.clone(), epoch);
+    Ok(record)
+}
+
+/// Whether `key` may be used at `now`.
+fn check(key: &KeyRecord, now: chrono::DateTime<chrono::Utc>) -> Result<(), ApiError> {
     if key.retired_at.is_some() {
         return Err(ApiError::ApiKeyRetired);
     }
-    let now = state.clock.now();
     if let Some(end) = key.expires_at
         && now >= end
     {
@@ -96,60 +125,40 @@ async fn authenticate(req: &HttpRequest) -> Result<ApiCaller, ApiError> {
             partlogic_types::rfc3339_millis::format(&end),
         ));
     }
-    if owner.disabled_at.is_some() || owner.account_id != key.account_id {
+    if key.owner_disabled || key.owner_account_id != key.account_id {
         return Err(ApiError::InvalidApiKey);
     }
-    if state.last_used.should_write(key.id) {
-        record_use(state, &key, client_ip(req, state.settings.trust_proxy), now);
-    }
-    if let Some(end) = key.expires_at {
-        req.extensions_mut().insert(KeyExpiry(end));
-    }
-    Ok(ApiCaller {
-        key_id: key.id,
-        account_id: key.account_id,
-        owner_id: owner.id,
-        owner_is_admin: owner.is_admin(),
-        key: KeyFacts {
-            name: key.name.clone(),
-            prefix: key.prefix.clone(),
-            created_at: key.created_at,
-            expires_on: key.expires_on,
-            time_zone: key.time_zone.clone(),
-            expires_at: key.expires_at,
-        },
-    })
+    Ok(())
 }
 
-/// Whether the key `key_id` would still be accepted at `now`: not retired, not expired, its
-/// owner enabled. Long exports ask between batches, so a key retired mid-export stops there.
+/// Whether the caller's key would still be accepted at `now`: not retired, not expired, its
+/// owner enabled. Long exports ask between batches, so a key retired mid-export stops there;
+/// with the cache warm this costs no database read.
 pub async fn still_valid(
-    db: &impl sea_orm::ConnectionTrait,
-    key_id: i64,
+    state: &AppState,
+    caller: &ApiCaller,
     now: chrono::DateTime<chrono::Utc>,
-) -> Result<bool, sea_orm::DbErr> {
-    let found = api_key::Entity::find_by_id(key_id)
-        .find_also_related(user::Entity)
-        .one(db)
-        .await?;
-    Ok(matches!(found, Some((key, Some(owner)))
-        if key.retired_at.is_none()
-            && key.expires_at.is_none_or(|end| now < end)
-            && owner.disabled_at.is_none()
-            && owner.account_id == key.account_id))
+) -> Result<bool, ApiError> {
+    match lookup(state, &caller.digest).await {
+        Ok(key) => Ok(check(&key, now).is_ok()),
+        Err(ApiError::InvalidApiKey) => Ok(false),
+        Err(e) => Err(e),
+    }
 }
 
 /// Writes "last used" (and, the first time, a `first_used` audit event) off the request path:
 /// the caller should not wait for bookkeeping.
 fn record_use(
     state: &AppState,
-    key: &api_key::Model,
+    key: &KeyRecord,
     ip: Option<String>,
     now: chrono::DateTime<chrono::Utc>,
 ) {
     let db = state.db.clone();
     let (key_id, account_id) = (key.id, key.account_id);
-    let first = key.last_used_at.is_none();
+    // The cached record may say "never used" after the first write; the conditional update
+    // below is what decides, so a stale "never" costs one update that changes nothing.
+    let first = !key.used_before;
     actix_web::rt::spawn(async move {
         let result = async {
             if first {

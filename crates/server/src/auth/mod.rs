@@ -2,6 +2,7 @@
 //! other's credential.
 
 pub mod api_key;
+pub mod cache;
 pub mod credential;
 pub mod password;
 pub mod session;

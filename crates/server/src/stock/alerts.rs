@@ -1,17 +1,11 @@
 //! Reading low-stock alerts for a key: newest first, only its reach, within the retention.
 
 use chrono::{DateTime, Utc};
-use partlogic_entity::{customer, device, stock, stock_alert};
 use partlogic_types::{AlertKind, FieldError, StockAlert};
-use sea_orm::sea_query::Query;
-use sea_orm::{
-    ColumnTrait, DatabaseConnection, EntityTrait, FromQueryResult, JoinType, QueryFilter,
-    QueryOrder, QuerySelect, RelationTrait,
-};
 
 use crate::auth::ApiCaller;
 use crate::error::ApiError;
-use crate::reach;
+use crate::store::Store;
 
 /// The most alerts one request may ask for.
 pub const MAX_LIMIT: u64 = 1000;
@@ -66,83 +60,33 @@ impl AlertFilters {
     }
 }
 
-#[derive(Debug, FromQueryResult)]
-struct AlertModel {
-    id: i64,
-    stock_id: i64,
-    device_id: i64,
-    kind: String,
-    min_qty: i64,
-    max_qty: i64,
-    physical: i64,
-    previous_physical: i64,
-    at: DateTime<Utc>,
-    sku: String,
-    description: String,
-    device_name: String,
-    customer: String,
-}
-
 /// The key's alerts since `since`, newest first.
 pub async fn list(
-    db: &DatabaseConnection,
+    store: &Store,
     caller: &ApiCaller,
     f: &AlertFilters,
     since: DateTime<Utc>,
 ) -> Result<Vec<StockAlert>, sea_orm::DbErr> {
-    let reach = Query::select()
-        .column((device::Entity, device::Column::Id))
-        .from(device::Entity)
-        .cond_where(reach::key_devices(caller))
-        .to_owned();
-    let mut q = stock_alert::Entity::find()
-        .filter(stock_alert::Column::DeviceId.in_subquery(reach))
-        .filter(stock_alert::Column::At.gte(since));
-    if let Some(kind) = f.kind {
-        q = q.filter(stock_alert::Column::Kind.eq(kind.as_str()));
-    }
-    let rows = q
-        .select_only()
-        .columns([
-            stock_alert::Column::Id,
-            stock_alert::Column::StockId,
-            stock_alert::Column::DeviceId,
-            stock_alert::Column::Kind,
-            stock_alert::Column::MinQty,
-            stock_alert::Column::MaxQty,
-            stock_alert::Column::Physical,
-            stock_alert::Column::PreviousPhysical,
-            stock_alert::Column::At,
-        ])
-        .column(stock::Column::Sku)
-        .column(stock::Column::Description)
-        .column_as(device::Column::Name, "device_name")
-        .column_as(customer::Column::Name, "customer")
-        .join(JoinType::InnerJoin, stock_alert::Relation::Stock.def())
-        .join(JoinType::InnerJoin, stock::Relation::Device.def())
-        .join(JoinType::InnerJoin, device::Relation::Customer.def())
-        .order_by_desc(stock_alert::Column::Id)
-        .limit(f.limit)
-        .into_model::<AlertModel>()
-        .all(db)
-        .await?;
-    Ok(rows
+    let devices: Vec<i64> = caller.reach().iter().map(|d| d.id).collect();
+    let raw = store.alerts(&devices, f.kind, since, f.limit).await?;
+    Ok(raw
         .into_iter()
-        .filter_map(|r| {
+        .filter_map(|a| {
+            let device = caller.reached(a.device_id)?;
             Some(StockAlert {
-                id: r.id,
-                stock_id: r.stock_id,
-                device_id: r.device_id,
-                device_name: r.device_name,
-                customer: r.customer,
-                sku: r.sku,
-                description: r.description,
-                min_qty: r.min_qty,
-                max_qty: r.max_qty,
-                physical: r.physical,
-                previous_physical: r.previous_physical,
-                kind: AlertKind::parse(&r.kind)?,
-                at: r.at,
+                id: a.id,
+                stock_id: a.stock_id,
+                device_id: a.device_id,
+                device_name: device.name.clone(),
+                customer: device.customer.clone(),
+                sku: a.sku,
+                description: a.description,
+                min_qty: a.min_qty,
+                max_qty: a.max_qty,
+                physical: a.physical,
+                previous_physical: a.previous_physical,
+                kind: a.kind,
+                at: a.at,
             })
         })
         .collect())

@@ -2,7 +2,10 @@
 
 use actix_web::HttpRequest;
 use actix_web::http::header;
-use partlogic_types::{StockAlert, StockRow};
+use partlogic_types::StockAlert;
+
+use crate::auth::ApiCaller;
+use crate::store::RawRow;
 
 /// The CSV header line: the legacy names first, exactly as integrations map them.
 pub const CSV_HEADER: &str =
@@ -72,45 +75,157 @@ impl Format {
         }
     }
 
-    /// Appends `rows`; `first` tracks whether a JSON separator is due.
-    pub fn write_rows(self, rows: &[StockRow], first: &mut bool, out: &mut Vec<u8>) {
+    /// Appends `rows` (named from `caller`'s reach); `first` tracks whether a JSON separator is
+    /// due. Written by hand rather than through serde: exports spend their time here, and the
+    /// shape never changes (`encodes_like_serde` holds it to the `StockRow` type).
+    pub fn write_rows(
+        self,
+        rows: &[RawRow],
+        caller: &ApiCaller,
+        first: &mut bool,
+        out: &mut Vec<u8>,
+    ) {
+        let mut names = Names::default();
         match self {
             Self::Json => {
                 for row in rows {
+                    let (device, customer) = names.get(caller, row.device_id);
                     if !*first {
                         out.push(b',');
                     }
+                    out.push(b'{');
                     *first = false;
-                    // Serialising these plain structs cannot fail.
-                    let _ = serde_json::to_writer(&mut *out, row);
+                    out.extend_from_slice(b"\"id\":");
+                    int(out, row.id);
+                    out.extend_from_slice(b",\"DeviceName\":");
+                    json_str(out, device);
+                    out.extend_from_slice(b",\"SKU\":");
+                    json_str(out, &row.sku);
+                    out.extend_from_slice(b",\"Description\":");
+                    json_str(out, &row.description);
+                    out.extend_from_slice(b",\"MinQty\":");
+                    int(out, row.min_qty);
+                    out.extend_from_slice(b",\"MaxQty\":");
+                    int(out, row.max_qty);
+                    out.extend_from_slice(b",\"Physical\":");
+                    int(out, row.physical);
+                    out.extend_from_slice(b",\"DeviceId\":");
+                    int(out, row.device_id);
+                    out.extend_from_slice(b",\"Customer\":");
+                    json_str(out, customer);
+                    out.extend_from_slice(b",\"Location\":");
+                    json_str(out, &row.location);
+                    out.extend_from_slice(b",\"UpdatedAt\":");
+                    json_str(out, &row.updated_at);
+                    out.push(b'}');
                 }
             }
             Self::Csv => {
-                let mut w = csv::WriterBuilder::new()
-                    .has_headers(false)
-                    .from_writer(Vec::new());
                 for row in rows {
-                    let updated = partlogic_types::rfc3339_millis::format(&row.updated_at);
-                    let _ = w.write_record([
-                        row.id.to_string().as_str(),
-                        &neutralise(&row.device_name),
-                        &neutralise(&row.sku),
-                        &neutralise(&row.description),
-                        &row.min_qty.to_string(),
-                        &row.max_qty.to_string(),
-                        &row.physical.to_string(),
-                        &row.device_id.to_string(),
-                        &neutralise(&row.customer),
-                        &neutralise(&row.location),
-                        &updated,
-                    ]);
-                }
-                if let Ok(bytes) = w.into_inner() {
-                    out.extend_from_slice(&bytes);
+                    let (device, customer) = names.get(caller, row.device_id);
+                    int(out, row.id);
+                    out.push(b',');
+                    csv_text(out, device);
+                    out.push(b',');
+                    csv_text(out, &row.sku);
+                    out.push(b',');
+                    csv_text(out, &row.description);
+                    out.push(b',');
+                    int(out, row.min_qty);
+                    out.push(b',');
+                    int(out, row.max_qty);
+                    out.push(b',');
+                    int(out, row.physical);
+                    out.push(b',');
+                    int(out, row.device_id);
+                    out.push(b',');
+                    csv_text(out, customer);
+                    out.push(b',');
+                    csv_text(out, &row.location);
+                    out.push(b',');
+                    out.extend_from_slice(row.updated_at.as_bytes());
+                    out.push(b'\n');
                 }
             }
         }
     }
+}
+
+/// The device and customer names of the last device seen (rows come in runs per device).
+#[derive(Default)]
+struct Names<'a> {
+    last: Option<(i64, &'a str, &'a str)>,
+}
+
+impl<'a> Names<'a> {
+    fn get(&mut self, caller: &'a ApiCaller, device_id: i64) -> (&'a str, &'a str) {
+        if let Some((id, d, c)) = self.last
+            && id == device_id
+        {
+            return (d, c);
+        }
+        let (d, c) = caller
+            .reached(device_id)
+            .map_or(("", ""), |d| (d.name.as_str(), d.customer.as_str()));
+        self.last = Some((device_id, d, c));
+        (d, c)
+    }
+}
+
+fn int(out: &mut Vec<u8>, n: i64) {
+    let mut buf = itoa::Buffer::new();
+    out.extend_from_slice(buf.format(n).as_bytes());
+}
+
+/// `s` as a JSON string: quotes, backslashes and control characters escaped, the rest as is.
+fn json_str(out: &mut Vec<u8>, s: &str) {
+    out.push(b'"');
+    let bytes = s.as_bytes();
+    let mut start = 0;
+    for (i, &b) in bytes.iter().enumerate() {
+        let escape: &[u8] = match b {
+            b'"' => b"\\\"",
+            b'\\' => b"\\\\",
+            b'\n' => b"\\n",
+            b'\r' => b"\\r",
+            b'\t' => b"\\t",
+            0..=0x1f => b"",
+            _ => continue,
+        };
+        out.extend_from_slice(&bytes[start..i]);
+        if escape.is_empty() {
+            const HEX: &[u8; 16] = b"0123456789abcdef";
+            out.extend_from_slice(b"\\u00");
+            out.push(HEX[usize::from(b >> 4)]);
+            out.push(HEX[usize::from(b & 15)]);
+        } else {
+            out.extend_from_slice(escape);
+        }
+        start = i + 1;
+    }
+    out.extend_from_slice(&bytes[start..]);
+    out.push(b'"');
+}
+
+/// A text cell of CSV (RFC 4180), neutralised for spreadsheets: quoted when it holds a comma, a
+/// quote or a line break (quotes doubled).
+fn csv_text(out: &mut Vec<u8>, s: &str) {
+    let cell = neutralise(s);
+    let needs_quotes = cell
+        .bytes()
+        .any(|b| matches!(b, b',' | b'"' | b'\n' | b'\r'));
+    if !needs_quotes {
+        out.extend_from_slice(cell.as_bytes());
+        return;
+    }
+    out.push(b'"');
+    for b in cell.bytes() {
+        if b == b'"' {
+            out.push(b'"');
+        }
+        out.push(b);
+    }
+    out.push(b'"');
 }
 
 /// The CSV header line of alerts.

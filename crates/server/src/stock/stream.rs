@@ -17,15 +17,14 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use actix_web::web::Bytes;
+use actix_web::web::Data;
 use futures_util::stream;
-use sea_orm::DatabaseConnection;
 use tokio::sync::mpsc;
 
 use super::{Format, StockFilters, query};
 use crate::auth::ApiCaller;
-use crate::clock::Clock;
 use crate::config::StreamLimits;
-use crate::state::StreamSlot;
+use crate::state::{AppState, StreamSlot};
 
 /// Rows read per batch query.
 const BATCH_ROWS: u64 = 1000;
@@ -36,8 +35,7 @@ type Chunk = Result<Bytes, actix_web::Error>;
 
 /// The export as a response body. `slot` is held until the export ends.
 pub fn export(
-    db: DatabaseConnection,
-    clock: Clock,
+    state: Data<AppState>,
     slot: StreamSlot,
     caller: ApiCaller,
     filters: StockFilters,
@@ -58,10 +56,10 @@ pub fn export(
             waited: Duration::ZERO,
             sent: 0,
         };
-        match produce(&db, &clock, &caller, &filters, format, &mut out).await {
+        match produce(&state, &caller, &filters, format, &mut out).await {
             Ok(Delivery::Complete) => done.store(true, Ordering::SeqCst),
             Ok(Delivery::Cut(why)) => {
-                tracing::warn!(key_id = caller.key_id, why, "stock export cut off");
+                tracing::warn!(key_id = caller.key_id(), why, "stock export cut off");
             }
             Err(e) => tracing::error!(error = %e, "stock export failed"),
         }
@@ -137,26 +135,25 @@ impl Sender {
 }
 
 async fn produce(
-    db: &DatabaseConnection,
-    clock: &Clock,
+    state: &AppState,
     caller: &ApiCaller,
     filters: &StockFilters,
     format: Format,
     out: &mut Sender,
-) -> Result<Delivery, sea_orm::DbErr> {
+) -> Result<Delivery, crate::error::ApiError> {
     let mut buf = Vec::with_capacity(FLUSH_BYTES * 2);
     format.open(&mut buf);
     let mut first = true;
     let mut after = filters.after;
     loop {
-        let page = query::page(db, caller, filters, after, BATCH_ROWS).await?;
+        let page = query::page(&state.store, caller, filters, after, BATCH_ROWS).await?;
         after = page.last_id.or(after);
-        format.write_rows(&page.rows, &mut first, &mut buf);
+        format.write_rows(&page.rows, caller, &mut first, &mut buf);
         if !page.full {
             break;
         }
         // The key was good when the export began; it must still be, batch after batch.
-        if !crate::auth::api_key::still_valid(db, caller.key_id, clock.now()).await? {
+        if !crate::auth::api_key::still_valid(state, caller, state.clock.now()).await? {
             return Ok(Delivery::Cut(
                 "the key was retired, expired or lost its owner",
             ));

@@ -478,6 +478,27 @@ pub async fn add_stock(
     .last_insert_id
 }
 
+/// Retries `check` until it holds, for at most a second: what another writer changes (the CLI,
+/// another instance, a test writing to the database directly) reaches a server's key cache
+/// within a second, by PostgreSQL notification or SQLite polling.
+pub async fn within_a_second<F, Fut>(what: &str, mut check: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let started = std::time::Instant::now();
+    loop {
+        if check().await {
+            return;
+        }
+        assert!(
+            started.elapsed() < std::time::Duration::from_millis(1000),
+            "{what}: not seen within a second"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+    }
+}
+
 /// The `field` of each entry of a problem's `errors`.
 pub fn error_fields(problem: &Value) -> Vec<&str> {
     problem["errors"]

@@ -38,7 +38,7 @@ pub async fn list_alerts(
 ) -> Result<HttpResponse, ApiError> {
     let filters = AlertFilters::parse(req.query_string())?;
     let since = state.clock.now() - state.settings.alert_retention;
-    let list = alerts::list(&state.db, &caller, &filters, since).await?;
+    let list = alerts::list(&state.store, &caller, &filters, since).await?;
     let format = Format::negotiate(&req);
     Ok(HttpResponse::Ok()
         .content_type(format.content_type())

@@ -26,7 +26,7 @@ pub async fn get_key(
     caller: ApiCaller,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let devices = query::devices(&state.db, &caller).await?;
+    let devices = query::reach(&caller);
     let k = &caller.key;
     Ok(HttpResponse::Ok()
         .insert_header((header::CACHE_CONTROL, "no-store"))

@@ -64,7 +64,7 @@ pub async fn list_stock(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let filters = StockFilters::parse(req.query_string())?;
-    query::check_devices(&state.db, &caller, &filters).await?;
+    query::check_devices(&caller, &filters)?;
     let format = Format::negotiate(&req);
     let mut res = HttpResponse::Ok();
     res.content_type(format.content_type())
@@ -74,7 +74,7 @@ pub async fn list_stock(
     // With a limit, one page. Without one, a small answer is still fetched as one page (two
     // short queries beat an export), and anything bigger is exported.
     let limit = filters.limit.unwrap_or(SMALL_ANSWER);
-    let page = query::page(&state.db, &caller, &filters, filters.after, limit + 1).await?;
+    let page = query::page(&state.store, &caller, &filters, filters.after, limit + 1).await?;
     if filters.limit.is_some() || !page.full {
         let mut rows = page.rows;
         if page.full {
@@ -84,9 +84,9 @@ pub async fn list_stock(
                 res.insert_header((header::LINK, next_link(&req, &state.link_prefix, last.id)));
             }
         }
-        let mut body = Vec::new();
+        let mut body = Vec::with_capacity(256 * rows.len() + 128);
         format.open(&mut body);
-        format.write_rows(&rows, &mut true, &mut body);
+        format.write_rows(&rows, &caller, &mut true, &mut body);
         format.close(&mut body);
         return Ok(res.body(body));
     }
@@ -96,15 +96,14 @@ pub async fn list_stock(
     // told by a broken body.
     let slot = state
         .streams
-        .try_take(caller.key_id, caller.account_id)
+        .try_take(caller.key_id(), caller.account_id())
         .map_err(|no| match no {
             NoSlot::KeyFull(n) => ApiError::TooManyStreams(n, "this API key"),
             NoSlot::AccountFull(n) => ApiError::TooManyStreams(n, "your account"),
             NoSlot::ServerFull => ApiError::Busy(10),
         })?;
     Ok(res.streaming(stream::export(
-        state.db.clone(),
-        state.clock.clone(),
+        state.clone(),
         slot,
         caller,
         filters,

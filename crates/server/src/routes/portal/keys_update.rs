@@ -130,6 +130,9 @@ pub async fn update_key(
     let tag = portal::etag(&key);
     let detail = portal::detail(&txn, key, now).await?;
     txn.commit().await?;
+    // Before answering: the key's next request must see this change (other instances hear of
+    // it from the database).
+    state.keys.clear();
     Ok(HttpResponse::Ok()
         .insert_header((header::ETAG, tag))
         .insert_header((header::CACHE_CONTROL, "no-store"))

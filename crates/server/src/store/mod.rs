@@ -1,0 +1,200 @@
+//! The Stock API's hot reads, behind names: a key by its digest (with its owner and reach), a
+//! page of stock, a key's alerts. One set of SQL (`sql.rs`) serves both databases: SQLite reads
+//! run through rusqlite on the calling worker thread (a short read costs a few microseconds
+//! there, where a hop to sqlx's SQLite worker thread and back per row cost far more than the
+//! query), PostgreSQL reads through the async pool. Writes stay with sea-orm.
+
+mod postgres;
+mod sql;
+mod sqlite;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use sea_orm::{DatabaseConnection, DbErr};
+
+use crate::stock::StockFilters;
+use partlogic_types::AlertKind;
+
+/// A key as the database holds it, with its owner and what it reaches now.
+#[derive(Debug, Clone)]
+pub struct KeyRecord {
+    /// The key's id.
+    pub id: i64,
+    /// Its account.
+    pub account_id: i64,
+    /// Its owner.
+    pub owner_id: i64,
+    /// Its name.
+    pub name: String,
+    /// Its display prefix.
+    pub prefix: String,
+    /// The stored digest (hex).
+    pub digest: String,
+    /// When it was made.
+    pub created_at: DateTime<Utc>,
+    /// The last day it works.
+    pub expires_on: Option<NaiveDate>,
+    /// The zone of `expires_on`.
+    pub time_zone: String,
+    /// The first instant it is refused.
+    pub expires_at: Option<DateTime<Utc>>,
+    /// When it was retired.
+    pub retired_at: Option<DateTime<Utc>>,
+    /// Whether it has been used before.
+    pub used_before: bool,
+    /// Whether the owner is an admin (sees every device of the account).
+    pub owner_is_admin: bool,
+    /// Whether the owner is disabled.
+    pub owner_disabled: bool,
+    /// The owner's account (a key whose owner moved accounts is dead).
+    pub owner_account_id: i64,
+    /// Its ticked devices that its owner may see now, by id.
+    pub reach: Vec<ReachDevice>,
+}
+
+/// A device a key reaches, with the names its rows are shown with.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReachDevice {
+    /// The device's id.
+    pub id: i64,
+    /// Its name.
+    pub name: String,
+    /// Its customer's name.
+    pub customer: String,
+}
+
+/// A stock row as stored; the device and customer names come from the key's reach.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RawRow {
+    /// The row's id.
+    pub id: i64,
+    /// Its device.
+    pub device_id: i64,
+    /// The item code.
+    pub sku: String,
+    /// The description.
+    pub description: String,
+    /// Reorder level.
+    pub min_qty: i64,
+    /// Fill-up level.
+    pub max_qty: i64,
+    /// Quantity on hand.
+    pub physical: i64,
+    /// Where in the device.
+    pub location: String,
+    /// When it last changed, already written as PartLogic writes times
+    /// (`2026-01-01T12:00:00.000Z`).
+    pub updated_at: String,
+}
+
+/// One page of rows, and where the walk stopped.
+#[derive(Debug, Default)]
+pub struct Page {
+    /// The rows, by id.
+    pub rows: Vec<RawRow>,
+    /// The last id the walk found: the next page starts after it.
+    pub last_id: Option<i64>,
+    /// Whether the walk found as many ids as asked (more may follow).
+    pub full: bool,
+}
+
+/// An alert as stored, with its row's item code and description.
+#[derive(Debug, Clone)]
+pub struct RawAlert {
+    /// The alert's id.
+    pub id: i64,
+    /// Its stock row.
+    pub stock_id: i64,
+    /// Its device.
+    pub device_id: i64,
+    /// Which way it crossed.
+    pub kind: AlertKind,
+    /// Reorder level then.
+    pub min_qty: i64,
+    /// Fill-up level then.
+    pub max_qty: i64,
+    /// Quantity after.
+    pub physical: i64,
+    /// Quantity before.
+    pub previous_physical: i64,
+    /// When.
+    pub at: DateTime<Utc>,
+    /// The row's item code.
+    pub sku: String,
+    /// The row's description.
+    pub description: String,
+}
+
+/// Where the hot reads go.
+#[derive(Clone)]
+pub enum Store {
+    /// A SQLite file, read through rusqlite.
+    Sqlite(sqlite::SqliteReads),
+    /// PostgreSQL, read through the pool.
+    Postgres(DatabaseConnection),
+}
+
+impl Store {
+    /// The store for the database at `url`, whose pool is `db`.
+    pub fn new(url: &str, db: &DatabaseConnection) -> Self {
+        match crate::db::sqlite_path(url) {
+            Some(path) => Self::Sqlite(sqlite::SqliteReads::new(path)),
+            None => Self::Postgres(db.clone()),
+        }
+    }
+
+    /// The key whose stored digest is `digest`, with its owner and reach.
+    pub async fn key_record(&self, digest: &str) -> Result<Option<KeyRecord>, DbErr> {
+        match self {
+            Self::Sqlite(s) => s.key_record(digest),
+            Self::Postgres(db) => postgres::key_record(db, digest).await,
+        }
+    }
+
+    /// Up to `limit` rows of `devices` after `after` (by id) that pass `f`.
+    pub async fn stock_page(
+        &self,
+        devices: &[i64],
+        f: &StockFilters,
+        after: Option<i64>,
+        limit: u64,
+    ) -> Result<Page, DbErr> {
+        if devices.is_empty() {
+            return Ok(Page::default());
+        }
+        match self {
+            Self::Sqlite(s) => s.stock_page(devices, f, after, limit),
+            Self::Postgres(db) => postgres::stock_page(db, devices, f, after, limit).await,
+        }
+    }
+
+    /// The newest `limit` alerts of `devices` since `since` (of `kind`, if given).
+    pub async fn alerts(
+        &self,
+        devices: &[i64],
+        kind: Option<AlertKind>,
+        since: DateTime<Utc>,
+        limit: u64,
+    ) -> Result<Vec<RawAlert>, DbErr> {
+        if devices.is_empty() {
+            return Ok(Vec::new());
+        }
+        match self {
+            Self::Sqlite(s) => s.alerts(devices, kind, since, limit),
+            Self::Postgres(db) => postgres::alerts(db, devices, kind, since, limit).await,
+        }
+    }
+
+    /// The key cache's generation (bumped by the database whenever a key, its owner or its
+    /// devices change).
+    pub async fn cache_generation(&self) -> Result<i64, DbErr> {
+        match self {
+            Self::Sqlite(s) => s.cache_generation(),
+            Self::Postgres(db) => postgres::cache_generation(db).await,
+        }
+    }
+}
+
+/// `2026-01-01T12:00:00.000Z`, the one way PartLogic writes times.
+pub(crate) fn millis(t: &DateTime<Utc>) -> String {
+    partlogic_types::rfc3339_millis::format(t)
+}

@@ -1,0 +1,302 @@
+//! SQLite reads through rusqlite, on the calling thread. Each worker thread keeps one read-only
+//! connection per database file with its prepared statements, so a read is a few microseconds
+//! of SQLite and nothing else: no thread hop, no per-row channel. In WAL mode readers never wait
+//! for the writer and see every transaction committed before their statement began.
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use rusqlite::{Connection, OpenFlags, Row, params_from_iter, types::Value};
+use sea_orm::{DbErr, RuntimeErr};
+
+use super::sql::{self, Arg};
+use super::{KeyRecord, Page, RawAlert, RawRow, ReachDevice};
+use crate::stock::StockFilters;
+use partlogic_types::AlertKind;
+
+/// Reads from one SQLite file.
+#[derive(Clone, Debug)]
+pub struct SqliteReads {
+    path: Arc<str>,
+}
+
+thread_local! {
+    static CONNECTIONS: RefCell<HashMap<Arc<str>, Connection>> = RefCell::new(HashMap::new());
+}
+
+fn err(e: rusqlite::Error) -> DbErr {
+    DbErr::Query(RuntimeErr::Internal(format!("sqlite: {e}")))
+}
+
+fn bind(args: &[Arg]) -> Vec<Value> {
+    args.iter()
+        .map(|a| match a {
+            Arg::Int(i) => Value::Integer(*i),
+            Arg::Text(s) => Value::Text(s.clone()),
+            Arg::Time(t) => Value::Text(sql::sqlite_time(t)),
+        })
+        .collect()
+}
+
+/// A stored time (`2026-10-30T03:23:58.483302172+00:00`) as PartLogic writes times
+/// (`2026-10-30T03:23:58.483Z`). Times are stored in UTC, so this is a matter of cutting and
+/// padding; anything else is parsed properly.
+fn millis_text(stored: &str) -> String {
+    let b = stored.as_bytes();
+    if b.len() >= 25 && stored.ends_with("+00:00") && b[10] == b'T' {
+        let body = &stored[..stored.len() - 6];
+        let (seconds, fraction) = body.split_at(19.min(body.len()));
+        let digits = fraction.strip_prefix('.').unwrap_or("");
+        if digits.bytes().all(|c| c.is_ascii_digit()) {
+            let mut out = String::with_capacity(24);
+            out.push_str(seconds);
+            out.push('.');
+            for i in 0..3 {
+                out.push(char::from(*digits.as_bytes().get(i).unwrap_or(&b'0')));
+            }
+            out.push('Z');
+            return out;
+        }
+    }
+    parse_time(stored).map_or_else(|| stored.to_owned(), |t| super::millis(&t))
+}
+
+fn parse_time(stored: &str) -> Option<DateTime<Utc>> {
+    DateTime::parse_from_rfc3339(stored)
+        .ok()
+        .map(|t| t.with_timezone(&Utc))
+}
+
+fn time(row: &Row<'_>, i: usize) -> rusqlite::Result<DateTime<Utc>> {
+    let text: String = row.get(i)?;
+    parse_time(&text).ok_or_else(|| {
+        rusqlite::Error::FromSqlConversionFailure(
+            i,
+            rusqlite::types::Type::Text,
+            format!("not a time: {text}").into(),
+        )
+    })
+}
+
+fn opt_time(row: &Row<'_>, i: usize) -> rusqlite::Result<Option<DateTime<Utc>>> {
+    match row.get::<_, Option<String>>(i)? {
+        None => Ok(None),
+        Some(_) => time(row, i).map(Some),
+    }
+}
+
+fn raw_row(row: &Row<'_>) -> rusqlite::Result<RawRow> {
+    let stamp: String = row.get(8)?;
+    Ok(RawRow {
+        id: row.get(0)?,
+        device_id: row.get(1)?,
+        sku: row.get(2)?,
+        description: row.get(3)?,
+        min_qty: row.get(4)?,
+        max_qty: row.get(5)?,
+        physical: row.get(6)?,
+        location: row.get(7)?,
+        updated_at: millis_text(&stamp),
+    })
+}
+
+impl SqliteReads {
+    /// Reads from the SQLite file at `path`.
+    pub fn new(path: String) -> Self {
+        Self {
+            path: Arc::from(path),
+        }
+    }
+
+    /// Runs `f` on this thread's connection to the file, opening it the first time.
+    fn with<T>(&self, f: impl FnOnce(&Connection) -> rusqlite::Result<T>) -> Result<T, DbErr> {
+        CONNECTIONS.with(|cell| {
+            let mut conns = cell.borrow_mut();
+            if !conns.contains_key(&self.path) {
+                let conn = Connection::open_with_flags(
+                    &*self.path,
+                    OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+                )
+                .map_err(err)?;
+                conn.busy_timeout(std::time::Duration::from_secs(5))
+                    .map_err(err)?;
+                conn.set_prepared_statement_cache_capacity(64);
+                conns.insert(self.path.clone(), conn);
+            }
+            let conn = conns
+                .get(&self.path)
+                .ok_or_else(|| DbErr::Custom("sqlite connection vanished".to_owned()))?;
+            f(conn).map_err(err)
+        })
+    }
+
+    pub(super) fn key_record(&self, digest: &str) -> Result<Option<KeyRecord>, DbErr> {
+        self.with(|c| {
+            let mut stmt = c.prepare_cached(sql::KEY_BY_DIGEST)?;
+            let mut rows = stmt.query([digest])?;
+            let Some(row) = rows.next()? else {
+                return Ok(None);
+            };
+            let expires_on: Option<String> = row.get(7)?;
+            let role: String = row.get(12)?;
+            let mut key = KeyRecord {
+                id: row.get(0)?,
+                account_id: row.get(1)?,
+                owner_id: row.get(2)?,
+                name: row.get(3)?,
+                prefix: row.get(4)?,
+                digest: row.get(5)?,
+                created_at: time(row, 6)?,
+                expires_on: expires_on.and_then(|d| NaiveDate::parse_from_str(&d, "%Y-%m-%d").ok()),
+                time_zone: row.get(8)?,
+                expires_at: opt_time(row, 9)?,
+                retired_at: opt_time(row, 10)?,
+                used_before: row.get(11)?,
+                owner_is_admin: role == partlogic_entity::roles::ADMIN,
+                owner_disabled: row.get(13)?,
+                owner_account_id: row.get(14)?,
+                reach: Vec::new(),
+            };
+            drop(rows);
+            let mut stmt = c.prepare_cached(sql::KEY_REACH)?;
+            let reach = stmt
+                .query_map(
+                    rusqlite::params![
+                        key.id,
+                        key.account_id,
+                        i64::from(key.owner_is_admin),
+                        key.owner_id
+                    ],
+                    |r| {
+                        Ok(ReachDevice {
+                            id: r.get(0)?,
+                            name: r.get(1)?,
+                            customer: r.get(2)?,
+                        })
+                    },
+                )?
+                .collect::<rusqlite::Result<Vec<_>>>()?;
+            key.reach = reach;
+            Ok(Some(key))
+        })
+    }
+
+    pub(super) fn stock_page(
+        &self,
+        devices: &[i64],
+        f: &StockFilters,
+        after: Option<i64>,
+        limit: u64,
+    ) -> Result<Page, DbErr> {
+        self.with(|c| {
+            if let [device] = devices {
+                // One device: one index range, whole rows, one statement.
+                let (text, args) = sql::device_rows(*device, f, after, limit);
+                let mut stmt = c.prepare_cached(&text)?;
+                let rows = stmt
+                    .query_map(params_from_iter(bind(&args)), raw_row)?
+                    .collect::<rusqlite::Result<Vec<_>>>()?;
+                return Ok(Page {
+                    last_id: rows.last().map(|r| r.id),
+                    full: rows.len() as u64 == limit,
+                    rows,
+                });
+            }
+            let (text, args) = sql::page_ids(devices, f, after, limit);
+            let mut stmt = c.prepare_cached(&text)?;
+            let ids = stmt
+                .query_map(params_from_iter(bind(&args)), |r| r.get::<_, i64>(0))?
+                .collect::<rusqlite::Result<Vec<i64>>>()?;
+            let (last_id, full) = (ids.last().copied(), ids.len() as u64 == limit);
+            if ids.is_empty() {
+                return Ok(Page {
+                    rows: Vec::new(),
+                    last_id,
+                    full,
+                });
+            }
+            let (text, args) = sql::rows_by_id(&ids);
+            let mut stmt = c.prepare_cached(&text)?;
+            let rows = stmt
+                .query_map(params_from_iter(bind(&args)), raw_row)?
+                .collect::<rusqlite::Result<Vec<_>>>()?;
+            Ok(Page {
+                rows,
+                last_id,
+                full,
+            })
+        })
+    }
+
+    pub(super) fn alerts(
+        &self,
+        devices: &[i64],
+        kind: Option<AlertKind>,
+        since: DateTime<Utc>,
+        limit: u64,
+    ) -> Result<Vec<RawAlert>, DbErr> {
+        let (text, args) = sql::alerts(devices, kind, Arg::Time(since), limit);
+        self.with(|c| {
+            let mut stmt = c.prepare_cached(&text)?;
+            let rows = stmt
+                .query_map(params_from_iter(bind(&args)), |r| {
+                    let kind: String = r.get(3)?;
+                    Ok((
+                        kind,
+                        RawAlert {
+                            id: r.get(0)?,
+                            stock_id: r.get(1)?,
+                            device_id: r.get(2)?,
+                            kind: AlertKind::BelowMin,
+                            min_qty: r.get(4)?,
+                            max_qty: r.get(5)?,
+                            physical: r.get(6)?,
+                            previous_physical: r.get(7)?,
+                            at: time(r, 8)?,
+                            sku: r.get(9)?,
+                            description: r.get(10)?,
+                        },
+                    ))
+                })?
+                .collect::<rusqlite::Result<Vec<_>>>()?;
+            Ok(rows
+                .into_iter()
+                .filter_map(|(kind, mut a)| {
+                    a.kind = AlertKind::parse(&kind)?;
+                    Some(a)
+                })
+                .collect())
+        })
+    }
+
+    pub(super) fn cache_generation(&self) -> Result<i64, DbErr> {
+        self.with(|c| c.query_row(sql::CACHE_GENERATION, [], |r| r.get(0)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::millis_text;
+
+    #[test]
+    fn stored_times_become_millis() {
+        assert_eq!(
+            millis_text("2026-10-30T03:23:58.483302172+00:00"),
+            "2026-10-30T03:23:58.483Z"
+        );
+        assert_eq!(
+            millis_text("2026-10-30T03:23:58+00:00"),
+            "2026-10-30T03:23:58.000Z"
+        );
+        assert_eq!(
+            millis_text("2026-10-30T03:23:58.5+00:00"),
+            "2026-10-30T03:23:58.500Z"
+        );
+        assert_eq!(
+            millis_text("2026-10-30T05:23:58.5+02:00"),
+            "2026-10-30T03:23:58.500Z"
+        );
+    }
+}
