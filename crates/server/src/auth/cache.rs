@@ -6,8 +6,9 @@
 //! the database itself: triggers on the tables a cached key depends on (`m20261128_000005`)
 //! notify channel `partlogic_keys` on PostgreSQL, heard here by a listener (within
 //! milliseconds), and bump a generation on SQLite, polled here every [`POLL`] (well within a
-//! second). While the PostgreSQL listener is down, the cache is bypassed: a request then asks the
-//! database, so an answer is slower, never stale. Unknown keys are never cached, so keys made up
+//! second). While changes cannot be heard (the listener is down, its heartbeats stop arriving,
+//! the generation cannot be read), the cache is bypassed: a request then asks the database, so
+//! an answer is slower, never stale. Unknown keys are never cached, so keys made up
 //! by a caller cannot fill memory; the cache holds at most [`MAX_ENTRIES`] keys.
 
 use std::collections::HashMap;
@@ -141,30 +142,64 @@ impl KeyCache {
     }
 }
 
-/// PostgreSQL: every notification clears the cache. A listener that fails marks the cache as
-/// not listening (bypassed) until it is back, and clears it then, since notifications sent
-/// meanwhile were missed.
+/// How often each PostgreSQL instance sends itself a heartbeat through the pool.
+const HEARTBEAT: Duration = Duration::from_millis(250);
+/// Without a heartbeat for this long, changes might go unheard: the cache is bypassed until
+/// the next one arrives. (Under a second, so another instance's change is never missed for
+/// longer than that.)
+const HEARTBEAT_LOST: Duration = Duration::from_millis(750);
+
+/// PostgreSQL: every notification clears the cache. The listener also hears its own
+/// heartbeats, sent through the pool: if they stop (the listener's connection died, or the
+/// database is unreachable, or a network partition swallows packets silently), the cache is
+/// bypassed within [`HEARTBEAT_LOST`] until they come back, and cleared then, since changes
+/// notified meanwhile may have been missed.
 async fn listen(cache: KeyCache, pool: sea_orm::sqlx::PgPool) {
     use sea_orm::sqlx::postgres::PgListener;
+    let beat_pool = pool.clone();
+    tokio::spawn(async move {
+        let mut every = tokio::time::interval(HEARTBEAT);
+        loop {
+            every.tick().await;
+            let _ = sea_orm::sqlx::query("SELECT pg_notify('partlogic_heartbeat', '')")
+                .execute(&beat_pool)
+                .await;
+        }
+    });
     let mut backoff = Duration::from_millis(100);
     loop {
         let listener = async {
             let mut l = PgListener::connect_with(&pool).await?;
-            l.listen("partlogic_keys").await?;
+            l.listen_all(["partlogic_keys", "partlogic_heartbeat"])
+                .await?;
             Ok::<_, sea_orm::sqlx::Error>(l)
         }
         .await;
         match listener {
             Ok(mut l) => {
                 backoff = Duration::from_millis(100);
-                cache.set_listening(true);
                 loop {
-                    match l.try_recv().await {
-                        Ok(Some(_)) => cache.clear(),
+                    match tokio::time::timeout(HEARTBEAT_LOST, l.try_recv()).await {
+                        Ok(Ok(Some(n))) => {
+                            if n.channel() == "partlogic_keys" {
+                                cache.clear();
+                            } else if !cache.is_listening() {
+                                // Heard again: start afresh, then trust what is heard.
+                                cache.set_listening(true);
+                            }
+                        }
+                        Err(_) => {
+                            if cache.is_listening() {
+                                tracing::warn!(
+                                    "key cache heard no heartbeat; checking keys in the database until it does"
+                                );
+                                cache.set_listening(false);
+                            }
+                        }
                         // The connection dropped: what was notified meanwhile is lost. Start
-                        // over (bypassed until listening again).
-                        Ok(None) => break,
-                        Err(e) => {
+                        // over (bypassed until heard again).
+                        Ok(Ok(None)) => break,
+                        Ok(Err(e)) => {
                             tracing::warn!(error = %e, "key cache listener failed; checking keys in the database until it is back");
                             break;
                         }

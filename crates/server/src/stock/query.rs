@@ -2,7 +2,7 @@
 
 use crate::auth::ApiCaller;
 use crate::error::ApiError;
-use crate::store::{Page, Store};
+use crate::store::{PageEnd, RowView, Store};
 
 use super::StockFilters;
 
@@ -22,16 +22,19 @@ pub fn devices(caller: &ApiCaller, f: &StockFilters) -> Vec<i64> {
     ids
 }
 
-/// Up to `limit` rows after `after`, by id: each call is a short read, and nothing stays open
-/// between pages.
+/// Up to `limit` rows after `after`, by id, each handed to `each` as it is read: each call is a
+/// short read, and nothing stays open between pages.
 pub async fn page(
     store: &Store,
     caller: &ApiCaller,
     f: &StockFilters,
     after: Option<i64>,
     limit: u64,
-) -> Result<Page, sea_orm::DbErr> {
-    store.stock_page(&devices(caller, f), f, after, limit).await
+    each: &mut dyn FnMut(&RowView<'_>),
+) -> Result<PageEnd, sea_orm::DbErr> {
+    store
+        .stock_page(&devices(caller, f), f, after, limit, each)
+        .await
 }
 
 /// Refuses a `device` filter naming anything outside the key's reach.

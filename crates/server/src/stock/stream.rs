@@ -21,6 +21,7 @@ use actix_web::web::Data;
 use futures_util::stream;
 use tokio::sync::mpsc;
 
+use super::encode::Names;
 use super::{Format, StockFilters, query};
 use crate::auth::ApiCaller;
 use crate::config::StreamLimits;
@@ -144,11 +145,19 @@ async fn produce(
     let mut buf = Vec::with_capacity(FLUSH_BYTES * 2);
     format.open(&mut buf);
     let mut first = true;
+    let mut names = Names::of(caller);
     let mut after = filters.after;
     loop {
-        let page = query::page(&state.store, caller, filters, after, BATCH_ROWS).await?;
+        let page = query::page(
+            &state.store,
+            caller,
+            filters,
+            after,
+            BATCH_ROWS,
+            &mut |row| format.write_row(row, &mut names, &mut first, &mut buf),
+        )
+        .await?;
         after = page.last_id.or(after);
-        format.write_rows(&page.rows, caller, &mut first, &mut buf);
         if !page.full {
             break;
         }

@@ -62,17 +62,18 @@ pub struct ReachDevice {
     pub customer: String,
 }
 
-/// A stock row as stored; the device and customer names come from the key's reach.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RawRow {
+/// A stock row as the database hands it over, borrowed (no copy per row); the device and
+/// customer names come from the key's reach.
+#[derive(Debug, Clone, Copy)]
+pub struct RowView<'a> {
     /// The row's id.
     pub id: i64,
     /// Its device.
     pub device_id: i64,
     /// The item code.
-    pub sku: String,
+    pub sku: &'a str,
     /// The description.
-    pub description: String,
+    pub description: &'a str,
     /// Reorder level.
     pub min_qty: i64,
     /// Fill-up level.
@@ -80,21 +81,32 @@ pub struct RawRow {
     /// Quantity on hand.
     pub physical: i64,
     /// Where in the device.
-    pub location: String,
-    /// When it last changed, already written as PartLogic writes times
-    /// (`2026-01-01T12:00:00.000Z`).
-    pub updated_at: String,
+    pub location: &'a str,
+    /// When it last changed, as PartLogic writes times (`2026-01-01T12:00:00.000Z`).
+    pub updated_at: &'a str,
 }
 
-/// One page of rows, and where the walk stopped.
-#[derive(Debug, Default)]
-pub struct Page {
-    /// The rows, by id.
-    pub rows: Vec<RawRow>,
-    /// The last id the walk found: the next page starts after it.
+/// How a page of rows ended.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct PageEnd {
+    /// Rows handed over.
+    pub rows: u64,
+    /// The last id read: the next page starts after it.
     pub last_id: Option<i64>,
-    /// Whether the walk found as many ids as asked (more may follow).
+    /// Whether the page is as long as asked (more may follow).
     pub full: bool,
+}
+
+impl PageEnd {
+    fn count(&mut self, id: i64) {
+        self.rows += 1;
+        self.last_id = Some(id);
+    }
+
+    fn finish(mut self, limit: u64) -> Self {
+        self.full = self.rows == limit;
+        self
+    }
 }
 
 /// An alert as stored, with its row's item code and description.
@@ -150,20 +162,22 @@ impl Store {
         }
     }
 
-    /// Up to `limit` rows of `devices` after `after` (by id) that pass `f`.
+    /// Up to `limit` rows of `devices` after `after` (by id) that pass `f`, handed to `each`
+    /// in id order as they are read.
     pub async fn stock_page(
         &self,
         devices: &[i64],
         f: &StockFilters,
         after: Option<i64>,
         limit: u64,
-    ) -> Result<Page, DbErr> {
+        each: &mut dyn FnMut(&RowView<'_>),
+    ) -> Result<PageEnd, DbErr> {
         if devices.is_empty() {
-            return Ok(Page::default());
+            return Ok(PageEnd::default());
         }
         match self {
-            Self::Sqlite(s) => s.stock_page(devices, f, after, limit),
-            Self::Postgres(db) => postgres::stock_page(db, devices, f, after, limit).await,
+            Self::Sqlite(s) => s.stock_page(devices, f, after, limit, each),
+            Self::Postgres(db) => postgres::stock_page(db, devices, f, after, limit, each).await,
         }
     }
 

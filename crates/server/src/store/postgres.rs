@@ -4,7 +4,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, DbErr, QueryResult, Statement};
 
 use super::sql::{self, Arg};
-use super::{KeyRecord, Page, RawAlert, RawRow, ReachDevice};
+use super::{KeyRecord, PageEnd, RawAlert, ReachDevice, RowView};
 use crate::stock::StockFilters;
 use partlogic_types::AlertKind;
 
@@ -20,19 +20,27 @@ fn statement(text: &str, args: Vec<Arg>) -> Statement {
     Statement::from_sql_and_values(DbBackend::Postgres, sql::numbered(text), values)
 }
 
-fn raw_row(r: &QueryResult) -> Result<RawRow, DbErr> {
+/// Hands a row to `each`.
+fn row_to(r: &QueryResult, each: &mut dyn FnMut(&RowView<'_>)) -> Result<i64, DbErr> {
     let at: DateTime<Utc> = r.try_get_by_index(8)?;
-    Ok(RawRow {
-        id: r.try_get_by_index(0)?,
+    let (sku, description, location): (String, String, String) = (
+        r.try_get_by_index(2)?,
+        r.try_get_by_index(3)?,
+        r.try_get_by_index(7)?,
+    );
+    let id: i64 = r.try_get_by_index(0)?;
+    each(&RowView {
+        id,
         device_id: r.try_get_by_index(1)?,
-        sku: r.try_get_by_index(2)?,
-        description: r.try_get_by_index(3)?,
+        sku: &sku,
+        description: &description,
         min_qty: r.try_get_by_index(4)?,
         max_qty: r.try_get_by_index(5)?,
         physical: r.try_get_by_index(6)?,
-        location: r.try_get_by_index(7)?,
-        updated_at: super::millis(&at),
-    })
+        location: &location,
+        updated_at: &super::millis(&at),
+    });
+    Ok(id)
 }
 
 pub(super) async fn key_record(
@@ -98,48 +106,16 @@ pub(super) async fn stock_page(
     f: &StockFilters,
     after: Option<i64>,
     limit: u64,
-) -> Result<Page, DbErr> {
-    if let [device] = devices {
-        let (text, args) = sql::device_rows(*device, f, after, limit);
-        let rows = db
-            .query_all_raw(statement(&text, args))
-            .await?
-            .iter()
-            .map(raw_row)
-            .collect::<Result<Vec<_>, DbErr>>()?;
-        return Ok(Page {
-            last_id: rows.last().map(|r| r.id),
-            full: rows.len() as u64 == limit,
-            rows,
-        });
+    each: &mut dyn FnMut(&RowView<'_>),
+) -> Result<PageEnd, DbErr> {
+    let (text, args) = sql::page_rows(devices, f, after, limit);
+    let rows = db.query_all_raw(statement(&text, args)).await?;
+    let mut end = PageEnd::default();
+    for r in &rows {
+        let id = row_to(r, each)?;
+        end.count(id);
     }
-    let (text, args) = sql::page_ids(devices, f, after, limit);
-    let ids = db
-        .query_all_raw(statement(&text, args))
-        .await?
-        .iter()
-        .map(|r| r.try_get_by_index::<i64>(0))
-        .collect::<Result<Vec<_>, DbErr>>()?;
-    let (last_id, full) = (ids.last().copied(), ids.len() as u64 == limit);
-    if ids.is_empty() {
-        return Ok(Page {
-            rows: Vec::new(),
-            last_id,
-            full,
-        });
-    }
-    let (text, args) = sql::rows_by_id(&ids);
-    let rows = db
-        .query_all_raw(statement(&text, args))
-        .await?
-        .iter()
-        .map(raw_row)
-        .collect::<Result<Vec<_>, DbErr>>()?;
-    Ok(Page {
-        rows,
-        last_id,
-        full,
-    })
+    Ok(end.finish(limit))
 }
 
 pub(super) async fn alerts(

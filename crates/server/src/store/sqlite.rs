@@ -12,7 +12,7 @@ use rusqlite::{Connection, OpenFlags, Row, params_from_iter, types::Value};
 use sea_orm::{DbErr, RuntimeErr};
 
 use super::sql::{self, Arg};
-use super::{KeyRecord, Page, RawAlert, RawRow, ReachDevice};
+use super::{KeyRecord, PageEnd, RawAlert, ReachDevice, RowView};
 use crate::stock::StockFilters;
 use partlogic_types::AlertKind;
 
@@ -41,26 +41,30 @@ fn bind(args: &[Arg]) -> Vec<Value> {
 }
 
 /// A stored time (`2026-10-30T03:23:58.483302172+00:00`) as PartLogic writes times
-/// (`2026-10-30T03:23:58.483Z`). Times are stored in UTC, so this is a matter of cutting and
-/// padding; anything else is parsed properly.
-fn millis_text(stored: &str) -> String {
+/// (`2026-10-30T03:23:58.483Z`), written into `buf` (reused from row to row). Times are stored
+/// in UTC, so this is a matter of cutting and padding; anything else is parsed properly.
+pub(crate) fn millis_into<'b>(stored: &str, buf: &'b mut String) -> &'b str {
+    buf.clear();
     let b = stored.as_bytes();
     if b.len() >= 25 && stored.ends_with("+00:00") && b[10] == b'T' {
         let body = &stored[..stored.len() - 6];
         let (seconds, fraction) = body.split_at(19.min(body.len()));
         let digits = fraction.strip_prefix('.').unwrap_or("");
         if digits.bytes().all(|c| c.is_ascii_digit()) {
-            let mut out = String::with_capacity(24);
-            out.push_str(seconds);
-            out.push('.');
+            buf.push_str(seconds);
+            buf.push('.');
             for i in 0..3 {
-                out.push(char::from(*digits.as_bytes().get(i).unwrap_or(&b'0')));
+                buf.push(char::from(*digits.as_bytes().get(i).unwrap_or(&b'0')));
             }
-            out.push('Z');
-            return out;
+            buf.push('Z');
+            return buf;
         }
     }
-    parse_time(stored).map_or_else(|| stored.to_owned(), |t| super::millis(&t))
+    match parse_time(stored) {
+        Some(t) => buf.push_str(&super::millis(&t)),
+        None => buf.push_str(stored),
+    }
+    buf
 }
 
 fn parse_time(stored: &str) -> Option<DateTime<Utc>> {
@@ -87,18 +91,9 @@ fn opt_time(row: &Row<'_>, i: usize) -> rusqlite::Result<Option<DateTime<Utc>>> 
     }
 }
 
-fn raw_row(row: &Row<'_>) -> rusqlite::Result<RawRow> {
-    let stamp: String = row.get(8)?;
-    Ok(RawRow {
-        id: row.get(0)?,
-        device_id: row.get(1)?,
-        sku: row.get(2)?,
-        description: row.get(3)?,
-        min_qty: row.get(4)?,
-        max_qty: row.get(5)?,
-        physical: row.get(6)?,
-        location: row.get(7)?,
-        updated_at: millis_text(&stamp),
+fn text<'r>(row: &'r Row<'_>, i: usize) -> rusqlite::Result<&'r str> {
+    row.get_ref(i)?.as_str().map_err(|e| {
+        rusqlite::Error::FromSqlConversionFailure(i, rusqlite::types::Type::Text, Box::new(e))
     })
 }
 
@@ -189,44 +184,30 @@ impl SqliteReads {
         f: &StockFilters,
         after: Option<i64>,
         limit: u64,
-    ) -> Result<Page, DbErr> {
+        each: &mut dyn FnMut(&RowView<'_>),
+    ) -> Result<PageEnd, DbErr> {
+        let (text_sql, args) = sql::page_rows(devices, f, after, limit);
         self.with(|c| {
-            if let [device] = devices {
-                // One device: one index range, whole rows, one statement.
-                let (text, args) = sql::device_rows(*device, f, after, limit);
-                let mut stmt = c.prepare_cached(&text)?;
-                let rows = stmt
-                    .query_map(params_from_iter(bind(&args)), raw_row)?
-                    .collect::<rusqlite::Result<Vec<_>>>()?;
-                return Ok(Page {
-                    last_id: rows.last().map(|r| r.id),
-                    full: rows.len() as u64 == limit,
-                    rows,
+            let mut stmt = c.prepare_cached(&text_sql)?;
+            let mut rows = stmt.query(params_from_iter(bind(&args)))?;
+            let mut end = PageEnd::default();
+            let mut stamp = String::with_capacity(32);
+            while let Some(r) = rows.next()? {
+                let id: i64 = r.get(0)?;
+                each(&RowView {
+                    id,
+                    device_id: r.get(1)?,
+                    sku: text(r, 2)?,
+                    description: text(r, 3)?,
+                    min_qty: r.get(4)?,
+                    max_qty: r.get(5)?,
+                    physical: r.get(6)?,
+                    location: text(r, 7)?,
+                    updated_at: millis_into(text(r, 8)?, &mut stamp),
                 });
+                end.count(id);
             }
-            let (text, args) = sql::page_ids(devices, f, after, limit);
-            let mut stmt = c.prepare_cached(&text)?;
-            let ids = stmt
-                .query_map(params_from_iter(bind(&args)), |r| r.get::<_, i64>(0))?
-                .collect::<rusqlite::Result<Vec<i64>>>()?;
-            let (last_id, full) = (ids.last().copied(), ids.len() as u64 == limit);
-            if ids.is_empty() {
-                return Ok(Page {
-                    rows: Vec::new(),
-                    last_id,
-                    full,
-                });
-            }
-            let (text, args) = sql::rows_by_id(&ids);
-            let mut stmt = c.prepare_cached(&text)?;
-            let rows = stmt
-                .query_map(params_from_iter(bind(&args)), raw_row)?
-                .collect::<rusqlite::Result<Vec<_>>>()?;
-            Ok(Page {
-                rows,
-                last_id,
-                full,
-            })
+            Ok(end.finish(limit))
         })
     }
 
@@ -278,7 +259,9 @@ impl SqliteReads {
 
 #[cfg(test)]
 mod tests {
-    use super::millis_text;
+    fn millis_text(stored: &str) -> String {
+        super::millis_into(stored, &mut String::new()).to_owned()
+    }
 
     #[test]
     fn stored_times_become_millis() {

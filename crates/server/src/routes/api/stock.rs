@@ -6,6 +6,7 @@ use partlogic_types::{Problem, StockRow};
 use crate::auth::ApiCaller;
 use crate::error::ApiError;
 use crate::state::{AppState, NoSlot};
+use crate::stock::encode::Names;
 use crate::stock::{Format, StockFilters, query, stream};
 
 /// Unpaged answers up to this many rows are sent in one piece; longer ones are streamed.
@@ -74,23 +75,35 @@ pub async fn list_stock(
     // With a limit, one page. Without one, a small answer is still fetched as one page (two
     // short queries beat an export), and anything bigger is exported.
     let limit = filters.limit.unwrap_or(SMALL_ANSWER);
-    let page = query::page(&state.store, &caller, &filters, filters.after, limit + 1).await?;
-    if filters.limit.is_some() || !page.full {
-        let mut rows = page.rows;
-        if page.full {
-            // The walk found more than a page: there is a next one.
-            rows.truncate(limit as usize);
-            if let Some(last) = rows.last() {
-                res.insert_header((header::LINK, next_link(&req, &state.link_prefix, last.id)));
+    let mut body = Vec::with_capacity(16 * 1024);
+    format.open(&mut body);
+    let (mut names, mut first, mut written, mut last) = (Names::of(&caller), true, 0u64, None);
+    // One row more than the page: it tells whether there is a next page.
+    let end = query::page(
+        &state.store,
+        &caller,
+        &filters,
+        filters.after,
+        limit + 1,
+        &mut |row| {
+            if written < limit {
+                format.write_row(row, &mut names, &mut first, &mut body);
+                last = Some(row.id);
             }
+            written += 1;
+        },
+    )
+    .await?;
+    if filters.limit.is_some() || !end.full {
+        if end.full
+            && let Some(last) = last
+        {
+            res.insert_header((header::LINK, next_link(&req, &state.link_prefix, last)));
         }
-        let mut body = Vec::with_capacity(256 * rows.len() + 128);
-        format.open(&mut body);
-        format.write_rows(&rows, &caller, &mut true, &mut body);
         format.close(&mut body);
         return Ok(res.body(body));
     }
-    drop(page);
+    drop(body);
 
     // Take a slot before answering 200: once the status line is out, a refusal could only be
     // told by a broken body.
