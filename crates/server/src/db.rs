@@ -32,6 +32,14 @@ pub async fn connect(url: &str, max_connections: u32) -> Result<DatabaseConnecti
                 .busy_timeout(std::time::Duration::from_secs(10))
         });
     }
+    if url.starts_with("postgres") {
+        // Every statement is prepared once per connection and then planned generically. With
+        // custom plans PostgreSQL replans each execution and, seeing one device with most of
+        // the rows, walks the primary key past other devices' rows for a page of a small one
+        // (measured: 0.9 ms a page instead of 0.07 ms); the generic plan reads the
+        // `(device_id, id)` range that the page's SQL is written for.
+        opts.map_sqlx_postgres_opts(|o| o.options([("plan_cache_mode", "force_generic_plan")]));
+    }
     // sea-orm's connection errors quote the whole URL, password and all.
     Database::connect(opts).await.map_err(|e| {
         DbErr::Custom(format!(

@@ -101,6 +101,15 @@ struct ServeArgs {
     /// HTTP worker threads (0: one per core).
     #[arg(long, env = "PARTLOGIC_WORKERS", default_value_t = 0)]
     workers: usize,
+    /// Database connections in the pool (on SQLite, for writes and the portal; stock reads
+    /// use one read-only connection per worker thread besides).
+    #[arg(
+        long,
+        env = "PARTLOGIC_DB_CONNECTIONS",
+        default_value_t = db::MAX_CONNECTIONS,
+        value_parser = clap::value_parser!(u32).range(1..=1000)
+    )]
+    db_connections: u32,
     /// The base URL integrations call (recipes and guides show it); default: from --bind.
     #[arg(long, env = "PARTLOGIC_PUBLIC_URL")]
     public_url: Option<String>,
@@ -209,6 +218,7 @@ async fn run(cli: Cli) -> Result<(), String> {
                 dist.join("index.html").is_file().then_some(dist)
             }),
             workers: args.workers,
+            db_max_connections: args.db_connections,
             demo: args.demo,
             public_url: args.public_url,
             alert_retention: retention,

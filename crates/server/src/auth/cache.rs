@@ -269,6 +269,7 @@ mod tests {
             owner_disabled: false,
             owner_account_id: 1,
             reach: Vec::new(),
+            devices_json: Default::default(),
         })
     }
 

@@ -45,6 +45,19 @@ pub fn check_devices(caller: &ApiCaller, f: &StockFilters) -> Result<(), ApiErro
     }
 }
 
+/// [`reach`] as JSON, encoded once per key record (every request of a key answers the same).
+pub fn reach_json(caller: &ApiCaller) -> actix_web::web::Bytes {
+    caller
+        .key
+        .devices_json
+        .get_or_init(|| {
+            serde_json::to_vec(&reach(caller))
+                .unwrap_or_else(|_| b"[]".to_vec())
+                .into()
+        })
+        .clone()
+}
+
 /// The devices the key reaches now, by id, as `/api/devices` lists them.
 pub fn reach(caller: &ApiCaller) -> Vec<partlogic_types::ApiDevice> {
     caller

@@ -49,6 +49,9 @@ pub struct KeyRecord {
     pub owner_account_id: i64,
     /// Its ticked devices that its owner may see now, by id.
     pub reach: Vec<ReachDevice>,
+    /// `reach` as `/api/devices` answers it, encoded by the first request that needs it (a
+    /// change to the key or its devices makes a new record).
+    pub devices_json: std::sync::OnceLock<actix_web::web::Bytes>,
 }
 
 /// A device a key reaches, with the names its rows are shown with.
@@ -211,4 +214,53 @@ impl Store {
 /// `2026-01-01T12:00:00.000Z`, the one way PartLogic writes times.
 pub(crate) fn millis(t: &DateTime<Utc>) -> String {
     partlogic_types::rfc3339_millis::format(t)
+}
+
+/// [`millis`] into `out` (cleared first), without allocating for years 0 to 9999: pages write
+/// one per row.
+pub(crate) fn millis_into(t: &DateTime<Utc>, out: &mut String) {
+    use chrono::{Datelike, Timelike};
+    out.clear();
+    let ms = t.timestamp_subsec_millis();
+    let year = t.year();
+    if !(0..=9999).contains(&year) || ms > 999 {
+        out.push_str(&millis(t));
+        return;
+    }
+    let digits = |out: &mut String, n: u32, width: u32| {
+        for p in (0..width).rev() {
+            out.push(char::from(b'0' + ((n / 10u32.pow(p)) % 10) as u8));
+        }
+    };
+    digits(out, year as u32, 4);
+    out.push('-');
+    digits(out, t.month(), 2);
+    out.push('-');
+    digits(out, t.day(), 2);
+    out.push('T');
+    digits(out, t.hour(), 2);
+    out.push(':');
+    digits(out, t.minute(), 2);
+    out.push(':');
+    digits(out, t.second(), 2);
+    out.push('.');
+    digits(out, ms, 3);
+    out.push('Z');
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::{DateTime, TimeZone, Utc};
+
+    proptest::proptest! {
+        /// The allocation-free writer agrees with the one way times are written.
+        #[test]
+        fn millis_into_is_millis(secs in -62_000_000_000i64..300_000_000_000, nanos in 0u32..2_000_000_000) {
+            let Some(t) = Utc.timestamp_opt(secs, nanos).single() else { return Ok(()); };
+            let t: DateTime<Utc> = t;
+            let mut out = String::from("leftover");
+            super::millis_into(&t, &mut out);
+            proptest::prop_assert_eq!(out, super::millis(&t));
+        }
+    }
 }

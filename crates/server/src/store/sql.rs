@@ -42,7 +42,7 @@ pub(super) fn numbered(sql: &str) -> String {
 /// Beyond this many devices, a page walks the rows of all of them at once (ids in order,
 /// skipping other devices' rows) instead of one index range per device: SQLite allows 500
 /// branches in a compound query, and keys reaching hundreds of devices are rare.
-const MAX_BRANCHES: usize = 200;
+pub(super) const MAX_BRANCHES: usize = 200;
 
 // Every LIMIT is written `+?`: SQLite lets a bare `LIMIT ?` steer the plan, and then prepares
 // the statement afresh whenever the bound limit changes (measured: every call, at up to
@@ -68,18 +68,25 @@ fn filter_sql(f: &StockFilters, args: &mut Vec<Arg>) -> String {
     sql
 }
 
-/// The first `limit` rows of `devices` after `after`, whole, by id, in one statement. One device
-/// is one index range. Several are one range each, merged by id: SQLite and PostgreSQL both run
-/// a compound `UNION ALL … ORDER BY id LIMIT n` as a lazy merge of its ordered branches, so
-/// each device's range is read only as far as the page needs: the cost grows with the page and
-/// the number of devices, never with the rows after the cursor. Past [`MAX_BRANCHES`] devices,
-/// one walk by id over all of them.
+/// The first `limit` rows of `devices` after `after`, whole, by id, in one statement (how
+/// PostgreSQL reads pages; SQLite reads several devices through [`device_rows`]).
+///
+/// One device is one index range: ordered by `device_id, id` (the same order, as the device is
+/// fixed) so that only the `(device_id, id)` index can serve it; ordered by `id` alone, the
+/// planner may walk the primary key and skip other devices' rows, which costs the rows after
+/// the cursor. Several devices are one such range each under `ORDER BY id LIMIT n`, which
+/// PostgreSQL runs as a Merge Append: each range is read only as far as the page needs, so the
+/// cost grows with the page and the number of devices, never with the table. Past
+/// [`MAX_BRANCHES`] devices, one walk by id over all of them.
 pub(super) fn page_rows(
     devices: &[i64],
     f: &StockFilters,
     after: Option<i64>,
     limit: u64,
 ) -> (String, Vec<Arg>) {
+    if let [device] = devices {
+        return device_rows(*device, f, after, limit, 0);
+    }
     let after = after.unwrap_or(0);
     let mut args = Vec::new();
     let sql = if devices.len() > MAX_BRANCHES {
@@ -96,14 +103,41 @@ pub(super) fn page_rows(
             args.push(Arg::Int(*d));
             args.push(Arg::Int(after));
             let filters = filter_sql(f, &mut args);
+            args.push(Arg::Int(limit as i64));
             branches.push(format!(
-                "SELECT {ROW_COLUMNS} FROM stock WHERE device_id = ? AND id > ?{filters}"
+                "(SELECT {ROW_COLUMNS} FROM stock WHERE device_id = ? AND id > ?{filters} ORDER BY device_id, id LIMIT +?)"
             ));
         }
         format!("{} ORDER BY id LIMIT +?", branches.join(" UNION ALL "))
     };
     args.push(Arg::Int(limit as i64));
     (sql, args)
+}
+
+/// One device's first `limit` rows after `after`, by id: one range of the `(device_id, id)`
+/// index (see [`page_rows`]). `slot` only makes the text distinct, so that SQLite can hold one
+/// prepared statement per device of a page at once (its cache keeps one statement per text).
+pub(super) fn device_rows(
+    device: i64,
+    f: &StockFilters,
+    after: Option<i64>,
+    limit: u64,
+    slot: usize,
+) -> (String, Vec<Arg>) {
+    let mut args = vec![Arg::Int(device), Arg::Int(after.unwrap_or(0))];
+    let filters = filter_sql(f, &mut args);
+    args.push(Arg::Int(limit as i64));
+    let tag = if slot == 0 {
+        String::new()
+    } else {
+        format!(" /* {slot} */")
+    };
+    (
+        format!(
+            "SELECT {ROW_COLUMNS} FROM stock WHERE device_id = ? AND id > ?{filters} ORDER BY device_id, id LIMIT +?{tag}"
+        ),
+        args,
+    )
 }
 
 /// A key by its digest, with its owner.

@@ -4,10 +4,12 @@
 //! for the writer and see every transaction committed before their statement began.
 
 use std::cell::RefCell;
-use std::collections::HashMap;
+use std::cmp::Reverse;
+use std::collections::{BinaryHeap, HashMap};
 use std::sync::Arc;
 
 use chrono::{DateTime, NaiveDate, Utc};
+use rusqlite::fallible_streaming_iterator::FallibleStreamingIterator;
 use rusqlite::{Connection, OpenFlags, Row, params_from_iter, types::Value};
 use sea_orm::{DbErr, RuntimeErr};
 
@@ -91,6 +93,21 @@ fn opt_time(row: &Row<'_>, i: usize) -> rusqlite::Result<Option<DateTime<Utc>>> 
     }
 }
 
+/// The stock row `r` is on, borrowing its text (`stamp` holds its time).
+fn view<'r>(r: &'r Row<'_>, stamp: &'r mut String) -> rusqlite::Result<RowView<'r>> {
+    Ok(RowView {
+        id: r.get(0)?,
+        device_id: r.get(1)?,
+        sku: text(r, 2)?,
+        description: text(r, 3)?,
+        min_qty: r.get(4)?,
+        max_qty: r.get(5)?,
+        physical: r.get(6)?,
+        location: text(r, 7)?,
+        updated_at: millis_into(text(r, 8)?, stamp),
+    })
+}
+
 fn text<'r>(row: &'r Row<'_>, i: usize) -> rusqlite::Result<&'r str> {
     row.get_ref(i)?.as_str().map_err(|e| {
         rusqlite::Error::FromSqlConversionFailure(i, rusqlite::types::Type::Text, Box::new(e))
@@ -117,7 +134,8 @@ impl SqliteReads {
                 .map_err(err)?;
                 conn.busy_timeout(std::time::Duration::from_secs(5))
                     .map_err(err)?;
-                conn.set_prepared_statement_cache_capacity(64);
+                // A page of many devices holds one statement per device (see `merged_page`).
+                conn.set_prepared_statement_cache_capacity(sql::MAX_BRANCHES + 32);
                 conns.insert(self.path.clone(), conn);
             }
             let conn = conns
@@ -153,6 +171,7 @@ impl SqliteReads {
                 owner_disabled: row.get(13)?,
                 owner_account_id: row.get(14)?,
                 reach: Vec::new(),
+                devices_json: Default::default(),
             };
             drop(rows);
             let mut stmt = c.prepare_cached(sql::KEY_REACH)?;
@@ -186,6 +205,9 @@ impl SqliteReads {
         limit: u64,
         each: &mut dyn FnMut(&RowView<'_>),
     ) -> Result<PageEnd, DbErr> {
+        if (2..=sql::MAX_BRANCHES).contains(&devices.len()) {
+            return self.merged_page(devices, f, after, limit, each);
+        }
         let (text_sql, args) = sql::page_rows(devices, f, after, limit);
         self.with(|c| {
             let mut stmt = c.prepare_cached(&text_sql)?;
@@ -193,19 +215,58 @@ impl SqliteReads {
             let mut end = PageEnd::default();
             let mut stamp = String::with_capacity(32);
             while let Some(r) = rows.next()? {
-                let id: i64 = r.get(0)?;
-                each(&RowView {
-                    id,
-                    device_id: r.get(1)?,
-                    sku: text(r, 2)?,
-                    description: text(r, 3)?,
-                    min_qty: r.get(4)?,
-                    max_qty: r.get(5)?,
-                    physical: r.get(6)?,
-                    location: text(r, 7)?,
-                    updated_at: millis_into(text(r, 8)?, &mut stamp),
-                });
-                end.count(id);
+                let view = view(r, &mut stamp)?;
+                each(&view);
+                end.count(view.id);
+            }
+            Ok(end.finish(limit))
+        })
+    }
+
+    /// A page of several devices: one cursor per device's index range, merged by id here. The
+    /// compound statement PostgreSQL merges well makes SQLite pass each row through one nested
+    /// merge per branch (measured: a page from the first of 29 devices took 1.4× one from the
+    /// last); a heap of cursors costs one seek per device and one step per row, wherever the rows
+    /// come from.
+    fn merged_page(
+        &self,
+        devices: &[i64],
+        f: &StockFilters,
+        after: Option<i64>,
+        limit: u64,
+        each: &mut dyn FnMut(&RowView<'_>),
+    ) -> Result<PageEnd, DbErr> {
+        self.with(|c| {
+            let mut statements = Vec::with_capacity(devices.len());
+            for (slot, d) in devices.iter().enumerate() {
+                let (text_sql, args) = sql::device_rows(*d, f, after, limit, slot);
+                statements.push((c.prepare_cached(&text_sql)?, args));
+            }
+            let mut cursors = Vec::with_capacity(devices.len());
+            for (stmt, args) in &mut statements {
+                cursors.push(stmt.query(params_from_iter(bind(args)))?);
+            }
+            let mut heads = BinaryHeap::with_capacity(cursors.len());
+            for (i, rows) in cursors.iter_mut().enumerate() {
+                if let Some(r) = rows.next()? {
+                    heads.push(Reverse((r.get::<_, i64>(0)?, i)));
+                }
+            }
+            let mut end = PageEnd::default();
+            let mut stamp = String::with_capacity(32);
+            let mut left = limit;
+            while left > 0
+                && let Some(Reverse((id, i))) = heads.pop()
+            {
+                let rows = &mut cursors[i];
+                if let Some(r) = rows.get() {
+                    each(&view(r, &mut stamp)?);
+                    end.count(id);
+                    left -= 1;
+                }
+                if let Some(r) = rows.next()? {
+                    heads.push(Reverse((r.get::<_, i64>(0)?, i)));
+                }
             }
             Ok(end.finish(limit))
         })

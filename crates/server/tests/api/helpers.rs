@@ -427,7 +427,7 @@ impl World {
     }
 }
 
-async fn add_customer(db: &DatabaseConnection, account: i64, name: &str) -> i64 {
+pub async fn add_customer(db: &DatabaseConnection, account: i64, name: &str) -> i64 {
     customer::Entity::insert(customer::ActiveModel {
         account_id: Set(account),
         name: Set(name.into()),
@@ -439,7 +439,7 @@ async fn add_customer(db: &DatabaseConnection, account: i64, name: &str) -> i64 
     .last_insert_id
 }
 
-async fn add_device(db: &DatabaseConnection, account: i64, customer: i64, name: &str) -> i64 {
+pub async fn add_device(db: &DatabaseConnection, account: i64, customer: i64, name: &str) -> i64 {
     device::Entity::insert(device::ActiveModel {
         account_id: Set(account),
         customer_id: Set(customer),

@@ -1,0 +1,101 @@
+"""Builds scripts/bench's table from the JSON lines each database's run left, prints it, and
+with --readme puts it into README.md between the bench markers.
+Usage: report.py DIR [--readme README.md]"""
+import json, os, re, sys
+
+dir_ = sys.argv[1]
+dbs = [("SQLite", "sqlite"), ("PostgreSQL", "postgres")]
+runs = {}
+for _, db in dbs:
+    path = os.path.join(dir_, f"{db}.jsonl")
+    if os.path.exists(path):
+        runs[db] = {}
+        for line in open(path):
+            r = json.loads(line)
+            runs[db][r["label"]] = r
+meta = json.load(open(os.path.join(dir_, "meta.json")))
+
+def num(x):
+    return f"{x:,.0f}"
+
+def ms(x):
+    return f"{x:.1f}" if x < 10 else f"{x:.0f}"
+
+ROWS = [
+    ("ping", "`GET /api/ping`"),
+    ("devices", "`GET /api/devices` with a key"),
+    ("key", "`GET /api/key`"),
+    ("page1", "`GET /api/stock?limit=100`, key of the big device"),
+    ("page1_deep", "… `&after=` 900,000 rows in"),
+    ("pageall", "`GET /api/stock?limit=100`, key of 28 devices + the big one"),
+    ("pageall_deep", "… `&after=` 900,000 rows in"),
+    ("malformed", "malformed key (401)"),
+]
+out = []
+head = "| request |"
+rule = "|---|"
+for name, _ in dbs:
+    head += f" {name} req/s | p50 / p99 ms | vs ping |"
+    rule += "---|---|---|"
+out += [head, rule]
+for label, title in ROWS:
+    line = f"| {title} |"
+    for _, db in dbs:
+        r = runs.get(db, {}).get(label)
+        ping = runs.get(db, {}).get("ping")
+        if not r:
+            line += " – | – | – |"
+            continue
+        ratio = f"{100 * r['rps'] / ping['rps']:.0f} %" if ping else "–"
+        line += f" {num(r['rps'])} | {ms(r['p50_ms'])} / {ms(r['p99_ms'])} | {ratio} |"
+    out.append(line)
+peer = runs.get("sqlite", {}).get("peer")
+if peer:
+    page = runs["sqlite"].get("page1")
+    out.append("")
+    out.append(f"Python peer (one thread, `sqlite3` + `json`, key lookup + 100-row page + encoding): "
+               f"**{num(peer['rps'])} pages/s**; the server's 100-row page on SQLite: "
+               f"**{page['rps'] / peer['rps']:.1f}×** the peer.")
+out.append("")
+out.append("| export of 1,000,000 rows | " + " | ".join(f"{n} rows/s | RSS growth" for n, _ in dbs) + " |")
+out.append("|---|" + "---|---|" * len(dbs))
+for label, title in [("export_json", "JSON"), ("export_csv", "CSV")]:
+    line = f"| {title} |"
+    for _, db in dbs:
+        r = runs.get(db, {}).get(label)
+        line += (f" {num(r['rows_per_s'])} ({r['secs']:.2f} s) | {(r['rss_peak_kb'] - r['rss_before_kb']) / 1024:.1f} MB |"
+                 if r else " – | – |")
+    out.append(line)
+line = "| 100-row pages meanwhile (16 connections) |"
+for _, db in dbs:
+    r = runs.get(db, {}).get("during_export")
+    line += f" p50 {ms(r['p50_ms'])} / p99 {ms(r['p99_ms'])} ms | |" if r else " – | |"
+out.append(line)
+soaks = [(n, runs[db]) for n, db in dbs if db in runs and "soak" in runs[db]]
+if soaks:
+    out.append("")
+    out.append("| soak | requests | errors | p50 / p99 ms | exports | RSS at start → end (max) |")
+    out.append("|---|---|---|---|---|---|")
+    for name, r in soaks:
+        s, e, rss = r["soak"], r.get("soak_exports"), r["soak_rss"]["kb"]
+        errors = s["non2xx"] + s["socket_errors"] + (e["non2xx"] + e["socket_errors"] if e else 0)
+        third = rss[len(rss) // 3:] or rss
+        out.append(f"| {name}, {meta['soak_secs'] / 60:.0f} min, {meta['soak_conns']} connections | "
+                   f"{num(s['requests'] + (e['requests'] if e else 0))} | {errors} | "
+                   f"{ms(s['p50_ms'])} / {ms(s['p99_ms'])} | {num(e['requests']) if e else 0} | "
+                   f"{rss[0] / 1024:.1f} → {rss[-1] / 1024:.1f} MB ({max(rss) / 1024:.1f}); "
+                   f"last two thirds within {(max(third) - min(third)) / 1024:.1f} MB |")
+out.append("")
+out.append(f"_{meta['when']}, {meta['machine']}; `wrk -t2 -c64 -d{meta['secs']}s`, wrk and the server "
+           f"sharing the cores; {num(meta['rows'])} rows in the big device._")
+table = "\n".join(out)
+print(table)
+if "--readme" in sys.argv:
+    readme = sys.argv[sys.argv.index("--readme") + 1]
+    text = open(readme).read()
+    start, end = "<!-- bench:start -->", "<!-- bench:end -->"
+    if start not in text:
+        sys.exit(f"{readme} has no {start} marker")
+    text = re.sub(re.escape(start) + ".*?" + re.escape(end), lambda _: f"{start}\n{table}\n{end}", text, flags=re.S)
+    open(readme, "w").write(text)
+    print(f"\n(written into {readme})", file=sys.stderr)
