@@ -7,7 +7,7 @@ rm -rf "${TMPDIR:-/tmp}"/partlogic-e2e-*
 dir=$(mktemp -d "${TMPDIR:-/tmp}/partlogic-e2e-XXXXXX")
 export DATABASE_URL="sqlite://$dir/e2e.db?mode=rwc"
 export RUST_LOG=warn
-bin=target/debug/partlogic
+bin=$PWD/target/debug/partlogic
 "$bin" demo > /dev/null
 echo 'partlogic-demo' | "$bin" user add --account "Acme Manufacturing" --email member2@acme.example --name "Riley Second" > /dev/null
 "$bin" user grant member2@acme.example --device "SP Main Stores" --device "SP Tool Crib" > /dev/null
@@ -16,13 +16,16 @@ echo 'partlogic-demo' | "$bin" user add --account "Acme Manufacturing" --email m
 printf '%s\n' 'Item Code,Description*,Quantity In Stock,Storeroom' \
   '00123,"=HYPERLINK(""http://evil.example"",""click"")",4,NP Main Stores' > "$dir/tricky.csv"
 "$bin" import "$dir/tricky.csv" --account "Acme Manufacturing" > /dev/null
-# A big account for the 5,000-device test, through the real CSV import.
+# A big account for the 10,000-device test, through the real CSV import.
 csv="$dir/bigco.csv"
 {
   echo "Item Code,Description*,Category,Sub-Category,Sales Price,Cost Price,GTIN,Manufacturer,Manufacturer Part Number,Supplier,Supplier Part Number,Quantity In Stock,Storeroom,Location,Barcode"
-  for i in $(seq -w 0 4999); do echo "BOLT-$i,Hex bolt,,,,,,,,,,$((10#$i % 50)),Crib $i,A-01,"; done
+  for i in $(seq -w 0 9999); do echo "BOLT-$i,Hex bolt,,,,,,,,,,$((10#$i % 50)),Crib $i,A-01,"; done
 } > "$csv"
 "$bin" account add "Bigco" > /dev/null
 echo 'partlogic-demo' | "$bin" user add --account Bigco --email admin@bigco.example --name "Bo Bigco" --admin > /dev/null
 "$bin" import "$csv" --account Bigco --customer "Bigco Works" > /dev/null
-exec "$bin" serve --bind "127.0.0.1:${E2E_PORT:-18765}" --static-dir frontend/dist
+# From a directory with no SPA in it and no --static-dir: the portal the tests click through
+# is the one compiled into the binary.
+cd "$dir"
+exec "$bin" serve --bind "127.0.0.1:${E2E_PORT:-18765}"

@@ -112,7 +112,7 @@ test('create a key with filter, Select All, Clear and an expiry; copy it; it rea
   await page.getByRole('button', { name: 'Clear' }).click();
   await expect(page.getByText('6 of 28 devices selected')).toBeVisible();
   await filter.fill('');
-  await expect(page.locator('ul.device-list li:visible')).toHaveCount(28);
+  await expect(page.locator('ul.device-list li:visible')).toHaveCount(28);    // few: all in the page
   await shot(page, info, 'new-key-form');
 
   await expect(generate).toBeEnabled();
@@ -331,16 +331,18 @@ test('phone width: the list stays usable', async ({ page }, info) => {
   await shot(page, info, 'integrations-phone');
 });
 
-test('5,000 devices: filter, Select All and Clear stay usable', async ({ page, request }, info) => {
+test('10,000 devices: each keystroke, Select All and Clear within a frame', async ({ page, request }, info) => {
   await login(page, 'admin@bigco.example');
   const t = Date.now();
   await page.goto('/integrations/new');
-  await expect(page.getByText('0 of 5000 devices selected')).toBeVisible();
+  await expect(page.getByText('0 of 10000 devices selected')).toBeVisible();
   const render = Date.now() - t;
-  expect(await page.locator('ul.device-list li').count()).toBe(5000);
+  // Only the rows in view (and a few either side) are in the page.
+  expect(await page.locator('ul.device-list li').count()).toBeLessThanOrEqual(30);
 
-  // Time each step inside the page: the DOM work plus the next frame, without the test
-  // runner's own polling in the figure.
+  // Time each step inside the page: from the event to the DOM updated and laid out (Leptos
+  // runs its effects as microtasks, done before the timeout fires; reading offsetHeight forces
+  // the layout), without the test runner's own polling in the figure.
   const step = (what: 'filter' | 'Select All' | 'Clear', text = '') =>
     page.evaluate(async ([what, text]) => {
       const t0 = performance.now();
@@ -351,34 +353,73 @@ test('5,000 devices: filter, Select All and Clear stay usable', async ({ page, r
       } else {
         [...document.querySelectorAll('button')].find((b) => b.textContent === what)!.click();
       }
-      await new Promise((r) => requestAnimationFrame(() => setTimeout(r, 0)));
-      return Math.round(performance.now() - t0);
+      await new Promise((r) => setTimeout(r, 0));
+      void document.body.offsetHeight;
+      return performance.now() - t0;
     }, [what, text] as const);
+  const times: Record<string, number[]> = { keystroke: [], 'Select All': [], Clear: [] };
 
-  const filter = await step('filter', 'crib 04');                 // Crib 0400–0499
-  await expect(page.locator('ul.device-list li:visible')).toHaveCount(100);
-  const selectSome = await step('Select All');
-  await expect(page.getByText('100 of 5000 devices selected')).toBeVisible();
-  const unfilter = await step('filter', '');
-  const selectAll = await step('Select All');
-  await expect(page.getByText('5000 of 5000 devices selected')).toBeVisible();
+  // Typing "crib 04" a key at a time, over all 10,000 devices, five times over.
+  for (let round = 0; round < 5; round++) {
+    await step('filter', '');
+    for (const typed of ['c', 'cr', 'cri', 'crib', 'crib ', 'crib 0', 'crib 04']) {
+      times.keystroke.push(await step('filter', typed));
+    }
+  }
+  await expect(page.getByText('0 of 10000 devices selected · 100 shown')).toBeVisible();
+  await expect(page.locator('ul.device-list li')).toHaveCount(100);     // few enough: all in the page
+  await step('Select All');
+  await expect(page.getByText('100 of 10000 devices selected')).toBeVisible();
+  await step('Clear');
+  await expect(page.getByText('0 of 10000 devices selected')).toBeVisible();
+
+  // Select All and Clear over every device, and over 1,000 of them.
+  await step('filter', '');
+  for (let round = 0; round < 5; round++) {
+    times['Select All'].push(await step('Select All'));
+    await expect(page.getByText('10000 of 10000 devices selected')).toBeVisible();
+    times.Clear.push(await step('Clear'));
+    await expect(page.getByText('0 of 10000 devices selected')).toBeVisible();
+  }
+  await step('Select All');
   await step('filter', 'crib 1');                                  // Crib 1000–1999
-  const clear = await step('Clear');
-  await expect(page.getByText('4000 of 5000 devices selected')).toBeVisible();
+  await expect(page.getByText('10000 of 10000 devices selected · 1000 shown')).toBeVisible();
+  times.Clear.push(await step('Clear'));
+  await expect(page.getByText('9000 of 10000 devices selected')).toBeVisible();
 
-  const name = unique('Bigco 4000');
+  // The keyboard reaches every tick: End goes to the last one shown, scrolling it into view.
+  await page.getByLabel('Crib 1000').focus();
+  await page.keyboard.press('End');
+  await expect(page.getByLabel('Crib 1999')).toBeFocused();
+  await expect(page.getByLabel('Crib 1999')).toBeInViewport();
+  await page.keyboard.press('ArrowUp');
+  await expect(page.getByLabel('Crib 1998')).toBeFocused();
+  await page.keyboard.press('Space');
+  await expect(page.getByText('9001 of 10000 devices selected')).toBeVisible();
+  await page.keyboard.press('Home');
+  await expect(page.getByLabel('Crib 1000')).toBeFocused();
+  // Scrolling with the mouse shows the rows further down.
+  await page.locator('.device-scroll').evaluate((el) => { el.scrollTop = 40 * 500; });
+  await expect(page.getByLabel('Crib 1500')).toBeVisible();
+
+  const name = unique('Bigco 9001');
   await page.getByLabel('Key name').fill(name);
   await page.getByRole('button', { name: 'Generate' }).click();
   await expect(page.getByText(`Your API key “${name}” was created.`)).toBeVisible();
   const secret = await page.getByLabel('Your new API key').inputValue();
   const devices = await (await request.get('/api/devices', { headers: { 'X-API-Key': secret } })).json();
-  expect(devices).toHaveLength(4000);
+  expect(devices).toHaveLength(9001);
   await shot(page, info, 'bigco-created');
-  // Figures for the record (not asserted: a timed test on a shared 2-core machine would flake).
-  const figures = `5,000 devices: page ready ${render} ms; filter ${filter} ms; Select All (100) ${selectSome} ms; ` +
-    `clear filter ${unfilter} ms; Select All (5000) ${selectAll} ms; Clear (1000) ${clear} ms`;
+
+  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+  const worst = (xs: number[]) => Math.max(...xs);
+  const figure = (k: string) => `${k} median ${median(times[k]).toFixed(1)} ms, worst ${worst(times[k]).toFixed(1)} ms (${times[k].length} runs)`;
+  const figures = `10,000 devices: page ready ${render} ms; ${Object.keys(times).map(figure).join('; ')}`;
   console.log(figures);
   await info.attach('timings', { body: figures, contentType: 'text/plain' });
+  // The target is a frame (16 ms); the bound below only catches a return to work per device
+  // (hundreds of ms here), not the noise of a shared 2-core machine.
+  for (const k of Object.keys(times)) expect(median(times[k]), figure(k)).toBeLessThan(50);
 });
 
 test('Help: from Integrations to a guide with this server\'s URL, a recipe to copy and download', async ({ page }, info) => {

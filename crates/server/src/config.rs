@@ -25,8 +25,10 @@ pub struct Settings {
     pub trust_proxy: bool,
     /// How long a portal login lasts.
     pub session_ttl: chrono::Duration,
-    /// The built SPA (`frontend/dist`), served at `/` when present.
+    /// A directory of the built SPA (`frontend/dist`) to serve at `/` instead of the embedded one.
     pub static_dir: Option<PathBuf>,
+    /// The SPA compiled into the binary, served when `static_dir` is not given.
+    pub embedded_spa: &'static [crate::spa::EmbeddedFile],
     /// HTTP worker threads (0: one per core).
     pub workers: usize,
     /// Seed demo data when the database has no accounts yet.
@@ -42,7 +44,14 @@ pub struct Settings {
     pub alert_retention: chrono::Duration,
     /// The pause before checking an untrusted login for an email someone is guessing at.
     pub login_slowdown: Duration,
+    /// Where `/metrics` is served (its own address; not served when `None`).
+    pub metrics_bind: Option<String>,
+    /// How long a stopping server lets running requests and exports finish.
+    pub shutdown_grace: Duration,
 }
+
+/// Seconds a stopping server lets running requests and exports finish, by default.
+pub const DEFAULT_SHUTDOWN_GRACE_SECS: u64 = 30;
 
 /// How long low-stock alerts are kept unless configured otherwise.
 pub const DEFAULT_ALERT_RETENTION_DAYS: u32 = 90;
@@ -84,6 +93,7 @@ impl Settings {
             trust_proxy: false,
             session_ttl: chrono::Duration::hours(DEFAULT_SESSION_HOURS),
             static_dir: None,
+            embedded_spa: crate::spa::EMBEDDED,
             workers: 0,
             demo: false,
             db_max_connections: crate::db::MAX_CONNECTIONS,
@@ -91,6 +101,8 @@ impl Settings {
             public_url: None,
             alert_retention: chrono::Duration::days(i64::from(DEFAULT_ALERT_RETENTION_DAYS)),
             login_slowdown: Duration::from_secs(3),
+            metrics_bind: None,
+            shutdown_grace: Duration::from_secs(DEFAULT_SHUTDOWN_GRACE_SECS),
         }
     }
 }

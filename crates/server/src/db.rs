@@ -19,9 +19,15 @@ pub const CONNECT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(
 pub async fn connect(url: &str, max_connections: u32) -> Result<DatabaseConnection, DbErr> {
     let mut opts = ConnectOptions::new(url.to_owned());
     // sqlx's statement log would be noise at info level; slow statements still warn.
+    // Every connection is opened up front, by the pool's own task on the runtime that opens
+    // the pool (which outlives the HTTP workers): a PostgreSQL connection belongs to the
+    // runtime that opened it, and one opened on demand inside an HTTP worker dies with that
+    // worker when a stopping server lets it go first, failing whichever request (an export
+    // finishing during shutdown) holds it then.
+    let max = max_connections.max(1);
     opts.sqlx_logging(false)
-        .max_connections(max_connections.max(1))
-        .min_connections(1)
+        .max_connections(max)
+        .min_connections(max)
         .connect_timeout(CONNECT_TIMEOUT)
         .acquire_timeout(CONNECT_TIMEOUT);
     if url.starts_with("sqlite:") {
@@ -73,6 +79,21 @@ pub fn is_outage(e: &DbErr) -> bool {
             .code()
             .is_some_and(|c| c.starts_with("08") || c.starts_with("57P")),
         _ => false,
+    }
+}
+
+/// The pool's open connections, idle ones among them, and its limit.
+pub fn pool_status(db: &DatabaseConnection) -> (u32, usize, u32) {
+    match db.get_database_backend() {
+        DbBackend::Postgres => {
+            let p = db.get_postgres_connection_pool();
+            (p.size(), p.num_idle(), p.options().get_max_connections())
+        }
+        DbBackend::Sqlite => {
+            let p = db.get_sqlite_connection_pool();
+            (p.size(), p.num_idle(), p.options().get_max_connections())
+        }
+        _ => (0, 0, 0),
     }
 }
 

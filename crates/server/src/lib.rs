@@ -14,6 +14,7 @@ pub mod expiry;
 pub mod import;
 pub mod json;
 pub mod keys;
+pub mod metrics;
 pub mod middleware;
 pub mod net;
 pub mod openapi;

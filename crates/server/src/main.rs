@@ -95,7 +95,8 @@ struct ServeArgs {
         value_parser = clap::value_parser!(i64).range(1..=config::MAX_SESSION_HOURS)
     )]
     session_hours: i64,
-    /// Directory of the built portal SPA.
+    /// Serve the portal SPA from this directory (a trunk build) instead of the one built into
+    /// the binary.
     #[arg(long, env = "PARTLOGIC_STATIC_DIR")]
     static_dir: Option<PathBuf>,
     /// HTTP worker threads (0: one per core).
@@ -110,6 +111,18 @@ struct ServeArgs {
         value_parser = clap::value_parser!(u32).range(1..=1000)
     )]
     db_connections: u32,
+    /// Serve Prometheus metrics at /metrics on this address (e.g. 127.0.0.1:9464); off when
+    /// not given. Keep it private: it is a separate listener so the public one never has it.
+    #[arg(long, env = "PARTLOGIC_METRICS_BIND")]
+    metrics_bind: Option<String>,
+    /// Seconds a stopping server (SIGTERM) lets running requests and exports finish.
+    #[arg(
+        long,
+        env = "PARTLOGIC_SHUTDOWN_GRACE",
+        default_value_t = config::DEFAULT_SHUTDOWN_GRACE_SECS,
+        value_parser = clap::value_parser!(u64).range(1..=3600)
+    )]
+    shutdown_grace: u64,
     /// The base URL integrations call (recipes and guides show it); default: from --bind.
     #[arg(long, env = "PARTLOGIC_PUBLIC_URL")]
     public_url: Option<String>,
@@ -212,13 +225,16 @@ async fn run(cli: Cli) -> Result<(), String> {
             secure_cookies: args.secure_cookies,
             trust_proxy: args.trust_proxy,
             session_ttl: chrono::Duration::hours(args.session_hours),
-            // Next to a checkout, find the SPA that scripts/build-frontend made.
+            // A binary built before the SPA still finds it next to a checkout.
             static_dir: args.static_dir.or_else(|| {
                 let dist = PathBuf::from("frontend/dist");
-                dist.join("index.html").is_file().then_some(dist)
+                (partlogic_server::spa::EMBEDDED.is_empty() && dist.join("index.html").is_file())
+                    .then_some(dist)
             }),
             workers: args.workers,
             db_max_connections: args.db_connections,
+            metrics_bind: args.metrics_bind,
+            shutdown_grace: std::time::Duration::from_secs(args.shutdown_grace),
             demo: args.demo,
             public_url: args.public_url,
             alert_retention: retention,
@@ -227,7 +243,11 @@ async fn run(cli: Cli) -> Result<(), String> {
         let app = Application::build(settings, Clock::system())
             .await
             .map_err(|e| e.to_string())?;
-        tracing::info!(port = app.port(), "PartLogic listening");
+        tracing::info!(
+            port = app.port(),
+            metrics_port = app.metrics_port(),
+            "PartLogic listening"
+        );
         return app.run_until_stopped().await.map_err(|e| e.to_string());
     }
 

@@ -24,11 +24,19 @@ pub async fn access_log(
     let started = std::time::Instant::now();
     let method = req.method().clone();
     let path = redact_keys(&decode_fully(req.path()));
+    let metrics = req
+        .app_data::<actix_web::web::Data<crate::state::AppState>>()
+        .and_then(|s| s.metrics.clone());
     let res = next.call(req).await;
     let status = match &res {
         Ok(r) => r.status().as_u16(),
         Err(e) => e.as_response_error().status_code().as_u16(),
     };
+    if let Some(m) = metrics {
+        // The route template the request matched, never the path as sent.
+        let route = res.as_ref().ok().and_then(|r| r.request().match_pattern());
+        m.record(route.as_deref(), &method, status, started.elapsed());
+    }
     tracing::info!(
         %method,
         path = %path,

@@ -20,8 +20,11 @@ use crate::state::{AppState, LastUsedThrottle, StreamSlots};
 /// A bound, ready-to-run server.
 pub struct Application {
     port: u16,
+    metrics_port: Option<u16>,
     db: DatabaseConnection,
     server: Server,
+    metrics: Option<Server>,
+    uses: crate::auth::last_used::UseFlusher,
 }
 
 impl Application {
@@ -50,6 +53,15 @@ impl Application {
         let store = crate::store::Store::new(&settings.database_url, &db);
         let keys = crate::auth::cache::KeyCache::new();
         keys.watch(store.clone(), &db);
+        let (uses, flusher) = crate::auth::last_used::spawn(db.clone());
+        let metrics_listener = match &settings.metrics_bind {
+            Some(addr) => Some(TcpListener::bind(addr)?),
+            None => None,
+        };
+        let metrics_port = match &metrics_listener {
+            Some(l) => Some(l.local_addr()?.port()),
+            None => None,
+        };
         let state = AppState {
             db: db.clone(),
             clock,
@@ -61,10 +73,31 @@ impl Application {
             link_prefix,
             keys,
             store,
+            uses,
+            metrics: metrics_listener
+                .is_some()
+                .then(|| Arc::new(crate::metrics::Metrics::default())),
             settings: Arc::new(settings),
         };
+        let state = web::Data::new(state);
+        let metrics = match metrics_listener {
+            Some(l) => Some(crate::metrics::serve(l, state.clone())?),
+            None => None,
+        };
         let server = run(listener, state)?;
-        Ok(Self { port, db, server })
+        Ok(Self {
+            port,
+            metrics_port,
+            db,
+            server,
+            metrics,
+            uses: flusher,
+        })
+    }
+
+    /// The port `/metrics` is served on, if it is.
+    pub fn metrics_port(&self) -> Option<u16> {
+        self.metrics_port
     }
 
     /// The port the server listens on.
@@ -77,9 +110,23 @@ impl Application {
         &self.db
     }
 
-    /// Serves until the process is told to stop.
+    /// Serves until the process is told to stop. On SIGTERM the server stops accepting
+    /// connections, lets running requests and exports finish for up to the shutdown grace
+    /// period, and then writes the key uses still queued before it returns (SIGINT stops at
+    /// once, but still writes them).
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        self.server.await
+        let metrics = self.metrics.map(|m| {
+            let handle = m.handle();
+            tokio::spawn(m);
+            handle
+        });
+        let served = self.server.await;
+        tracing::info!("stopped serving; finishing up");
+        if let Some(m) = metrics {
+            m.stop(true).await;
+        }
+        self.uses.flush(std::time::Duration::from_secs(10)).await;
+        served
     }
 }
 
@@ -97,18 +144,32 @@ fn spawn_alert_pruning(db: DatabaseConnection, clock: Clock, retention: chrono::
     });
 }
 
-fn run(listener: TcpListener, state: AppState) -> std::io::Result<Server> {
+fn run(listener: TcpListener, data: web::Data<AppState>) -> std::io::Result<Server> {
+    let state = data.get_ref();
     let spec = crate::openapi::spec();
     let workers = state.settings.workers;
-    let static_dir = web::Data::new(crate::spa::StaticDir(state.settings.static_dir.clone()));
+    let grace = state.settings.shutdown_grace;
+    let portal = crate::spa::Portal::choose(
+        state.settings.static_dir.clone(),
+        state.settings.embedded_spa,
+    );
+    match &portal {
+        crate::spa::Portal::Dir(dir) => {
+            tracing::info!(dir = %dir.display(), "portal served from a directory")
+        }
+        crate::spa::Portal::Embedded(_) => tracing::info!("portal served from the binary"),
+        crate::spa::Portal::Missing => tracing::warn!(
+            "no portal: this binary was built before the SPA (scripts/build-frontend) and no --static-dir was given"
+        ),
+    }
+    let portal = web::Data::new(portal);
     let security = web::Data::new(SecurityHeaders::new(&[], state.settings.secure_cookies));
-    let data = web::Data::new(state);
     let mut server = HttpServer::new(move || {
         App::new()
             .into_utoipa_app()
             .openapi(crate::openapi::ApiDoc::openapi())
             .app_data(data.clone())
-            .app_data(static_dir.clone())
+            .app_data(portal.clone())
             .app_data(security.clone())
             .app_data(
                 web::JsonConfig::default()
@@ -134,6 +195,7 @@ fn run(listener: TcpListener, state: AppState) -> std::io::Result<Server> {
             .into_app()
             .default_service(web::to(crate::spa::serve))
     })
+    .shutdown_timeout(grace.as_secs().max(1))
     .listen(listener)?;
     if workers > 0 {
         server = server.workers(workers);

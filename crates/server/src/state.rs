@@ -35,6 +35,10 @@ pub struct AppState {
     pub keys: crate::auth::cache::KeyCache,
     /// The hot reads.
     pub store: crate::store::Store,
+    /// Writes when keys were last used.
+    pub uses: crate::auth::last_used::UseWriter,
+    /// Request counts and latencies, when `/metrics` is served.
+    pub metrics: Option<Arc<crate::metrics::Metrics>>,
 }
 
 /// Remembers when each key's "last used" was last written, so that a busy key costs one write a
@@ -112,6 +116,11 @@ impl StreamSlots {
             per_account: (total / 4).max(per_key),
             running: Arc::default(),
         }
+    }
+
+    /// Exports running now.
+    pub fn running(&self) -> usize {
+        self.running.lock().unwrap_or_else(|p| p.into_inner()).all
     }
 
     /// A slot for `key_id` of `account_id`, if the key, its account and the instance have room.

@@ -7,9 +7,6 @@ use std::pin::Pin;
 use std::sync::Arc;
 
 use actix_web::{FromRequest, HttpMessage, HttpRequest, dev::Payload, web};
-use partlogic_entity::{api_key, audit_event};
-use partlogic_types::AuditAction;
-use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, sea_query::Expr};
 use sha2::{Digest, Sha256};
 
 use crate::error::ApiError;
@@ -85,7 +82,13 @@ async fn authenticate(req: &HttpRequest) -> Result<ApiCaller, ApiError> {
     let key = lookup(state, &digest).await?;
     check(&key, now)?;
     if state.last_used.should_write(key.id) {
-        record_use(state, &key, client_ip(req, state.settings.trust_proxy), now);
+        state.uses.record(super::last_used::Use {
+            key_id: key.id,
+            account_id: key.account_id,
+            first: !key.used_before,
+            ip: client_ip(req, state.settings.trust_proxy),
+            at: now,
+        });
     }
     if let Some(end) = key.expires_at {
         req.extensions_mut().insert(KeyExpiry(end));
@@ -144,60 +147,4 @@ pub async fn still_valid(
         Err(ApiError::InvalidApiKey) => Ok(false),
         Err(e) => Err(e),
     }
-}
-
-/// Writes "last used" (and, the first time, a `first_used` audit event) off the request path:
-/// the caller should not wait for bookkeeping.
-fn record_use(
-    state: &AppState,
-    key: &KeyRecord,
-    ip: Option<String>,
-    now: chrono::DateTime<chrono::Utc>,
-) {
-    let db = state.db.clone();
-    let (key_id, account_id) = (key.id, key.account_id);
-    // The cached record may say "never used" after the first write; the conditional update
-    // below is what decides, so a stale "never" costs one update that changes nothing.
-    let first = !key.used_before;
-    actix_web::rt::spawn(async move {
-        let result = async {
-            if first {
-                // Only the request that flips NULL → time writes the event, even with several
-                // server instances racing on the key's first calls.
-                let flipped = api_key::Entity::update_many()
-                    .col_expr(api_key::Column::LastUsedAt, Expr::value(now))
-                    .col_expr(api_key::Column::LastUsedIp, Expr::value(ip.clone()))
-                    .filter(api_key::Column::Id.eq(key_id))
-                    .filter(api_key::Column::LastUsedAt.is_null())
-                    .exec(&db)
-                    .await?;
-                if flipped.rows_affected == 1 {
-                    audit_event::Entity::insert(audit_event::ActiveModel {
-                        account_id: Set(account_id),
-                        key_id: Set(key_id),
-                        actor_id: Set(None),
-                        action: Set(AuditAction::FirstUsed.as_str().to_owned()),
-                        ip: Set(ip.clone()),
-                        detail: Set(None),
-                        at: Set(now),
-                        ..Default::default()
-                    })
-                    .exec(&db)
-                    .await?;
-                    return Ok(());
-                }
-            }
-            api_key::Entity::update_many()
-                .col_expr(api_key::Column::LastUsedAt, Expr::value(now))
-                .col_expr(api_key::Column::LastUsedIp, Expr::value(ip))
-                .filter(api_key::Column::Id.eq(key_id))
-                .exec(&db)
-                .await
-                .map(|_| ())
-        }
-        .await;
-        if let Err(e) = result {
-            tracing::warn!(key_id, error = %e, "could not record key use");
-        }
-    });
 }

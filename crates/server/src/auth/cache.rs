@@ -119,6 +119,20 @@ impl KeyCache {
         self.inner.listening.load(Ordering::Acquire)
     }
 
+    /// Keys held now.
+    pub fn len(&self) -> usize {
+        self.inner
+            .entries
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .len()
+    }
+
+    /// Whether no key is held.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
     /// (hits, misses) so far.
     pub fn stats(&self) -> (u64, u64) {
         (

@@ -4,6 +4,7 @@
 pub mod api_key;
 pub mod cache;
 pub mod credential;
+pub mod last_used;
 pub mod password;
 pub mod session;
 pub mod throttle;

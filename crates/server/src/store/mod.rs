@@ -145,7 +145,7 @@ pub enum Store {
     /// A SQLite file, read through rusqlite.
     Sqlite(sqlite::SqliteReads),
     /// PostgreSQL, read through the pool.
-    Postgres(DatabaseConnection),
+    Postgres(postgres::PgReads),
 }
 
 impl Store {
@@ -153,7 +153,7 @@ impl Store {
     pub fn new(url: &str, db: &DatabaseConnection) -> Self {
         match crate::db::sqlite_path(url) {
             Some(path) => Self::Sqlite(sqlite::SqliteReads::new(path)),
-            None => Self::Postgres(db.clone()),
+            None => Self::Postgres(postgres::PgReads::new(db.clone())),
         }
     }
 
@@ -161,7 +161,7 @@ impl Store {
     pub async fn key_record(&self, digest: &str) -> Result<Option<KeyRecord>, DbErr> {
         match self {
             Self::Sqlite(s) => s.key_record(digest),
-            Self::Postgres(db) => postgres::key_record(db, digest).await,
+            Self::Postgres(pg) => postgres::key_record(&pg.db, digest).await,
         }
     }
 
@@ -180,7 +180,7 @@ impl Store {
         }
         match self {
             Self::Sqlite(s) => s.stock_page(devices, f, after, limit, each),
-            Self::Postgres(db) => postgres::stock_page(db, devices, f, after, limit, each).await,
+            Self::Postgres(pg) => pg.stock_page(devices, f, after, limit, each).await,
         }
     }
 
@@ -197,7 +197,15 @@ impl Store {
         }
         match self {
             Self::Sqlite(s) => s.alerts(devices, kind, since, limit),
-            Self::Postgres(db) => postgres::alerts(db, devices, kind, since, limit).await,
+            Self::Postgres(pg) => postgres::alerts(&pg.db, devices, kind, since, limit).await,
+        }
+    }
+
+    /// Stock reads waiting for a pooled connection now (PostgreSQL; SQLite reads need none).
+    pub fn waiting(&self) -> usize {
+        match self {
+            Self::Sqlite(_) => 0,
+            Self::Postgres(pg) => pg.waiting.load(std::sync::atomic::Ordering::Relaxed),
         }
     }
 
@@ -206,7 +214,7 @@ impl Store {
     pub async fn cache_generation(&self) -> Result<i64, DbErr> {
         match self {
             Self::Sqlite(s) => s.cache_generation(),
-            Self::Postgres(db) => postgres::cache_generation(db).await,
+            Self::Postgres(pg) => postgres::cache_generation(&pg.db).await,
         }
     }
 }

@@ -78,11 +78,48 @@ pub(super) async fn key_record(
     Ok(Some(key))
 }
 
-/// A page through sqlx itself rather than sea-orm's rows: each row is encoded straight from the
-/// wire buffer (text borrowed, nothing copied into `String`s), which took a third off a page's
-/// cost on our side.
-pub(super) async fn stock_page(
-    db: &DatabaseConnection,
+/// PostgreSQL's hot reads: the pool, and how many reads wait for one of its connections.
+#[derive(Clone)]
+pub struct PgReads {
+    pub(super) db: DatabaseConnection,
+    pub(super) waiting: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+}
+
+impl PgReads {
+    pub(super) fn new(db: DatabaseConnection) -> Self {
+        Self {
+            db,
+            waiting: Default::default(),
+        }
+    }
+
+    /// A page through sqlx itself rather than sea-orm's rows: each row is encoded straight
+    /// from the wire buffer (text borrowed, nothing copied into `String`s).
+    pub(super) async fn stock_page(
+        &self,
+        devices: &[i64],
+        f: &StockFilters,
+        after: Option<i64>,
+        limit: u64,
+        each: &mut dyn FnMut(&RowView<'_>),
+    ) -> Result<PageEnd, DbErr> {
+        use std::sync::atomic::Ordering;
+        self.waiting.fetch_add(1, Ordering::Relaxed);
+        let conn = self.db.get_postgres_connection_pool().acquire().await;
+        self.waiting.fetch_sub(1, Ordering::Relaxed);
+        let mut conn = conn.map_err(failed)?;
+        stock_page(&mut conn, devices, f, after, limit, each).await
+    }
+}
+
+/// An sqlx error as sea-orm reports it, so outages are told apart the same way
+/// (`db::is_outage`).
+fn failed(e: sea_orm::sqlx::Error) -> DbErr {
+    DbErr::Query(RuntimeErr::SqlxError(std::sync::Arc::new(e)))
+}
+
+async fn stock_page(
+    conn: &mut sea_orm::sqlx::PgConnection,
     devices: &[i64],
     f: &StockFilters,
     after: Option<i64>,
@@ -103,9 +140,7 @@ pub(super) async fn stock_page(
             Arg::Time(t) => query.bind(t),
         };
     }
-    // As sea-orm reports them, so outages are told apart the same way (`db::is_outage`).
-    let failed = |e: sqlx::Error| DbErr::Query(RuntimeErr::SqlxError(std::sync::Arc::new(e)));
-    let mut rows = query.fetch(db.get_postgres_connection_pool());
+    let mut rows = query.fetch(&mut *conn);
     let mut end = PageEnd::default();
     let mut stamp = String::with_capacity(32);
     while let Some(r) = rows.try_next().await.map_err(failed)? {

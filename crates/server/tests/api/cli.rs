@@ -9,7 +9,7 @@ use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
 use serde_json::json;
 
-use crate::helpers::{Backend, TestApp};
+use crate::helpers::{Backend, KillOnDrop, TestApp};
 use crate::on_every_database;
 
 on_every_database!(
@@ -376,6 +376,7 @@ async fn serve_without_a_command_reads_every_setting(backend: Backend) {
             .env("PARTLOGIC_SESSION_HOURS", "2")
             .env("PARTLOGIC_STATIC_DIR", &dir)
             .env("PARTLOGIC_WORKERS", "1")
+            .env("PARTLOGIC_DB_CONNECTIONS", "4")
             .env("RUST_LOG", "warn,actix_server=info")
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
@@ -446,16 +447,4 @@ async fn serve_without_a_command_reads_every_setting(backend: Backend) {
     // PARTLOGIC_WORKERS: one worker.
     assert!(log.contains("starting 1 workers"), "{log}");
     result
-}
-
-/// A child process that is killed however the test ends.
-struct KillOnDrop(Option<std::process::Child>);
-
-impl Drop for KillOnDrop {
-    fn drop(&mut self) {
-        if let Some(c) = self.0.as_mut() {
-            let _ = c.kill();
-            let _ = c.wait();
-        }
-    }
 }

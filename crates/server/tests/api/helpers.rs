@@ -64,6 +64,8 @@ fn init_logging() {
 /// A running server and its database.
 pub struct TestApp {
     pub address: String,
+    /// Where `/metrics` is served, when the test asked for it.
+    pub metrics_address: Option<String>,
     database_url: String,
     pub db: DatabaseConnection,
     pub clock: Clock,
@@ -165,15 +167,19 @@ impl TestApp {
         let mut settings = Settings::new(url.clone());
         settings.bind = "127.0.0.1:0".to_owned();
         settings.workers = 2;
+        // Each server holds its pool open; several run at once against one PostgreSQL.
+        settings.db_max_connections = 4;
         adjust(&mut settings);
         let app = Application::build(settings, clock.clone())
             .await
             .expect("build the server");
         let address = format!("http://127.0.0.1:{}", app.port());
+        let metrics_address = app.metrics_port().map(|p| format!("http://127.0.0.1:{p}"));
         let db = app.db().clone();
         tokio::spawn(app.run_until_stopped());
         TestApp {
             address,
+            metrics_address,
             database_url: url,
             db,
             clock,
@@ -549,4 +555,16 @@ macro_rules! on_every_database {
             }
         )*
     };
+}
+
+/// A child process that is killed (and reaped) when the test ends, however it ends.
+pub struct KillOnDrop(pub Option<std::process::Child>);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        if let Some(c) = self.0.as_mut() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
 }
