@@ -145,18 +145,9 @@ async fn produce(
     let mut buf = Vec::with_capacity(FLUSH_BYTES * 2);
     format.open(&mut buf);
     let mut first = true;
-    let mut names = Names::of(caller);
     let mut after = filters.after;
     loop {
-        let page = query::page(
-            &state.store,
-            caller,
-            filters,
-            after,
-            BATCH_ROWS,
-            &mut |row| format.write_row(row, &mut names, &mut first, &mut buf),
-        )
-        .await?;
+        let page = batch(state, caller, filters, format, after, &mut first, &mut buf).await?;
         after = page.last_id.or(after);
         if !page.full {
             break;
@@ -178,4 +169,50 @@ async fn produce(
         Ok(()) => Delivery::Complete,
         Err(why) => Delivery::Cut(why),
     })
+}
+
+/// Reads the batch after `after` onto the end of `buf`. SQLite reads run on a blocking thread:
+/// an export reads without pause, and on the HTTP worker's own thread each batch (a millisecond
+/// or two) would hold up every other request of that worker (measured: 100-row pages beside
+/// back-to-back exports had a p99 of 69 ms). PostgreSQL reads wait on the network instead.
+async fn batch(
+    state: &AppState,
+    caller: &ApiCaller,
+    filters: &StockFilters,
+    format: Format,
+    after: Option<i64>,
+    first: &mut bool,
+    buf: &mut Vec<u8>,
+) -> Result<crate::store::PageEnd, sea_orm::DbErr> {
+    let Some(reads) = state.store.sqlite() else {
+        let mut names = Names::of(caller);
+        return query::page(
+            &state.store,
+            caller,
+            filters,
+            after,
+            BATCH_ROWS,
+            &mut |row| format.write_row(row, &mut names, first, buf),
+        )
+        .await;
+    };
+    let (reads, caller, filters) = (reads.clone(), caller.clone(), filters.clone());
+    let (mut out, mut now_first) = (std::mem::take(buf), *first);
+    let (end, out, now_first) = tokio::task::spawn_blocking(move || {
+        let devices = query::devices(&caller, &filters);
+        let mut names = Names::of(&caller);
+        let end = if devices.is_empty() {
+            Ok(crate::store::PageEnd::default())
+        } else {
+            reads.stock_page(&devices, &filters, after, BATCH_ROWS, &mut |row| {
+                format.write_row(row, &mut names, &mut now_first, &mut out)
+            })
+        };
+        (end, out, now_first)
+    })
+    .await
+    .map_err(|e| sea_orm::DbErr::Custom(format!("export batch stopped: {e}")))?;
+    *buf = out;
+    *first = now_first;
+    end
 }

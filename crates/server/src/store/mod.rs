@@ -201,6 +201,14 @@ impl Store {
         }
     }
 
+    /// The SQLite reads, whose calls block: for callers that run them on a blocking thread.
+    pub fn sqlite(&self) -> Option<&sqlite::SqliteReads> {
+        match self {
+            Self::Sqlite(s) => Some(s),
+            Self::Postgres(_) => None,
+        }
+    }
+
     /// Stock reads waiting for a pooled connection now (PostgreSQL; SQLite reads need none).
     pub fn waiting(&self) -> usize {
         match self {

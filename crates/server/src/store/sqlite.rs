@@ -197,7 +197,7 @@ impl SqliteReads {
         })
     }
 
-    pub(super) fn stock_page(
+    pub(crate) fn stock_page(
         &self,
         devices: &[i64],
         f: &StockFilters,
