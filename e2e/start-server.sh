@@ -25,6 +25,8 @@ csv="$dir/bigco.csv"
 "$bin" account add "Bigco" > /dev/null
 echo 'partlogic-demo' | "$bin" user add --account Bigco --email admin@bigco.example --name "Bo Bigco" --admin > /dev/null
 "$bin" import "$csv" --account Bigco --customer "Bigco Works" > /dev/null
+# Leak reports signed by the test key in fixtures/ (standing in for GitHub's).
+export PARTLOGIC_SECRET_SCANNING_KEYS=$PWD/e2e/fixtures/secret-scanning-keys.json
 # From a directory with no SPA in it and no --static-dir: the portal the tests click through
 # is the one compiled into the binary.
 cd "$dir"

@@ -1,40 +1,19 @@
 // The portal in a real browser against the real server (see ../start-server.sh for the data).
 import { spawnSync } from 'node:child_process';
 import { expect, test, type Page, type TestInfo, type APIRequestContext } from '@playwright/test';
+import { PASSWORD, failOnPageErrors, login, unique } from './shared';
 
-const PASSWORD = 'partlogic-demo';
 const HD_DEVICES = [
   'HD Warehouse A', 'HD Warehouse B', 'HD Workshop Crib', 'HD Vending 1',
   'HD Reefer Spares', 'HD Forklift Bay', 'HD Dock Stores',
 ];
 
-// Fail on any error the page itself reports (a wasm that will not start only shows up here).
-test.beforeEach(async ({ page }) => {
-  const problems: string[] = [];
-  page.on('pageerror', (e) => problems.push(`pageerror: ${e.message}`));
-  page.on('console', (m) => { if (m.type() === 'error' && !m.text().includes('Failed to load resource')) problems.push(`console: ${m.text()}`); });
-  (page as unknown as { problems: string[] }).problems = problems;
-});
-test.afterEach(async ({ page }) => {
-  expect((page as unknown as { problems: string[] }).problems).toEqual([]);
-});
+failOnPageErrors();
 
 async function shot(page: Page, info: TestInfo, name: string) {
   const path = info.outputPath(`${name}.png`);
   await page.screenshot({ path, fullPage: true });
   await info.attach(name, { path, contentType: 'image/png' });
-}
-
-async function login(page: Page, email: string) {
-  await page.goto('/login');
-  await page.getByLabel('Email').fill(email);
-  await page.getByLabel('Password').fill(PASSWORD);
-  await page.getByRole('button', { name: 'Log in' }).click();
-  await expect(page.getByRole('heading', { name: 'Integrations' })).toBeVisible();
-}
-
-function unique(prefix: string) {
-  return `${prefix} ${Date.now().toString(36)}`;
 }
 
 async function stockDevices(request: APIRequestContext, key: string): Promise<string[]> {

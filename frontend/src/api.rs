@@ -3,8 +3,9 @@
 
 use gloo_net::http::{Request, RequestBuilder, Response};
 use partlogic_types::{
-    ConnectInfo, CreateKeyRequest, CreatedKey, CurrentUser, KeyDetail, KeySummary, LoginRequest,
-    PortalDevice, Problem, ProblemCode, UpdateKeyRequest,
+    ConnectInfo, CreateKeyRequest, CreatedKey, CurrentUser, KeyDetail, KeySummary, KeyUsage,
+    LoginRequest, PortalDevice, Problem, ProblemCode, RollKeyRequest, RollOverlap,
+    UpdateKeyRequest,
 };
 use serde::de::DeserializeOwned;
 
@@ -137,6 +138,34 @@ pub async fn update_key(
 pub async fn retire_key(id: i64, etag: Option<&str>) -> Result<KeyDetail, Problem> {
     let req = if_match(Request::delete(&format!("{BASE}/keys/{id}")), etag);
     read(req.send().await).await
+}
+
+/// Gives key `id` a new secret (if it is still the version `etag` names); the old one works for
+/// `overlap`. The answer holds the new secret, once.
+pub async fn roll_key(
+    id: i64,
+    etag: Option<&str>,
+    overlap: RollOverlap,
+) -> Result<CreatedKey, Problem> {
+    let req = if_match(Request::post(&format!("{BASE}/keys/{id}/roll")), etag);
+    send_json(
+        req,
+        &RollKeyRequest {
+            overlap: overlap.as_str().to_owned(),
+        },
+    )
+    .await
+}
+
+/// How key `id` was used, days read in `time_zone`.
+pub async fn key_usage(id: i64, time_zone: &str) -> Result<KeyUsage, Problem> {
+    let zone: String = js_sys::encode_uri_component(time_zone).into();
+    read(
+        Request::get(&format!("{BASE}/keys/{id}/usage?time_zone={zone}"))
+            .send()
+            .await,
+    )
+    .await
 }
 
 /// Where integrations reach this server, and its recipes.

@@ -52,6 +52,37 @@ pub fn date_time(t: &DateTime<Utc>) -> String {
     js_date(t).to_locale_string("en-GB", &opts).into()
 }
 
+fn local(t: &DateTime<Utc>, options: &[(&str, &str)]) -> String {
+    let opts = js_sys::Object::new();
+    for (k, v) in options {
+        let _ = js_sys::Reflect::set(&opts, &(*k).into(), &(*v).into());
+    }
+    js_date(t).to_locale_string("en-GB", &opts).into()
+}
+
+/// The local hour a time falls in: `16:00`.
+pub fn hour(t: &DateTime<Utc>) -> String {
+    local(t, &[("hour", "2-digit"), ("minute", "2-digit")])
+}
+
+/// A day, short: `26 Nov`.
+pub fn short_day(t: &DateTime<Utc>) -> String {
+    local(t, &[("day", "numeric"), ("month", "short")])
+}
+
+/// A day, in full: `Thu, 26 Nov 2026`.
+pub fn long_day(t: &DateTime<Utc>) -> String {
+    local(
+        t,
+        &[
+            ("weekday", "short"),
+            ("day", "numeric"),
+            ("month", "short"),
+            ("year", "numeric"),
+        ],
+    )
+}
+
 /// `just now`, `5 minutes ago`, `3 days ago`, or the date for older times.
 pub fn relative(t: &DateTime<Utc>) -> String {
     let seconds = ((js_sys::Date::now() - t.timestamp_millis() as f64) / 1000.0).max(0.0) as i64;

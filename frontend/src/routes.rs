@@ -9,6 +9,8 @@ pub enum Page {
     Integrations,
     /// The New API Key form.
     NewKey,
+    /// The New API Key form, filled in from key `id`.
+    NewKeyLike(i64),
     /// One key's details.
     Key(i64),
     /// The Help area: its index, or one guide.
@@ -85,6 +87,7 @@ impl Page {
             Page::Login => "/login".to_owned(),
             Page::Integrations => "/integrations".to_owned(),
             Page::NewKey => "/integrations/new".to_owned(),
+            Page::NewKeyLike(id) => format!("/integrations/new?like={id}"),
             Page::Key(id) => format!("/integrations/keys/{id}"),
             Page::Help(None) => "/help".to_owned(),
             Page::Help(Some(t)) => format!("/help/{}", t.slug()),

@@ -8,6 +8,7 @@ mod m20261126_000002_stock_by_device_and_id;
 mod m20261127_000003_hardening;
 mod m20261127_000004_stock_alerts;
 mod m20261128_000005_key_cache;
+mod m20261129_000006_key_lifecycle;
 
 /// Every migration, oldest first.
 pub struct Migrator;
@@ -21,6 +22,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261127_000003_hardening::Migration),
             Box::new(m20261127_000004_stock_alerts::Migration),
             Box::new(m20261128_000005_key_cache::Migration),
+            Box::new(m20261129_000006_key_lifecycle::Migration),
         ]
     }
 }

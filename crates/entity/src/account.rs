@@ -12,6 +12,8 @@ pub struct Model {
     pub name: String,
     /// When it was created.
     pub created_at: DateTimeUtc,
+    /// Requests a minute each of its keys may make, unless the key says otherwise.
+    pub rate_limit_per_minute: i32,
 }
 
 /// Relations of `accounts`.

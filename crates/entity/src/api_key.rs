@@ -36,6 +36,18 @@ pub struct Model {
     pub last_used_ip: Option<String>,
     /// Goes up by one at every change of the key's settings (its `ETag`).
     pub version: i32,
+    /// The digest of the secret this key had before it was last rolled (unique).
+    pub previous_digest: Option<String>,
+    /// That secret's display prefix.
+    pub previous_prefix: Option<String>,
+    /// The first instant that secret is refused.
+    pub previous_until: Option<DateTimeUtc>,
+    /// Requests a minute it may make; `None` for its account's default.
+    pub rate_limit_per_minute: Option<i32>,
+    /// Why it was retired (`partlogic_types::RetiredReason` as text).
+    pub retired_reason: Option<String>,
+    /// More about it: for a leaked key, where it was found.
+    pub retired_detail: Option<String>,
 }
 
 /// Relations of `api_keys`.

@@ -14,7 +14,7 @@ pub struct Model {
     pub key_id: i64,
     /// The user who acted; `None` for events the key itself caused (first use).
     pub actor_id: Option<i64>,
-    /// `created`, `edited`, `retired` or `first_used`.
+    /// What happened (`partlogic_types::AuditAction` as text).
     pub action: String,
     /// The client's IP address.
     pub ip: Option<String>,
@@ -22,6 +22,9 @@ pub struct Model {
     pub detail: Option<String>,
     /// When it happened.
     pub at: DateTimeUtc,
+    /// For events recorded at most once per period (refused uses: key, reason and hour): that
+    /// identity, unique, so that the database refuses a second one.
+    pub dedupe: Option<String>,
 }
 
 /// Relations of `audit_events`.

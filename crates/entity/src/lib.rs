@@ -10,6 +10,7 @@ pub mod api_key_device;
 pub mod audit_event;
 pub mod customer;
 pub mod device;
+pub mod key_usage;
 pub mod login_throttle;
 pub mod server_secret;
 pub mod session;

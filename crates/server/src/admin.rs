@@ -52,6 +52,27 @@ pub async fn add_account(
     })
 }
 
+/// Sets an account's default rate limit (requests a minute per key); running servers hear of
+/// it through the key cache's triggers.
+pub async fn set_account_rate_limit(
+    db: &impl ConnectionTrait,
+    account_id: i64,
+    per_minute: i32,
+) -> Result<(), AdminError> {
+    if per_minute < 1 {
+        return Err(AdminError::Invalid("a rate limit is at least 1".into()));
+    }
+    account::Entity::update_many()
+        .col_expr(
+            account::Column::RateLimitPerMinute,
+            sea_orm::sea_query::Expr::value(per_minute),
+        )
+        .filter(account::Column::Id.eq(account_id))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
 /// Finds an account by exact name or by id.
 pub async fn find_account(
     db: &impl ConnectionTrait,

@@ -48,6 +48,11 @@ pub struct Settings {
     pub metrics_bind: Option<String>,
     /// How long a stopping server lets running requests and exports finish.
     pub shutdown_grace: Duration,
+    /// How often key usage counted in memory is written.
+    pub usage_flush: Duration,
+    /// The file of public keys that sign secret-scanning reports (GitHub's format); reports
+    /// are refused (404) without it.
+    pub secret_scanning_keys: Option<PathBuf>,
 }
 
 /// Seconds a stopping server lets running requests and exports finish, by default.
@@ -103,6 +108,8 @@ impl Settings {
             login_slowdown: Duration::from_secs(3),
             metrics_bind: None,
             shutdown_grace: Duration::from_secs(DEFAULT_SHUTDOWN_GRACE_SECS),
+            usage_flush: Duration::from_secs(10),
+            secret_scanning_keys: None,
         }
     }
 }

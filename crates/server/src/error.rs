@@ -75,6 +75,17 @@ pub enum ApiError {
     /// A state-changing portal request from another site.
     #[error("this request came from another site and was refused")]
     CrossOrigin,
+    /// The key used up its rate limit for this minute; carries the seconds until it resets.
+    #[error(
+        "this API key made as many requests this minute as its limit allows ({1}); try again in {0} seconds"
+    )]
+    RateLimited(u32, u32),
+    /// A secret-scanning report without a valid signature.
+    #[error("{0}")]
+    InvalidSignature(&'static str),
+    /// Something only account admins may do.
+    #[error("{0}")]
+    AdminOnly(&'static str),
     /// Nothing there (or nothing this caller may see, which must look the same).
     #[error("{0} not found")]
     NotFound(&'static str),
@@ -132,6 +143,9 @@ impl ApiError {
             Self::TooManyAttempts(_) => ProblemCode::TooManyAttempts,
             Self::TooManyStreams(..) => ProblemCode::TooManyStreams,
             Self::CrossOrigin => ProblemCode::CrossOriginRefused,
+            Self::RateLimited(..) => ProblemCode::RateLimited,
+            Self::InvalidSignature(_) => ProblemCode::InvalidSignature,
+            Self::AdminOnly(_) => ProblemCode::AdminOnly,
             Self::NotFound(_) => ProblemCode::NotFound,
             Self::MethodNotAllowed { .. } => ProblemCode::MethodNotAllowed,
             Self::KeyRetired => ProblemCode::KeyRetired,
@@ -162,6 +176,9 @@ impl ApiError {
             ProblemCode::TooManyAttempts => "Too many attempts",
             ProblemCode::TooManyStreams => "Too many exports",
             ProblemCode::CrossOriginRefused => "Cross-origin request refused",
+            ProblemCode::RateLimited => "Rate limit reached",
+            ProblemCode::InvalidSignature => "Invalid signature",
+            ProblemCode::AdminOnly => "Admins only",
             ProblemCode::NotFound => "Not found",
             ProblemCode::MethodNotAllowed => "Method not allowed",
             ProblemCode::KeyRetired => "Key retired",
@@ -214,23 +231,24 @@ impl ResponseError for ApiError {
             | ProblemCode::ApiKeyExpired
             | ProblemCode::ApiKeyRetired
             | ProblemCode::NotLoggedIn
+            | ProblemCode::InvalidSignature
             | ProblemCode::InvalidCredentials => StatusCode::UNAUTHORIZED,
             ProblemCode::ApiKeyInQuery
             | ProblemCode::ConflictingApiKeys
             | ProblemCode::InvalidParameters
             | ProblemCode::InvalidBody => StatusCode::BAD_REQUEST,
-            ProblemCode::DeviceNotInScope | ProblemCode::CrossOriginRefused => {
-                StatusCode::FORBIDDEN
-            }
+            ProblemCode::DeviceNotInScope
+            | ProblemCode::CrossOriginRefused
+            | ProblemCode::AdminOnly => StatusCode::FORBIDDEN,
             ProblemCode::NotFound => StatusCode::NOT_FOUND,
             ProblemCode::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             ProblemCode::KeyRetired | ProblemCode::ExpiryOutOfRange => StatusCode::CONFLICT,
             ProblemCode::PreconditionFailed => StatusCode::PRECONDITION_FAILED,
             ProblemCode::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ProblemCode::ValidationFailed => StatusCode::UNPROCESSABLE_ENTITY,
-            ProblemCode::TooManyAttempts | ProblemCode::TooManyStreams => {
-                StatusCode::TOO_MANY_REQUESTS
-            }
+            ProblemCode::TooManyAttempts
+            | ProblemCode::TooManyStreams
+            | ProblemCode::RateLimited => StatusCode::TOO_MANY_REQUESTS,
             ProblemCode::ServerBusy | ProblemCode::ServiceUnavailable => {
                 StatusCode::SERVICE_UNAVAILABLE
             }
@@ -254,6 +272,9 @@ impl ResponseError for ApiError {
             Self::TooManyStreams(..) => {
                 res.insert_header((header::RETRY_AFTER, "10"));
             }
+            Self::RateLimited(secs, _) => {
+                res.insert_header((header::RETRY_AFTER, secs.to_string()));
+            }
             Self::Unavailable => {
                 res.insert_header((header::RETRY_AFTER, OUTAGE_RETRY_SECS.to_string()));
             }
@@ -272,7 +293,10 @@ impl ResponseError for ApiError {
             }
             _ => {}
         }
-        res.body(serde_json::to_string(&self.problem()).unwrap_or_default())
+        let mut res = res.body(serde_json::to_string(&self.problem()).unwrap_or_default());
+        // For the usage counters: what a request was refused with.
+        res.extensions_mut().insert(self.code());
+        res
     }
 }
 

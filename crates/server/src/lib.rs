@@ -14,6 +14,8 @@ pub mod expiry;
 pub mod import;
 pub mod json;
 pub mod keys;
+pub mod leaks;
+pub mod lifecycle;
 pub mod metrics;
 pub mod middleware;
 pub mod net;
@@ -28,6 +30,7 @@ pub mod state;
 pub mod stock;
 pub mod store;
 pub mod telemetry;
+pub mod usage;
 
 pub use clock::Clock;
 pub use config::Settings;

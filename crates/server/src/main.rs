@@ -126,6 +126,10 @@ struct ServeArgs {
     /// The base URL integrations call (recipes and guides show it); default: from --bind.
     #[arg(long, env = "PARTLOGIC_PUBLIC_URL")]
     public_url: Option<String>,
+    /// A file of the public keys that sign secret-scanning reports, in the format GitHub
+    /// publishes them; POST /api/secret-scanning answers 404 without it.
+    #[arg(long, env = "PARTLOGIC_SECRET_SCANNING_KEYS")]
+    secret_scanning_keys: Option<PathBuf>,
 }
 
 #[derive(Subcommand)]
@@ -134,6 +138,15 @@ enum AccountCommand {
     Add {
         /// Its name.
         name: String,
+    },
+    /// Set the requests a minute each key of an account may make, unless an admin gave the
+    /// key a limit of its own (new accounts: 600).
+    RateLimit {
+        /// The account (name or id).
+        account: String,
+        /// Requests a minute.
+        #[arg(value_parser = clap::value_parser!(i32).range(1..))]
+        per_minute: i32,
     },
 }
 
@@ -237,6 +250,7 @@ async fn run(cli: Cli) -> Result<(), String> {
             shutdown_grace: std::time::Duration::from_secs(args.shutdown_grace),
             demo: args.demo,
             public_url: args.public_url,
+            secret_scanning_keys: args.secret_scanning_keys,
             alert_retention: retention,
             ..Settings::new(cli.database_url)
         };
@@ -305,6 +319,24 @@ async fn run(cli: Cli) -> Result<(), String> {
                 .await
                 .map_err(|e| e.to_string())?;
             println!("account {} created (id {})", a.name, a.id);
+        }
+        Command::Account {
+            command:
+                AccountCommand::RateLimit {
+                    account,
+                    per_minute,
+                },
+        } => {
+            let a = admin::find_account(&conn, &account)
+                .await
+                .map_err(|e| e.to_string())?;
+            admin::set_account_rate_limit(&conn, a.id, per_minute)
+                .await
+                .map_err(|e| e.to_string())?;
+            println!(
+                "account {}: keys may make {per_minute} requests a minute unless they have their own limit",
+                a.name
+            );
         }
         Command::User { command } => match command {
             UserCommand::Add {

@@ -319,11 +319,28 @@ pub async fn api_answers(
             .and_then(|v| v.to_str().ok())
             .is_some_and(|ua| ua.starts_with("Mozilla/"));
     let mut res = next.call(req).await?;
-    let expires = res
-        .request()
-        .extensions()
-        .get::<crate::auth::api_key::KeyExpiry>()
-        .copied();
+    let (expires, rate, used) = {
+        let ext = res.request().extensions();
+        (
+            ext.get::<crate::auth::api_key::KeyExpiry>().copied(),
+            ext.get::<crate::auth::rate_limit::RateState>().copied(),
+            ext.get::<crate::auth::api_key::KeyUsed>().copied(),
+        )
+    };
+    if let Some(rate) = rate {
+        for (name, value) in [
+            ("ratelimit-policy", rate.policy_field()),
+            ("ratelimit", rate.limit_field()),
+        ] {
+            if let Ok(v) = HeaderValue::from_str(&value) {
+                res.headers_mut()
+                    .insert(header::HeaderName::from_static(name), v);
+            }
+        }
+    }
+    if let Some(used) = used {
+        count_use(&res, used);
+    }
     if let Some(expiry) = expires
         && let Ok(v) = HeaderValue::from_str(&partlogic_types::rfc3339_millis::format(&expiry.0))
     {
@@ -337,6 +354,45 @@ pub async fn api_answers(
         );
     }
     Ok(res)
+}
+
+/// Counts the answer in the key's usage, and a refusal in its history.
+fn count_use<B>(res: &ServiceResponse<B>, used: crate::auth::api_key::KeyUsed) {
+    let Some(state) = res
+        .request()
+        .app_data::<actix_web::web::Data<crate::state::AppState>>()
+    else {
+        return;
+    };
+    let now = state.clock.now();
+    let refused = if res.status().is_success() || res.status().is_redirection() {
+        None
+    } else {
+        Some(
+            res.response()
+                .extensions()
+                .get::<partlogic_types::ProblemCode>()
+                .copied()
+                .unwrap_or(partlogic_types::ProblemCode::InternalError),
+        )
+    };
+    state.usage.request(used.key_id, now, refused);
+    if let Some(code) = refused
+        && !matches!(
+            code,
+            partlogic_types::ProblemCode::InternalError
+                | partlogic_types::ProblemCode::ServiceUnavailable
+                | partlogic_types::ProblemCode::ServerBusy
+        )
+    {
+        state.usage.refused(crate::usage::Refusal {
+            key_id: used.key_id,
+            account_id: used.account_id,
+            code,
+            ip: crate::net::client_ip(res.request(), state.settings.trust_proxy),
+            at: now,
+        });
+    }
 }
 
 /// Refuses state-changing portal requests sent by another site. `SameSite=Strict` already keeps

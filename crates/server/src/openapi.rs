@@ -150,6 +150,11 @@ fn refine(doc: &mut Value) {
     }
     require(doc, "CreateKeyRequest", &["name", "device_ids"]);
     merge(
+        schema_prop(doc, "RollKeyRequest", "overlap"),
+        json!({"enum": partlogic_types::RollOverlap::ALL.map(|o| o.as_str())}),
+    );
+    require(doc, "RollKeyRequest", &["overlap"]);
+    merge(
         schema_prop(doc, "LoginRequest", "email"),
         json!({"pattern": name_pattern(254)}),
     );
@@ -210,6 +215,7 @@ fn refine_parameter(p: &mut Value, whole: &Value) {
         }
         "device" => merge(schema.get_mut("items"), whole.clone()),
         "sku" => schema["pattern"] = json!(NO_CONTROL),
+        "time_zone" => *schema = json!({"$ref": "#/components/schemas/TimeZone"}),
         _ => {}
     }
 }

@@ -6,9 +6,10 @@ use std::collections::{BTreeSet, HashMap};
 use actix_web::HttpRequest;
 use actix_web::http::header;
 use chrono::{DateTime, Utc};
-use partlogic_entity::{api_key, api_key_device, audit_event, customer, device, user};
+use partlogic_entity::{account, api_key, api_key_device, audit_event, customer, device, user};
 use partlogic_types::{
-    AuditAction, AuditEvent, FieldError, KeyDetail, KeySummary, PortalDevice, UserRef,
+    AuditAction, AuditEvent, FieldError, KeyDetail, KeySummary, PortalDevice, RetiredReason,
+    UserRef,
 };
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
@@ -162,7 +163,7 @@ fn visible_to(user: &user::Model, key: api_key::Model) -> Result<api_key::Model,
     Ok(key)
 }
 
-/// Records what happened to a key.
+/// Records what `actor` did to a key.
 pub async fn audit(
     db: &impl ConnectionTrait,
     key: &api_key::Model,
@@ -172,19 +173,7 @@ pub async fn audit(
     detail: Option<String>,
     at: DateTime<Utc>,
 ) -> Result<(), ApiError> {
-    audit_event::Entity::insert(audit_event::ActiveModel {
-        account_id: Set(key.account_id),
-        key_id: Set(key.id),
-        actor_id: Set(Some(actor.id)),
-        action: Set(action.as_str().to_owned()),
-        ip: Set(ip),
-        detail: Set(detail),
-        at: Set(at),
-        ..Default::default()
-    })
-    .exec(db)
-    .await?;
-    Ok(())
+    crate::lifecycle::record(db, key, Some(actor.id), action, ip, detail, at).await
 }
 
 /// Replaces a key's device list.
@@ -244,6 +233,7 @@ pub async fn summaries(
     db: &impl ConnectionTrait,
     keys: Vec<api_key::Model>,
     now: DateTime<Utc>,
+    usage: &crate::usage::Usage,
 ) -> Result<Vec<KeySummary>, ApiError> {
     let ids: Vec<i64> = keys.iter().map(|k| k.id).collect();
     let mut counts: HashMap<i64, i64> = HashMap::new();
@@ -260,9 +250,32 @@ pub async fn summaries(
         counts.extend(rows);
     }
     let owners = users_by_id(db, keys.iter().map(|k| k.user_id)).await?;
+    let requests = crate::usage::requests_7d(db, usage, &ids, now).await?;
+    let account_ids: BTreeSet<i64> = keys.iter().map(|k| k.account_id).collect();
+    let defaults: HashMap<i64, i32> = account::Entity::find()
+        .filter(account::Column::Id.is_in(account_ids))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|a| (a.id, a.rate_limit_per_minute))
+        .collect();
     Ok(keys
         .into_iter()
         .map(|k| KeySummary {
+            requests_7d: requests.get(&k.id).copied().unwrap_or(0),
+            rate_limit_per_minute: k
+                .rate_limit_per_minute
+                .map(|n| crate::store::rate_limit(n.into())),
+            effective_rate_limit_per_minute: crate::store::rate_limit(
+                k.rate_limit_per_minute
+                    .or_else(|| defaults.get(&k.account_id).copied())
+                    .unwrap_or(600)
+                    .into(),
+            ),
+            retired_reason: k.retired_reason.as_deref().and_then(RetiredReason::parse),
+            retired_detail: k.retired_detail,
+            previous_prefix: k.previous_prefix,
+            previous_until: k.previous_until,
             id: k.id,
             status: expiry::status(k.retired_at, k.expires_at, now),
             device_count: u64::try_from(counts.get(&k.id).copied().unwrap_or(0)).unwrap_or(0),
@@ -282,11 +295,13 @@ pub async fn summaries(
         .collect())
 }
 
-/// The full view of one key: devices, who retired it, and its history (newest first).
+/// The full view of one key: devices (and which of them it reaches now), who retired it, and
+/// its history (newest first).
 pub async fn detail(
     db: &impl ConnectionTrait,
     key: api_key::Model,
     now: DateTime<Utc>,
+    usage: &crate::usage::Usage,
 ) -> Result<KeyDetail, ApiError> {
     let device_rows: Vec<(i64, String, i64, String)> = device::Entity::find()
         .select_only()
@@ -326,12 +341,31 @@ pub async fn detail(
         .retired_by
         .map(|id| people.get(&id).cloned().unwrap_or_else(|| missing_user(id)));
     let last_used_ip = key.last_used_ip.clone();
-    let summary = summaries(db, vec![key], now)
+    let reachable: BTreeSet<i64> = match user::Entity::find_by_id(key.user_id).one(db).await? {
+        Some(owner) if owner.account_id == key.account_id && owner.disabled_at.is_none() => {
+            let ids: Vec<i64> = device_rows.iter().map(|d| d.0).collect();
+            let mut seen = BTreeSet::new();
+            for chunk in ids.chunks(500) {
+                for d in visible_devices(db, &owner, Some(chunk)).await? {
+                    seen.insert(d.id);
+                }
+            }
+            seen
+        }
+        _ => BTreeSet::new(),
+    };
+    let summary = summaries(db, vec![key], now, usage)
         .await?
         .pop()
         .ok_or_else(|| ApiError::Internal("key vanished while viewing it".to_owned()))?;
     Ok(KeyDetail {
         summary,
+        reachable_device_count: reachable.len() as u64,
+        unreachable_device_ids: device_rows
+            .iter()
+            .map(|d| d.0)
+            .filter(|id| !reachable.contains(id))
+            .collect(),
         devices: device_rows
             .into_iter()
             .map(|(id, name, customer_id, customer_name)| PortalDevice {

@@ -25,6 +25,7 @@ pub struct Application {
     server: Server,
     metrics: Option<Server>,
     uses: crate::auth::last_used::UseFlusher,
+    usage: crate::usage::UsageFlusher,
 }
 
 impl Application {
@@ -54,6 +55,14 @@ impl Application {
         let keys = crate::auth::cache::KeyCache::new();
         keys.watch(store.clone(), &db);
         let (uses, flusher) = crate::auth::last_used::spawn(db.clone());
+        let (usage, usage_flusher) =
+            crate::usage::spawn(db.clone(), clock.clone(), settings.usage_flush);
+        let scanning_keys = match &settings.secret_scanning_keys {
+            Some(path) => Some(Arc::new(
+                crate::leaks::ScanningKeys::load(path).map_err(std::io::Error::other)?,
+            )),
+            None => None,
+        };
         let metrics_listener = match &settings.metrics_bind {
             Some(addr) => Some(TcpListener::bind(addr)?),
             None => None,
@@ -74,6 +83,9 @@ impl Application {
             keys,
             store,
             uses,
+            limits: Default::default(),
+            usage,
+            scanning_keys,
             metrics: metrics_listener
                 .is_some()
                 .then(|| Arc::new(crate::metrics::Metrics::default())),
@@ -92,6 +104,7 @@ impl Application {
             server,
             metrics,
             uses: flusher,
+            usage: usage_flusher,
         })
     }
 
@@ -126,6 +139,7 @@ impl Application {
             m.stop(true).await;
         }
         self.uses.flush(std::time::Duration::from_secs(10)).await;
+        self.usage.flush(std::time::Duration::from_secs(10)).await;
         served
     }
 }

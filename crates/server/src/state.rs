@@ -37,6 +37,12 @@ pub struct AppState {
     pub store: crate::store::Store,
     /// Writes when keys were last used.
     pub uses: crate::auth::last_used::UseWriter,
+    /// Per-key request counts for rate limits.
+    pub limits: crate::auth::rate_limit::RateLimiter,
+    /// Per-key usage counters, written off the request path.
+    pub usage: crate::usage::Usage,
+    /// Public keys that sign secret-scanning reports; `None`: reports are not taken.
+    pub scanning_keys: Option<Arc<crate::leaks::ScanningKeys>>,
     /// Request counts and latencies, when `/metrics` is served.
     pub metrics: Option<Arc<crate::metrics::Metrics>>,
 }

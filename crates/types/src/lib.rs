@@ -250,7 +250,7 @@ pub struct Problem {
 
 /// The stable, machine-readable `code` of every problem document. Integrations branch on it;
 /// the server and the portal share this one list, so neither spells a code by hand.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum ProblemCode {
@@ -272,6 +272,8 @@ pub enum ProblemCode {
     ApiKeyExpired,
     /// 401: the key was retired.
     ApiKeyRetired,
+    /// 401: a secret-scanning report whose signature is missing or does not verify.
+    InvalidSignature,
     /// 401: no valid portal session.
     NotLoggedIn,
     /// 401: wrong email or password.
@@ -280,6 +282,8 @@ pub enum ProblemCode {
     DeviceNotInScope,
     /// 403: a state-changing portal request from another site.
     CrossOriginRefused,
+    /// 403: something only an account admin may do (set a key's rate limit).
+    AdminOnly,
     /// 404: nothing there (or nothing this caller may see).
     NotFound,
     /// 405: the path exists but not with this method; see `Allow`.
@@ -299,6 +303,9 @@ pub enum ProblemCode {
     TooManyAttempts,
     /// 429: this key already has as many unpaged exports running as it may; see `Retry-After`.
     TooManyStreams,
+    /// 429: this key made as many requests this minute as its rate limit allows; see
+    /// `Retry-After` and the `RateLimit` field.
+    RateLimited,
     /// 503: the server is busy with other exports; see `Retry-After`.
     ServerBusy,
     /// 503: the database cannot be reached; see `Retry-After`.
@@ -320,10 +327,12 @@ impl ProblemCode {
             Self::InvalidApiKey => "invalid_api_key",
             Self::ApiKeyExpired => "api_key_expired",
             Self::ApiKeyRetired => "api_key_retired",
+            Self::InvalidSignature => "invalid_signature",
             Self::NotLoggedIn => "not_logged_in",
             Self::InvalidCredentials => "invalid_credentials",
             Self::DeviceNotInScope => "device_not_in_scope",
             Self::CrossOriginRefused => "cross_origin_refused",
+            Self::AdminOnly => "admin_only",
             Self::NotFound => "not_found",
             Self::MethodNotAllowed => "method_not_allowed",
             Self::KeyRetired => "key_retired",
@@ -333,6 +342,7 @@ impl ProblemCode {
             Self::ValidationFailed => "validation_failed",
             Self::TooManyAttempts => "too_many_attempts",
             Self::TooManyStreams => "too_many_streams",
+            Self::RateLimited => "rate_limited",
             Self::ServerBusy => "server_busy",
             Self::ServiceUnavailable => "service_unavailable",
             Self::InternalError => "internal_error",
@@ -359,6 +369,10 @@ pub enum AuditAction {
     Retired,
     /// The key was used for the first time.
     FirstUsed,
+    /// A user rolled it: a new secret, the old one working for the overlap chosen.
+    Rolled,
+    /// It was refused (at most one event per reason and hour).
+    Refused,
 }
 
 impl AuditAction {
@@ -369,14 +383,23 @@ impl AuditAction {
             Self::Edited => "edited",
             Self::Retired => "retired",
             Self::FirstUsed => "first_used",
+            Self::Rolled => "rolled",
+            Self::Refused => "refused",
         }
     }
 
     /// The action stored as `s`, if it is one.
     pub fn parse(s: &str) -> Option<Self> {
-        [Self::Created, Self::Edited, Self::Retired, Self::FirstUsed]
-            .into_iter()
-            .find(|a| a.as_str() == s)
+        [
+            Self::Created,
+            Self::Edited,
+            Self::Retired,
+            Self::FirstUsed,
+            Self::Rolled,
+            Self::Refused,
+        ]
+        .into_iter()
+        .find(|a| a.as_str() == s)
     }
 }
 
@@ -731,6 +754,190 @@ pub struct KeySummary {
     pub retired_at: Option<DateTime<Utc>>,
     /// Where it stands now.
     pub status: KeyStatus,
+    /// Why it was retired; `null` unless retired.
+    pub retired_reason: Option<RetiredReason>,
+    /// More about that: for a leaked key, where it was found.
+    pub retired_detail: Option<String>,
+    /// The prefix of the secret it had before it was last rolled; `null` if never rolled.
+    pub previous_prefix: Option<String>,
+    /// The first instant that previous secret is refused; `null` if never rolled.
+    #[serde(with = "rfc3339_millis::option")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, format = DateTime))]
+    pub previous_until: Option<DateTime<Utc>>,
+    /// Its own rate limit in requests a minute; `null` when its account's default applies.
+    pub rate_limit_per_minute: Option<u32>,
+    /// The rate limit that applies to it now (its own, or its account's default).
+    pub effective_rate_limit_per_minute: u32,
+    /// Requests it made over the last seven days (every outcome).
+    pub requests_7d: u64,
+}
+
+/// Why a key was retired.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum RetiredReason {
+    /// A user retired it in the portal.
+    Retired,
+    /// Whoever held it retired it with the key itself (`DELETE /api/key`).
+    SelfRetired,
+    /// It was reported found in public (secret scanning); `retired_detail` says where.
+    Leaked,
+}
+
+impl RetiredReason {
+    /// The reason as stored and sent (`self_retired`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Retired => "retired",
+            Self::SelfRetired => "self_retired",
+            Self::Leaked => "leaked",
+        }
+    }
+
+    /// The reason stored as `s`, if it is one.
+    pub fn parse(s: &str) -> Option<Self> {
+        [Self::Retired, Self::SelfRetired, Self::Leaked]
+            .into_iter()
+            .find(|r| r.as_str() == s)
+    }
+}
+
+/// How long a rolled key's old secret keeps working.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub enum RollOverlap {
+    /// Not at all: the old secret is refused at once.
+    #[serde(rename = "PT0S")]
+    None,
+    /// One hour.
+    #[serde(rename = "PT1H")]
+    Hour,
+    /// 24 hours.
+    #[serde(rename = "PT24H")]
+    Day,
+    /// Seven days.
+    #[serde(rename = "P7D")]
+    Week,
+}
+
+impl RollOverlap {
+    /// Every overlap, shortest first.
+    pub const ALL: [Self; 4] = [Self::None, Self::Hour, Self::Day, Self::Week];
+
+    /// The ISO 8601 duration it is written as (`PT1H`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::None => "PT0S",
+            Self::Hour => "PT1H",
+            Self::Day => "PT24H",
+            Self::Week => "P7D",
+        }
+    }
+
+    /// The overlap written `s`, if it is one.
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|o| o.as_str() == s)
+    }
+
+    /// Its length in seconds.
+    pub fn seconds(self) -> i64 {
+        match self {
+            Self::None => 0,
+            Self::Hour => 3600,
+            Self::Day => 86_400,
+            Self::Week => 7 * 86_400,
+        }
+    }
+
+    /// In words, for people (`24 hours`).
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::None => "none (the old key stops now)",
+            Self::Hour => "1 hour",
+            Self::Day => "24 hours",
+            Self::Week => "7 days",
+        }
+    }
+}
+
+/// `POST /portal/api/keys/{id}/roll`: give a key a new secret.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct RollKeyRequest {
+    /// How long the old secret keeps working: `PT0S`, `PT1H`, `PT24H` or `P7D`.
+    #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(example = "PT24H"))]
+    pub overlap: String,
+}
+
+/// One period of a key's use.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct UsageBucket {
+    /// When the period starts.
+    #[serde(with = "rfc3339_millis")]
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
+    pub start: DateTime<Utc>,
+    /// Requests answered.
+    pub ok: u64,
+    /// Requests refused, by problem code.
+    #[cfg_attr(feature = "openapi", schema(value_type = std::collections::BTreeMap<String, u64>))]
+    pub refused: std::collections::BTreeMap<ProblemCode, u64>,
+    /// Stock rows returned.
+    pub rows: u64,
+}
+
+/// `GET /portal/api/keys/{id}/usage`: a key's use, the last 24 hours by hour and the last 30
+/// days by day (in the time zone asked for), oldest first.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct KeyUsage {
+    /// 24 hourly buckets, the last one the current hour.
+    pub hours: Vec<UsageBucket>,
+    /// 30 daily buckets, the last one today.
+    pub days: Vec<UsageBucket>,
+}
+
+/// One token in a secret-scanning report (GitHub's partner contract).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct LeakReport {
+    /// The token found.
+    pub token: String,
+    /// The token type the scanner matched.
+    #[serde(rename = "type")]
+    pub token_type: String,
+    /// Where it was found.
+    #[serde(default)]
+    pub url: String,
+    /// What kind of place that is (`content`, `commit`, …).
+    #[serde(default)]
+    pub source: String,
+}
+
+/// What the server made of one reported token.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct LeakVerdict {
+    /// The token as reported.
+    pub token_raw: String,
+    /// The token type as reported.
+    pub token_type: String,
+    /// `true_positive` (a PartLogic key, now retired if it was live) or `false_positive`.
+    pub label: LeakLabel,
+}
+
+/// Whether a reported token was one of ours.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum LeakLabel {
+    /// A key this server issued (live or not).
+    TruePositive,
+    /// Not a key of this server.
+    FalsePositive,
 }
 
 /// One thing that happened to a key.
@@ -762,6 +969,10 @@ pub struct KeyDetail {
     pub summary: KeySummary,
     /// The devices ticked on it that still exist.
     pub devices: Vec<PortalDevice>,
+    /// How many of them it reaches now (those its owner may still see).
+    pub reachable_device_count: u64,
+    /// Ticked devices it does not reach now: its owner can no longer see them.
+    pub unreachable_device_ids: Vec<i64>,
     /// Who retired it.
     pub retired_by: Option<UserRef>,
     /// The IP address it was last used from.
@@ -789,6 +1000,11 @@ pub struct CreateKeyRequest {
     #[serde(default, deserialize_with = "whole_numbers::vec")]
     #[cfg_attr(feature = "openapi", schema(min_items = 1))]
     pub device_ids: Vec<i64>,
+    /// Admins only: requests a minute the key may make (1 to 100000); omit or `null` for the
+    /// account's default.
+    #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(minimum = 1, maximum = 100000))]
+    pub rate_limit_per_minute: Option<i64>,
 }
 
 /// `PATCH /portal/api/keys/{id}`: rename a key or change its devices (the secret stays).
@@ -803,6 +1019,20 @@ pub struct UpdateKeyRequest {
     #[serde(default, deserialize_with = "whole_numbers::option_vec")]
     #[cfg_attr(feature = "openapi", schema(min_items = 1))]
     pub device_ids: Option<Vec<i64>>,
+    /// Admins only: a new rate limit in requests a minute (1 to 100000), or `null` for the
+    /// account's default; omit to leave it.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "present"
+    )]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<i64>, minimum = 1, maximum = 100000))]
+    pub rate_limit_per_minute: Option<Option<i64>>,
+}
+
+/// A field that may be absent (outer `None`), `null` (`Some(None)`) or a value.
+fn present<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Option<i64>>, D::Error> {
+    Option::<i64>::deserialize(d).map(Some)
 }
 
 /// The answer to creating a key: the only time its secret is ever shown.

@@ -2,14 +2,22 @@
 
 mod code;
 mod device_picker;
+mod key_history;
+mod one_time_secret;
 mod retire_dialog;
+mod roll_dialog;
 mod term;
+mod usage_chart;
 mod use_key;
 
 pub use code::{CodeBlock, RecipeBlock};
 pub use device_picker::DevicePicker;
+pub use key_history::KeyHistory;
+pub use one_time_secret::OneTimeSecret;
 pub use retire_dialog::{RetireDialog, RetireTarget};
+pub use roll_dialog::RollDialog;
 pub use term::{Explain, Term};
+pub use usage_chart::UsageChart;
 pub use use_key::UseKeyPanel;
 
 use leptos::prelude::*;
@@ -43,6 +51,13 @@ pub fn last_used_text(k: &KeySummary) -> String {
     k.last_used_at
         .as_ref()
         .map_or_else(|| "Never used".to_owned(), browser::relative)
+}
+
+/// Whether the text of a rate limit field is one the server takes: empty (the account's default)
+/// or a whole number from 1 to 100,000.
+pub fn rate_limit_ok(text: &str) -> bool {
+    let t = text.trim();
+    t.is_empty() || t.parse::<i64>().is_ok_and(|n| (1..=100_000).contains(&n))
 }
 
 /// A problem's detail in an alert box, when there is one.

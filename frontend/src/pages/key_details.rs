@@ -7,14 +7,15 @@ use leptos::task::spawn_local;
 use leptos_router::components::A;
 use leptos_router::hooks::use_params_map;
 use partlogic_types::{
-    AuditAction, KeyDetail, KeyStatus, PortalDevice, Problem, ProblemCode, UpdateKeyRequest,
+    KeyDetail, KeyStatus, PortalDevice, Problem, ProblemCode, RetiredReason, Role, UpdateKeyRequest,
 };
 
 use crate::api::{self, field_error};
+use crate::app::Auth;
 use crate::browser;
 use crate::components::{
-    DevicePicker, ProblemAlert, RetireDialog, RetireTarget, StatusBadge, UseKeyPanel, expiry_text,
-    last_used_text,
+    DevicePicker, KeyHistory, OneTimeSecret, ProblemAlert, RetireDialog, RetireTarget, RollDialog,
+    StatusBadge, UsageChart, UseKeyPanel, expiry_text, last_used_text, rate_limit_ok,
 };
 use crate::routes::Page;
 
@@ -26,6 +27,8 @@ pub fn KeyDetails() -> impl IntoView {
     let key = RwSignal::new(None::<Result<Loaded, String>>);
     // Lives here, not in Details: a save re-renders Details with the key as saved.
     let saved = RwSignal::new(None::<String>);
+    // A rolled key's new secret, shown once above the key until the user is done with it.
+    let rolled = RwSignal::new(None::<String>);
     let reload = RwSignal::new(0u32);
     Effect::new(move |_| {
         reload.track();
@@ -46,10 +49,19 @@ pub fn KeyDetails() -> impl IntoView {
                     <A href=Page::Integrations.path()>"Back to Integrations"</A>
                 </span>
             </div>
+            {move || rolled.get().map(|secret| view! {
+                <div class="rolled" role="region" aria-label="The new secret">
+                    <p class="success" role="status">"The key was rolled. Give the integration its new secret:"</p>
+                    <OneTimeSecret secret=secret/>
+                    <div class="actions">
+                        <button type="button" on:click=move |_| rolled.set(None)>"Done"</button>
+                    </div>
+                </div>
+            })}
             {move || match key.get() {
                 None => view! { <p class="loading" role="status">"Loading…"</p> }.into_any(),
                 Some(Err(m)) => view! { <p class="error" role="alert">{m}</p> }.into_any(),
-                Some(Ok((k, etag))) => view! { <Details detail=k etag=etag key=key saved=saved reload=reload/> }.into_any(),
+                Some(Ok((k, etag))) => view! { <Details detail=k etag=etag key=key saved=saved reload=reload rolled=rolled/> }.into_any(),
             }}
         </section>
     }
@@ -65,8 +77,13 @@ fn Details(
     key: RwSignal<Option<Result<Loaded, String>>>,
     saved: RwSignal<Option<String>>,
     reload: RwSignal<u32>,
+    rolled: RwSignal<Option<String>>,
 ) -> impl IntoView {
     let s = detail.summary.clone();
+    let auth = expect_context::<Auth>();
+    let is_admin = auth
+        .user
+        .with_untracked(|u| u.as_ref().is_some_and(|u| u.role == Role::Admin));
     // Someone else changed the key since it was loaded: saving would overwrite their change.
     let stale = RwSignal::new(false);
     let id = s.id;
@@ -116,7 +133,7 @@ fn Details(
         save(
             UpdateKeyRequest {
                 name: Some(name.get_untracked().trim().to_owned()),
-                device_ids: None,
+                ..Default::default()
             },
             "Name",
         );
@@ -136,8 +153,8 @@ fn Details(
         ids.sort_unstable();
         save(
             UpdateKeyRequest {
-                name: None,
                 device_ids: Some(ids),
+                ..Default::default()
             },
             "Devices",
         );
@@ -159,6 +176,41 @@ fn Details(
     };
     let retire_name = s.name.clone();
     let retire_etag = etag.clone();
+    let rate_limit = RwSignal::new(
+        s.rate_limit_per_minute
+            .map(|n| n.to_string())
+            .unwrap_or_default(),
+    );
+    let rate_ok = Memo::new(move |_| rate_limit.with(|r| rate_limit_ok(r)));
+    let save_rate = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        save(
+            UpdateKeyRequest {
+                // Empty: back to the account's default.
+                rate_limit_per_minute: Some(rate_limit.get_untracked().trim().parse().ok()),
+                ..Default::default()
+            },
+            "Rate limit",
+        );
+    };
+    let rolling = RwSignal::new(false);
+    let on_rolled = Callback::new(move |k: partlogic_types::CreatedKey| {
+        rolled.set(Some(k.secret));
+        reload.update(|n| *n += 1);
+    });
+    let unreachable: Vec<PortalDevice> = detail
+        .devices
+        .iter()
+        .filter(|d| detail.unreachable_device_ids.contains(&d.id))
+        .cloned()
+        .collect();
+    let previous = s.previous_prefix.clone().zip(s.previous_until);
+    let leaked = (s.retired_reason == Some(RetiredReason::Leaked)).then(|| {
+        s.retired_detail
+            .clone()
+            .filter(|u| !u.is_empty())
+            .unwrap_or_else(|| "a public place".to_owned())
+    });
 
     view! {
         <div class="details">
@@ -169,11 +221,51 @@ fn Details(
                 <dt>"Created"</dt><dd>{browser::date_time(&s.created_at)}</dd>
                 <dt>"Expires"</dt><dd>{expiry_text(&s)}</dd>
                 <dt>"Last used"</dt><dd>{last_used_text(&s)}{detail.last_used_ip.clone().map(|ip| format!(" from {ip}"))}</dd>
+                {previous.map(|(prefix, until)| {
+                    let running = until.timestamp_millis() as f64 > js_sys::Date::now();
+                    view! {
+                        <dt>"Previous key"</dt>
+                        <dd>
+                            <code>{format!("{prefix}\u{2026}")}</code>
+                            {if running {
+                                format!(" works until {}", browser::date_time(&until))
+                            } else {
+                                format!(" stopped {}", browser::date_time(&until))
+                            }}
+                        </dd>
+                    }
+                })}
+                <dt>"Reaches"</dt>
+                <dd class="reach">{reach_text(detail.reachable_device_count, detail.devices.len())}</dd>
+                <dt>"Rate limit"</dt>
+                <dd>{format!("{} requests a minute{}", s.effective_rate_limit_per_minute,
+                    if s.rate_limit_per_minute.is_none() { " (the account's default)" } else { "" })}</dd>
+                <dt>"Requests (7 days)"</dt><dd>{s.requests_7d}</dd>
                 {detail.retired_by.clone().map(|u| view! {
                     <dt>"Retired by"</dt>
                     <dd>{format!("{} on {}", u.name, s.retired_at.as_ref().map(browser::date_time).unwrap_or_default())}</dd>
                 })}
+                {(detail.retired_by.is_none() && s.retired_at.is_some()).then(|| view! {
+                    <dt>"Retired"</dt>
+                    <dd>{format!("{} ({})", s.retired_at.as_ref().map(browser::date_time).unwrap_or_default(),
+                        match s.retired_reason { Some(RetiredReason::SelfRetired) => "with the key itself", Some(RetiredReason::Leaked) => "reported leaked", _ => "retired" })}</dd>
+                })}
             </dl>
+            {leaked.map(|place| view! {
+                <div class="banner danger" role="alert">
+                    <strong>"This key was found in public and retired. "</strong>
+                    {format!("It was reported at {place}. Anyone could have used it: check its history below, then give the integration a new key.")}
+                </div>
+            })}
+            {(!unreachable.is_empty()).then(|| view! {
+                <div class="banner warning unreachable" role="note">
+                    <p>"Ticked, but not reachable (owner lost access):"</p>
+                    <ul>{unreachable.iter().map(|d| view! {
+                        <li>{format!("{} ({}) \u{2014} not reachable (owner lost access)", d.name, d.customer_name)}</li>
+                    }).collect_view()}</ul>
+                    <p class="hint">"The key returns no stock for these until its owner can see them again."</p>
+                </div>
+            })}
             {move || saved.get().map(|m| view! { <p class="success" role="status">{m}</p> })}
             <ProblemAlert message=general/>
             <Show when=move || stale.get()>
@@ -197,36 +289,50 @@ fn Details(
                     <button type="submit" disabled=move || retired || pending.get() || selected.with(HashSet::is_empty)>"Save devices"</button>
                 </div>
             </form>
+            {(is_admin && !retired).then(|| view! {
+                <form class="inline-form" on:submit=save_rate novalidate>
+                    <div class="field">
+                        <label for="rate-limit">"Rate limit (requests a minute)"</label>
+                        <input id="rate-limit" type="number" min="1" max="100000" inputmode="numeric"
+                            placeholder="the account's default"
+                            prop:value=move || rate_limit.get() on:input=move |ev| rate_limit.set(event_target_value(&ev)) />
+                        <p class="field-error" role="alert">
+                            {err("rate_limit_per_minute")}
+                            {move || (!rate_ok.get()).then_some("A whole number from 1 to 100000, or empty for the account's default.")}
+                        </p>
+                    </div>
+                    <button type="submit" disabled=move || pending.get() || !rate_ok.get()>"Save rate limit"</button>
+                </form>
+            })}
+            <div class="actions">
+                {(!retired).then(|| view! {
+                    <button type="button" on:click=move |_| rolling.set(true)>"Roll key"</button>
+                })}
+                <A href=Page::NewKeyLike(id).path() attr:class="button secondary">"Create a key like this one"</A>
+            </div>
             {(!retired).then(|| view! { <UseKeyPanel/> })}
-            <h2>"History"</h2>
-            <table class="events" aria-label="Key history">
-                <thead><tr><th scope="col">"When"</th><th scope="col">"What"</th><th scope="col">"Who"</th><th scope="col">"From"</th></tr></thead>
-                <tbody>
-                    {detail.events.iter().map(|e| view! {
-                        <tr>
-                            <td data-label="When">{browser::date_time(&e.at)}</td>
-                            <td data-label="What">{action_text(e.action)}{e.detail.clone().map(|d| format!(": {d}"))}</td>
-                            <td data-label="Who">{e.actor.as_ref().map_or_else(|| "the key itself".to_owned(), |u| u.name.clone())}</td>
-                            <td data-label="From">{e.ip.clone().unwrap_or_default()}</td>
-                        </tr>
-                    }).collect_view()}
-                </tbody>
-            </table>
+            <UsageChart id=id reload=reload/>
+            <KeyHistory events=detail.events.clone()/>
             {(!retired).then(|| view! {
                 <div class="actions danger-zone">
                     <button type="button" class="danger" on:click=move |_| to_retire.set(Some(RetireTarget { id, name: retire_name.clone(), etag: retire_etag.clone() }))>"Retire key"</button>
                 </div>
             })}
             <RetireDialog target=to_retire on_retired=on_retired/>
+            {(!retired).then(|| view! {
+                <RollDialog open=rolling id=id name=s.name.clone() etag=etag.clone() on_rolled=on_rolled/>
+            })}
         </div>
     }
 }
 
-fn action_text(action: AuditAction) -> &'static str {
-    match action {
-        AuditAction::Created => "Created",
-        AuditAction::Edited => "Edited",
-        AuditAction::Retired => "Retired",
-        AuditAction::FirstUsed => "First used",
+/// "All 3 devices", "2 of 3 devices".
+fn reach_text(reachable: u64, ticked: usize) -> String {
+    let ticked = ticked as u64;
+    let unit = if ticked == 1 { "device" } else { "devices" };
+    if reachable == ticked {
+        format!("{ticked} {unit} (all ticked)")
+    } else {
+        format!("{reachable} of {ticked} ticked {unit}")
     }
 }

@@ -3,7 +3,7 @@
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use leptos_router::components::A;
-use partlogic_types::{KeyStatus, KeySummary, Role};
+use partlogic_types::{KeyStatus, KeySummary, RetiredReason, Role};
 
 use crate::api;
 use crate::app::Auth;
@@ -59,6 +59,10 @@ pub fn KeyList() -> impl IntoView {
                     " Only my keys"
                 </label>
             </Show>
+            {move || keys.with(|k| match k {
+                Some(Ok(list)) => Some(view! { <Banners list=list.clone()/> }),
+                _ => None,
+            })}
             {move || match keys.get() {
                 None => view! { <p class="loading" role="status">"Loading keys…"</p> }.into_any(),
                 Some(Err(m)) => view! { <p class="error" role="alert">{m}</p> }.into_any(),
@@ -79,6 +83,48 @@ pub fn KeyList() -> impl IntoView {
     }
 }
 
+/// What needs attention: keys found leaked in public, keys that stop working within the week.
+#[component]
+fn Banners(list: Vec<KeySummary>) -> impl IntoView {
+    let leaked: Vec<(i64, String, String)> = list
+        .iter()
+        .filter(|k| k.retired_reason == Some(RetiredReason::Leaked))
+        .map(|k| {
+            (
+                k.id,
+                k.name.clone(),
+                k.retired_detail.clone().unwrap_or_default(),
+            )
+        })
+        .collect();
+    let soon: Vec<(i64, String)> = list
+        .iter()
+        .filter(|k| k.status == KeyStatus::ExpiringSoon)
+        .map(|k| (k.id, k.name.clone()))
+        .collect();
+    view! {
+        {(!leaked.is_empty()).then(|| view! {
+            <div class="banner danger leaked" role="alert">
+                <strong>{if leaked.len() == 1 { "1 key was found in public and retired".to_owned() } else { format!("{} keys were found in public and retired", leaked.len()) }}</strong>
+                <ul>{leaked.into_iter().map(|(id, name, url)| view! {
+                    <li><A href=Page::Key(id).path()>{name}</A>{(!url.is_empty()).then(|| format!(" \u{2014} reported at {url}"))}</li>
+                }).collect_view()}</ul>
+                <p>"Give those integrations new keys; check each key's history for uses you do not expect."</p>
+            </div>
+        })}
+        {(!soon.is_empty()).then(|| view! {
+            <div class="banner warning expiring" role="status">
+                <strong>{if soon.len() == 1 { "1 key expires this week".to_owned() } else { format!("{} keys expire this week", soon.len()) }}</strong>
+                ": "
+                {soon.into_iter().enumerate().map(|(i, (id, name))| view! {
+                    {(i > 0).then_some(", ")}<A href=Page::Key(id).path()>{name}</A>
+                }).collect_view()}
+                ". Create a key like it before then, or roll it, so the integration keeps working."
+            </div>
+        })}
+    }
+}
+
 #[component]
 fn KeyTable(
     list: Vec<KeySummary>,
@@ -96,6 +142,7 @@ fn KeyTable(
                     <th scope="col">"Created"</th>
                     <th scope="col">"Expires"</th>
                     <th scope="col">"Last used"</th>
+                    <th scope="col">"Requests (7 days)"</th>
                     <th scope="col">"Status"</th>
                     <th scope="col"><span class="visually-hidden">"Actions"</span></th>
                 </tr>
@@ -114,6 +161,7 @@ fn KeyTable(
                             <td data-label="Created">{browser::date_time(&k.created_at)}</td>
                             <td data-label="Expires">{expires}</td>
                             <td data-label="Last used">{last_used}</td>
+                            <td data-label="Requests (7 days)" class="num">{k.requests_7d}</td>
                             <td data-label="Status"><StatusBadge status=k.status/></td>
                             <td class="row-actions">
                                 {(!retired).then(|| {

@@ -2,17 +2,17 @@
 
 use std::collections::HashSet;
 
-use leptos::html::Input;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use leptos_router::NavigateOptions;
 use leptos_router::components::A;
-use leptos_router::hooks::use_navigate;
-use partlogic_types::{CreateKeyRequest, CreatedKey, PortalDevice, Problem};
+use leptos_router::hooks::{use_navigate, use_query_map};
+use partlogic_types::{CreateKeyRequest, CreatedKey, PortalDevice, Problem, Role};
 
 use crate::api::{self, field_error};
+use crate::app::Auth;
 use crate::browser;
-use crate::components::{DevicePicker, Explain, ProblemAlert, Term, UseKeyPanel};
+use crate::components::{DevicePicker, Explain, OneTimeSecret, ProblemAlert, Term, rate_limit_ok};
 use crate::routes::{HelpTopic, Page};
 
 /// The longest key name the server accepts.
@@ -40,12 +40,44 @@ fn KeyForm(created: RwSignal<Option<CreatedKey>>) -> impl IntoView {
     let load_error = RwSignal::new(None::<String>);
     let problem = RwSignal::new(None::<Problem>);
     let pending = RwSignal::new(false);
+    let rate_limit = RwSignal::new(String::new());
+    let auth = expect_context::<Auth>();
+    let is_admin = move || {
+        auth.user
+            .with(|u| u.as_ref().is_some_and(|u| u.role == Role::Admin))
+    };
+    // "Create a key like this one": the form starts as a copy of that key (retired ones too).
+    let like =
+        use_query_map().with_untracked(|q| q.get("like").and_then(|s| s.parse::<i64>().ok()));
+    let like_name = RwSignal::new(None::<String>);
+    let today_for_like = today.clone();
+    let latest_for_like = latest.clone();
     spawn_local(async move {
         match api::devices().await {
             Ok(d) => devices.set(d),
             Err(p) => {
                 load_error.set(Some(p.detail));
             }
+        }
+        let Some(id) = like else { return };
+        match api::key(id).await {
+            Ok((k, _)) => {
+                let s = &k.summary;
+                name.set(s.name.clone());
+                // Only a date the form could take: an expiry already over starts empty.
+                if let Some(d) = s.expires_on.map(|d| d.format("%Y-%m-%d").to_string())
+                    && d.as_str() >= today_for_like.as_str()
+                    && d.as_str() <= latest_for_like.as_str()
+                {
+                    expires_on.set(d);
+                }
+                selected.set(k.devices.iter().map(|d| d.id).collect());
+                if let Some(n) = s.rate_limit_per_minute {
+                    rate_limit.set(n.to_string());
+                }
+                like_name.set(Some(s.name.clone()));
+            }
+            Err(p) => load_error.set(Some(p.detail)),
         }
     });
 
@@ -66,7 +98,9 @@ fn KeyForm(created: RwSignal<Option<CreatedKey>>) -> impl IntoView {
     let devices_ok = Memo::new(move |_| {
         devices.with(|ds| selected.with(|s| ds.iter().any(|d| s.contains(&d.id))))
     });
-    let valid = Memo::new(move |_| name_ok.get() && date_ok.get() && devices_ok.get());
+    let rate_ok = Memo::new(move |_| rate_limit.with(|r| rate_limit_ok(r)));
+    let valid =
+        Memo::new(move |_| name_ok.get() && date_ok.get() && devices_ok.get() && rate_ok.get());
 
     let zone_for_submit = zone.clone();
     let submit = move |ev: leptos::ev::SubmitEvent| {
@@ -85,6 +119,7 @@ fn KeyForm(created: RwSignal<Option<CreatedKey>>) -> impl IntoView {
             time_zone: expires.as_ref().map(|_| zone_for_submit.clone()),
             expires_on: expires,
             device_ids,
+            rate_limit_per_minute: rate_limit.get_untracked().trim().parse().ok(),
         };
         pending.set(true);
         problem.set(None);
@@ -131,6 +166,9 @@ fn KeyForm(created: RwSignal<Option<CreatedKey>>) -> impl IntoView {
                 <A href=Page::Help(Some(HelpTopic::GettingStarted)).path()>"How keys work"</A>"."
             </p>
             <ProblemAlert message=load_error/>
+            {move || like_name.get().map(|n| view! {
+                <p class="hint" role="status">{format!("Filled in from the key \u{201c}{n}\u{201d}: change what you need, then Generate.")}</p>
+            })}
             <form class="key-form" on:submit=submit novalidate>
                 <div class="field">
                     <label for="key-name">"Key name"</label>
@@ -153,6 +191,18 @@ fn KeyForm(created: RwSignal<Option<CreatedKey>>) -> impl IntoView {
                     </p>
                 </div>
                 <DevicePicker devices=devices selected=selected error=Signal::derive(err("device_ids"))/>
+                <Show when=is_admin>
+                    <div class="field">
+                        <label for="rate-limit">"Rate limit (requests a minute)"</label>
+                        <input id="rate-limit" type="number" min="1" max="100000" inputmode="numeric"
+                            placeholder="the account's default" aria-describedby="rate-limit-error"
+                            prop:value=move || rate_limit.get() on:input=move |ev| rate_limit.set(event_target_value(&ev)) />
+                        <p id="rate-limit-error" class="field-error" role="alert">
+                            {err("rate_limit_per_minute")}
+                            {move || (!rate_ok.get()).then_some("A whole number from 1 to 100000, or empty for the account's default.")}
+                        </p>
+                    </div>
+                </Show>
                 <ProblemAlert message=general/>
                 <div class="actions">
                     <button type="submit" disabled=move || !valid.get() || pending.get()>
@@ -169,56 +219,17 @@ fn KeyForm(created: RwSignal<Option<CreatedKey>>) -> impl IntoView {
 #[component]
 fn Created(created: RwSignal<Option<CreatedKey>>, key: CreatedKey) -> impl IntoView {
     let navigate = use_navigate();
-    let copied = RwSignal::new(None::<bool>);
-    let input = NodeRef::<Input>::new();
-    let secret = key.secret.clone();
-    let copy = move |_| {
-        let secret = secret.clone();
-        spawn_local(async move {
-            let ok = browser::copy(&secret).await.is_ok();
-            if !ok && let Some(i) = input.get_untracked() {
-                // No clipboard access: select the key so Ctrl+C / long-press copies it.
-                let _ = i.focus();
-                i.select();
-            }
-            copied.set(Some(ok));
-        });
-    };
     let back = move |_| {
         // Forget the secret before leaving: nothing keeps it once this page is gone.
         created.set(None);
         navigate(&Page::Integrations.path(), NavigateOptions::default());
     };
     let name = key.key.summary.name.clone();
-    // The Generate button is gone: put focus on the key, ready to copy.
-    Effect::new(move |_| {
-        if let Some(i) = input.get() {
-            let _ = i.focus();
-        }
-    });
     view! {
         <section class="page">
             <h1>"API key created"</h1>
             <p class="success" role="status">{format!("Your API key \u{201c}{name}\u{201d} was created.")}</p>
-            <label for="secret">"Your new API key"</label>
-            <div class="secret-row">
-                <input id="secret" node_ref=input type="text" readonly value=key.secret.clone()
-                    spellcheck="false" autocomplete="off" on:focus=move |ev| {
-                        if let Some(i) = input.get_untracked() { i.select(); }
-                        let _ = ev;
-                    } />
-                <button type="button" on:click=copy>
-                    {move || if copied.get() == Some(true) { "Copied" } else { "Copy" }}
-                </button>
-            </div>
-            {move || (copied.get() == Some(false)).then(|| view! {
-                <p class="hint" role="status">"Your browser did not allow copying: the key is selected, press Ctrl+C (or \u{2318}C) to copy it."</p>
-            })}
-            <p class="warning" role="note">
-                <strong>"Copy this key now. "</strong>
-                "It will not be shown again: PartLogic stores only a fingerprint of it. If you lose it, retire it and create a new one."
-            </p>
-            <UseKeyPanel secret=key.secret.clone()/>
+            <OneTimeSecret secret=key.secret.clone()/>
             <div class="actions">
                 <button type="button" on:click=back>"Return"</button>
             </div>

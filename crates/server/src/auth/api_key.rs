@@ -59,6 +59,16 @@ impl ApiCaller {
 #[derive(Debug, Clone, Copy)]
 pub struct KeyExpiry(pub chrono::DateTime<chrono::Utc>);
 
+/// Put in a request's extensions once its key is known (accepted or not): whose use the
+/// answer counts as.
+#[derive(Debug, Clone, Copy)]
+pub struct KeyUsed {
+    /// The key.
+    pub key_id: i64,
+    /// Its account.
+    pub account_id: i64,
+}
+
 impl FromRequest for ApiCaller {
     type Error = ApiError;
     type Future = Pin<Box<dyn Future<Output = Result<Self, Self::Error>>>>;
@@ -80,7 +90,19 @@ async fn authenticate(req: &HttpRequest) -> Result<ApiCaller, ApiError> {
     let digest: [u8; 32] = Sha256::digest(candidate.as_bytes()).into();
     let now = state.clock.now();
     let key = lookup(state, &digest).await?;
+    req.extensions_mut().insert(KeyUsed {
+        key_id: key.id,
+        account_id: key.account_id,
+    });
     check(&key, now)?;
+    let rate = state
+        .limits
+        .take(key.id, key.rate_limit, now)
+        .inspect_err(|full| {
+            req.extensions_mut().insert(*full);
+        })
+        .map_err(|full| ApiError::RateLimited(full.reset_secs, full.limit))?;
+    req.extensions_mut().insert(rate);
     if state.last_used.should_write(key.id) {
         state.uses.record(super::last_used::Use {
             key_id: key.id,
@@ -119,6 +141,10 @@ async fn lookup(state: &AppState, digest: &[u8; 32]) -> Result<Arc<KeyRecord>, A
 /// Whether `key` may be used at `now`.
 fn check(key: &KeyRecord, now: chrono::DateTime<chrono::Utc>) -> Result<(), ApiError> {
     if key.retired_at.is_some() {
+        return Err(ApiError::ApiKeyRetired);
+    }
+    // A rolled key's old secret works until its overlap ends.
+    if key.by_previous && key.previous_until.is_none_or(|end| now >= end) {
         return Err(ApiError::ApiKeyRetired);
     }
     if let Some(end) = key.expires_at

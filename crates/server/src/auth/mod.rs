@@ -6,6 +6,7 @@ pub mod cache;
 pub mod credential;
 pub mod last_used;
 pub mod password;
+pub mod rate_limit;
 pub mod session;
 pub mod throttle;
 

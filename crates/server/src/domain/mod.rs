@@ -6,6 +6,7 @@ mod device_ids;
 mod email;
 mod expiry;
 mod key_name;
+mod lifecycle;
 mod text;
 
 pub(crate) use device_ids::DeviceSelection;
@@ -14,6 +15,8 @@ pub use expiry::MAX_LIFETIME_DAYS;
 pub(crate) use expiry::{Expiry, ExpiryError};
 pub(crate) use key_name::KeyName;
 pub use key_name::MAX_NAME_CHARS;
+pub use lifecycle::MAX_RATE_LIMIT;
+pub(crate) use lifecycle::{Overlap, RateLimit};
 pub(crate) use text::has_control_chars;
 
 use partlogic_types::FieldError;

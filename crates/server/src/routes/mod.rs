@@ -20,6 +20,8 @@ pub fn configure(cfg: &mut ServiceConfig) {
             .service(api::ping::ping)
             .service(api::health::health)
             .service(api::key::get_key)
+            .service(api::key_retire::retire_own_key)
+            .service(api::secret_scanning::report_leaks)
             .service(api::stock::list_stock)
             .service(api::alerts::list_alerts)
             .service(api::devices::list_api_devices)
@@ -39,6 +41,8 @@ pub fn configure(cfg: &mut ServiceConfig) {
             .service(portal::keys_get::get_key)
             .service(portal::keys_update::update_key)
             .service(portal::keys_retire::retire_key)
+            .service(portal::keys_roll::roll_key)
+            .service(portal::keys_usage::get_usage)
             .default_service(actix_web::web::to(fallback)),
     );
 }

@@ -148,6 +148,9 @@ async fn produce(
     let mut after = filters.after;
     loop {
         let page = batch(state, caller, filters, format, after, &mut first, &mut buf).await?;
+        state
+            .usage
+            .rows(caller.key_id(), state.clock.now(), page.rows);
         after = page.last_id.or(after);
         if !page.full {
             break;

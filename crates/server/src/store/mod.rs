@@ -14,6 +14,11 @@ use sea_orm::{DatabaseConnection, DbErr};
 use crate::stock::StockFilters;
 use partlogic_types::AlertKind;
 
+/// A stored rate limit as a count: the database allows any integer, a limit is at least 1.
+pub(crate) fn rate_limit(stored: i64) -> u32 {
+    u32::try_from(stored.max(1)).unwrap_or(u32::MAX)
+}
+
 /// A key as the database holds it, with its owner and what it reaches now.
 #[derive(Debug, Clone)]
 pub struct KeyRecord {
@@ -27,8 +32,15 @@ pub struct KeyRecord {
     pub name: String,
     /// Its display prefix.
     pub prefix: String,
-    /// The stored digest (hex).
+    /// The stored digest (hex) of the secret this record was found by.
     pub digest: String,
+    /// Whether that is the secret the key had before it was last rolled (then it works until
+    /// `previous_until` only).
+    pub by_previous: bool,
+    /// The first instant the previous secret is refused.
+    pub previous_until: Option<DateTime<Utc>>,
+    /// Requests a minute it may make (its own limit, or its account's default).
+    pub rate_limit: u32,
     /// When it was made.
     pub created_at: DateTime<Utc>,
     /// The last day it works.
@@ -157,12 +169,20 @@ impl Store {
         }
     }
 
-    /// The key whose stored digest is `digest`, with its owner and reach.
+    /// The key whose secret has the digest `digest`, with its owner and reach: its current
+    /// secret, or else the one it had before it was last rolled (`by_previous`). Only unknown
+    /// keys pay for the second lookup.
     pub async fn key_record(&self, digest: &str) -> Result<Option<KeyRecord>, DbErr> {
-        match self {
-            Self::Sqlite(s) => s.key_record(digest),
-            Self::Postgres(pg) => postgres::key_record(&pg.db, digest).await,
+        for previous in [false, true] {
+            let found = match self {
+                Self::Sqlite(s) => s.key_record(digest, previous)?,
+                Self::Postgres(pg) => postgres::key_record(&pg.db, digest, previous).await?,
+            };
+            if found.is_some() {
+                return Ok(found);
+            }
         }
+        Ok(None)
     }
 
     /// Up to `limit` rows of `devices` after `after` (by id) that pass `f`, handed to `each`

@@ -23,10 +23,11 @@ fn statement(text: &str, args: Vec<Arg>) -> Statement {
 pub(super) async fn key_record(
     db: &DatabaseConnection,
     digest: &str,
+    previous: bool,
 ) -> Result<Option<KeyRecord>, DbErr> {
     let Some(r) = db
         .query_one_raw(statement(
-            sql::KEY_BY_DIGEST,
+            sql::key_by_digest(previous),
             vec![Arg::Text(digest.to_owned())],
         ))
         .await?
@@ -51,6 +52,9 @@ pub(super) async fn key_record(
         owner_is_admin: role == partlogic_entity::roles::ADMIN,
         owner_disabled: r.try_get_by_index(13)?,
         owner_account_id: r.try_get_by_index(14)?,
+        rate_limit: super::rate_limit(r.try_get_by_index::<i32>(15)?.into()),
+        previous_until: r.try_get_by_index(16)?,
+        by_previous: previous,
         reach: Vec::new(),
         devices_json: Default::default(),
     };

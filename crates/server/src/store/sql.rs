@@ -140,11 +140,33 @@ pub(super) fn device_rows(
     )
 }
 
-/// A key by its digest, with its owner.
-pub(super) const KEY_BY_DIGEST: &str = "SELECT k.id, k.account_id, k.user_id, k.name, k.prefix, \
-     k.digest, k.created_at, k.expires_on, k.time_zone, k.expires_at, k.retired_at, \
-     k.last_used_at IS NOT NULL, u.role, u.disabled_at IS NOT NULL, u.account_id \
-     FROM api_keys k JOIN users u ON u.id = k.user_id WHERE k.digest = ?";
+/// What a key lookup reads: the key, its owner, its effective rate limit and its previous
+/// secret's end, found by `{column} = ?` (see [`key_by_digest`]).
+macro_rules! key_by {
+    ($column:literal) => {
+        concat!(
+            "SELECT k.id, k.account_id, k.user_id, k.name, k.prefix, k.",
+            $column,
+            ", k.created_at, k.expires_on, k.time_zone, k.expires_at, k.retired_at, \
+             k.last_used_at IS NOT NULL, u.role, u.disabled_at IS NOT NULL, u.account_id, \
+             COALESCE(k.rate_limit_per_minute, a.rate_limit_per_minute), k.previous_until \
+             FROM api_keys k JOIN users u ON u.id = k.user_id \
+             JOIN accounts a ON a.id = k.account_id WHERE k.",
+            $column,
+            " = ?"
+        )
+    };
+}
+
+/// A key by its current secret's digest, or (`previous`) by the digest of the secret it had
+/// before it was last rolled. The matched digest is read back as column 5.
+pub(super) fn key_by_digest(previous: bool) -> &'static str {
+    if previous {
+        key_by!("previous_digest")
+    } else {
+        key_by!("digest")
+    }
+}
 
 /// A key's reach: its ticked devices of its account that its owner may see, by id, with
 /// their names. The owner's grants count only for members (`?` = 1 for admins).

@@ -12,6 +12,7 @@ mod expiry;
 mod exports;
 mod hardening;
 mod keys;
+mod lifecycle;
 mod metrics;
 mod outage;
 mod ping_docs;

@@ -28,6 +28,7 @@ use crate::stock::alerts::{self, AlertFilters};
         ), headers(("PartLogic-Key-Expires" = String, description = "When the key stops working (keys with an expiry only)"))),
         (status = 400, description = "Invalid parameters (`invalid_parameters`), a key in the URL (`api_key_in_query`) or two different keys (`conflicting_api_keys`)", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "No usable key: `missing_api_key`, `malformed_api_key`, `invalid_api_key`, `api_key_expired`, `api_key_retired`", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "This key used up its rate limit for the minute (`rate_limited`); see `Retry-After` and `RateLimit`", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[get("/stock/alerts")]

@@ -54,7 +54,7 @@ fn next_link(req: &HttpRequest, prefix: &str, last_id: i64) -> String {
         (status = 400, description = "Invalid parameters (`invalid_parameters`, with `errors`), a key in the URL (`api_key_in_query`) or two different keys (`conflicting_api_keys`)", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "No usable key: `missing_api_key`, `malformed_api_key`, `invalid_api_key`, `api_key_expired`, `api_key_retired`", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "A `device` outside the key's reach (`device_not_in_scope`)", body = Problem, content_type = "application/problem+json"),
-        (status = 429, description = "This key already runs two exports (`too_many_streams`); see `Retry-After`", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "This key used up its rate limit for the minute (`rate_limited`) or already runs two exports (`too_many_streams`); see `Retry-After`", body = Problem, content_type = "application/problem+json"),
         (status = 503, description = "Every export slot is taken (`server_busy`) or the database is unreachable (`service_unavailable`); see `Retry-After`", body = Problem, content_type = "application/problem+json"),
     )
 )]
@@ -95,6 +95,9 @@ pub async fn list_stock(
     )
     .await?;
     if filters.limit.is_some() || !end.full {
+        state
+            .usage
+            .rows(caller.key_id(), state.clock.now(), written.min(limit));
         if end.full
             && let Some(last) = last
         {

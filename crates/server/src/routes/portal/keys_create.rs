@@ -6,7 +6,7 @@ use partlogic_types::{AuditAction, CreateKeyRequest, CreatedKey, Problem};
 use sea_orm::{ActiveValue::Set, EntityTrait};
 
 use crate::auth::PortalUser;
-use crate::domain::{DeviceSelection, Expiry, ExpiryError, FieldErrors, KeyName};
+use crate::domain::{DeviceSelection, Expiry, ExpiryError, FieldErrors, KeyName, RateLimit};
 use crate::error::ApiError;
 use crate::keys;
 use crate::net::client_ip;
@@ -23,7 +23,7 @@ use crate::state::AppState;
         (status = 201, description = "Created; `secret` is shown only now", body = CreatedKey, headers(("ETag" = String, description = "The key's version, for `If-Match`"), ("Location" = String, description = "The key's URL"))),
         (status = 400, description = "Not JSON of this shape (`invalid_body`)", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "Not logged in (`not_logged_in`)", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Devices you may not use (`device_not_in_scope`, with `errors`) or sent from another site (`cross_origin_refused`)", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Devices you may not use (`device_not_in_scope`, with `errors`), a rate limit set by a member (`admin_only`) or sent from another site (`cross_origin_refused`)", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "An expiry date already over in its zone, or more than five years ahead (`expiry_out_of_range`)", body = Problem, content_type = "application/problem+json"),
         (status = 415, description = "The body is not `application/json` (`unsupported_media_type`)", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Invalid fields (`validation_failed`, with `errors` for `name`, `expires_on`, `time_zone`, `device_ids`)", body = Problem, content_type = "application/problem+json"),
@@ -41,6 +41,9 @@ pub async fn create_key(
     let mut errors = FieldErrors::default();
     let name = errors.take(KeyName::parse(&body.name));
     let selection = errors.take(DeviceSelection::parse(&body.device_ids));
+    let rate = body
+        .rate_limit_per_minute
+        .and_then(|n| errors.take(RateLimit::parse(n)));
     let expiry = match Expiry::parse(body.expires_on.as_deref(), body.time_zone.as_deref(), now) {
         Ok(e) => Some(Ok(e)),
         Err(ExpiryError::Invalid(es)) => {
@@ -55,6 +58,11 @@ pub async fn create_key(
     };
     // Well-formed but not allowed: the schema cannot say which devices or dates these are.
     let expiry = expiry.map_err(ApiError::ExpiryOutOfRange)?;
+    if rate.is_some() && !me.user.is_admin() {
+        return Err(ApiError::AdminOnly(
+            "only account admins may set a key's rate limit",
+        ));
+    }
     portal::check_devices(&state.db, &me.user, &selection, "you").await?;
 
     let secret = keys::generate().map_err(|e| ApiError::Internal(format!("no randomness: {e}")))?;
@@ -71,6 +79,7 @@ pub async fn create_key(
         time_zone: Set(expiry.zone.name().to_owned()),
         expires_at: Set(expiry.ends_at()),
         version: Set(1),
+        rate_limit_per_minute: Set(rate.map(RateLimit::get)),
         ..Default::default()
     })
     .exec_with_returning(&txn)
@@ -85,6 +94,10 @@ pub async fn create_key(
         ),
         None => format!("{} devices; never expires", device_ids.len()),
     };
+    let what = match rate {
+        Some(r) => format!("{what}; {} requests a minute", r.get()),
+        None => what,
+    };
     let tag = portal::etag(&key);
     portal::audit(
         &txn,
@@ -96,7 +109,7 @@ pub async fn create_key(
         now,
     )
     .await?;
-    let detail = portal::detail(&txn, key, now).await?;
+    let detail = portal::detail(&txn, key, now, &state.usage).await?;
     txn.commit().await?;
     tracing::info!(
         key_id = detail.summary.id,

@@ -27,7 +27,7 @@ pub async fn get_key(
 ) -> Result<HttpResponse, ApiError> {
     let key = portal::key_for(&state.db, &me.user, id.into_inner()).await?;
     let tag = portal::etag(&key);
-    let detail = portal::detail(&state.db, key, state.clock.now()).await?;
+    let detail = portal::detail(&state.db, key, state.clock.now(), &state.usage).await?;
     Ok(HttpResponse::Ok()
         .insert_header((header::ETAG, tag))
         .insert_header((header::CACHE_CONTROL, "no-store"))

@@ -53,6 +53,6 @@ pub async fn list_keys(
         .all(&state.db)
         .await?;
     Ok(web::Json(
-        portal::summaries(&state.db, keys, state.clock.now()).await?,
+        portal::summaries(&state.db, keys, state.clock.now(), &state.usage).await?,
     ))
 }

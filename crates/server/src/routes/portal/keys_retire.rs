@@ -1,8 +1,7 @@
 //! `DELETE /portal/api/keys/{id}`: retire a key.
 
 use actix_web::{HttpRequest, HttpResponse, delete, http::header, web};
-use partlogic_types::{AuditAction, KeyDetail, Problem};
-use sea_orm::{ActiveModelTrait, ActiveValue::Set, IntoActiveModel};
+use partlogic_types::{KeyDetail, Problem, RetiredReason};
 
 use crate::auth::PortalUser;
 use crate::error::ApiError;
@@ -37,18 +36,23 @@ pub async fn retire_key(
     let mut key = portal::key_for_update(&txn, &me.user, id.into_inner()).await?;
     portal::check_if_match(&req, &key)?;
     if key.retired_at.is_none() {
-        let version = key.version;
-        let mut am = key.into_active_model();
-        am.retired_at = Set(Some(now));
-        am.retired_by = Set(Some(me.user.id));
-        am.version = Set(version + 1);
-        key = am.update(&txn).await?;
-        let ip = client_ip(&req, state.settings.trust_proxy);
-        portal::audit(&txn, &key, &me.user, AuditAction::Retired, ip, None, now).await?;
+        key = crate::lifecycle::retire(
+            &txn,
+            key,
+            crate::lifecycle::Retirement {
+                reason: RetiredReason::Retired,
+                detail: None,
+                actor: Some(me.user.id),
+                ip: client_ip(&req, state.settings.trust_proxy),
+                history: None,
+            },
+            now,
+        )
+        .await?;
         tracing::info!(key_id = key.id, user_id = me.user.id, "key retired");
     }
     let tag = portal::etag(&key);
-    let detail = portal::detail(&txn, key, now).await?;
+    let detail = portal::detail(&txn, key, now, &state.usage).await?;
     txn.commit().await?;
     // Before answering: the key's next request must see this change (other instances hear of
     // it from the database).

@@ -11,7 +11,7 @@ use sea_orm::{
 };
 
 use crate::auth::PortalUser;
-use crate::domain::{DeviceSelection, FieldErrors, KeyName};
+use crate::domain::{DeviceSelection, FieldErrors, KeyName, RateLimit};
 use crate::error::ApiError;
 use crate::net::client_ip;
 use crate::portal;
@@ -29,7 +29,7 @@ use crate::state::AppState;
         (status = 200, description = "The key as it is now", body = KeyDetail, headers(("ETag" = String, description = "The key's new version"))),
         (status = 400, description = "Not JSON of this shape (`invalid_body`)", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "Not logged in (`not_logged_in`)", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Devices you (or the key's owner) may not use (`device_not_in_scope`, with `errors`) or sent from another site (`cross_origin_refused`)", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Devices you (or the key's owner) may not use (`device_not_in_scope`, with `errors`), a rate limit changed by a member (`admin_only`) or sent from another site (`cross_origin_refused`)", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such key that you may see (`not_found`)", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "The key is retired (`key_retired`)", body = Problem, content_type = "application/problem+json"),
         (status = 412, description = "`If-Match` names another version of the key (`precondition_failed`): reload it", body = Problem, content_type = "application/problem+json"),
@@ -56,7 +56,18 @@ pub async fn update_key(
         .device_ids
         .as_deref()
         .and_then(|ids| errors.take(DeviceSelection::parse(ids)));
+    // Absent: unchanged; null: the account's default; a number: the key's own.
+    let rate: Option<Option<RateLimit>> = match body.rate_limit_per_minute {
+        None => None,
+        Some(None) => Some(None),
+        Some(Some(n)) => errors.take(RateLimit::parse(n)).map(Some),
+    };
     errors.finish().map_err(ApiError::Validation)?;
+    if rate.is_some() && !me.user.is_admin() {
+        return Err(ApiError::AdminOnly(
+            "only account admins may change a key's rate limit",
+        ));
+    }
 
     let txn = crate::db::begin_write(&state.db).await?;
     let key = portal::key_for_update(&txn, &me.user, id.into_inner()).await?;
@@ -109,6 +120,22 @@ pub async fn update_key(
             portal::set_key_devices(&txn, key.id, selection.ids()).await?;
         }
     }
+    if let Some(rate) = rate {
+        let new = rate.map(RateLimit::get);
+        if new != key.rate_limit_per_minute {
+            let say = |n: Option<i32>| {
+                n.map_or("the account's default".to_owned(), |n| {
+                    format!("{n} requests a minute")
+                })
+            };
+            changes.push(format!(
+                "rate limit: {} → {}",
+                say(key.rate_limit_per_minute),
+                say(new)
+            ));
+            am.rate_limit_per_minute = Set(new);
+        }
+    }
     let key = if changes.is_empty() {
         key
     } else {
@@ -128,7 +155,7 @@ pub async fn update_key(
         key
     };
     let tag = portal::etag(&key);
-    let detail = portal::detail(&txn, key, now).await?;
+    let detail = portal::detail(&txn, key, now, &state.usage).await?;
     txn.commit().await?;
     // Before answering: the key's next request must see this change (other instances hear of
     // it from the database).

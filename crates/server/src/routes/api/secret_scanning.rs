@@ -1,0 +1,120 @@
+//! `POST /api/secret-scanning`: leak reports from GitHub secret scanning.
+
+use actix_web::{HttpRequest, HttpResponse, post, web};
+use partlogic_types::{LeakLabel, LeakReport, LeakVerdict, Problem, RetiredReason};
+
+use crate::error::ApiError;
+use crate::keys;
+use crate::lifecycle::{self, Retirement, Which};
+use crate::state::AppState;
+
+/// The largest report taken (GitHub sends batches of a few hundred tokens at most).
+const MAX_BODY: usize = 1024 * 1024;
+
+/// GitHub's secret-scanning partner endpoint. The body is a JSON array of `{token, type, url,
+/// source}`, signed over its raw bytes with ECDSA P-256 by a key named in
+/// `GITHUB-PUBLIC-KEY-IDENTIFIER` (signature, base64 DER, in `GITHUB-PUBLIC-KEY-SIGNATURE`).
+/// A reported key that still works is retired at once (reason `leaked`, with the URL); a rolled
+/// key's previous secret stops. The answer labels each token `true_positive` (a key of this
+/// server) or `false_positive`. Answers 404 unless the server was given the public keys
+/// (`PARTLOGIC_SECRET_SCANNING_KEYS`).
+#[utoipa::path(
+    tag = "stock",
+    request_body = Vec<LeakReport>,
+    params(
+        ("GITHUB-PUBLIC-KEY-IDENTIFIER" = String, Header, description = "The key that signed the body"),
+        ("GITHUB-PUBLIC-KEY-SIGNATURE" = String, Header, description = "ECDSA P-256 signature of the raw body, DER, base64"),
+    ),
+    responses(
+        (status = 200, description = "What each token was", body = Vec<LeakVerdict>),
+        (status = 400, description = "Not a JSON array of reports (`invalid_body`)", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Missing or wrong signature (`invalid_signature`)", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "Leak reports are not taken by this server (`not_found`)", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/secret-scanning")]
+pub async fn report_leaks(
+    req: HttpRequest,
+    body: web::Bytes,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let Some(scanning) = &state.scanning_keys else {
+        return Err(ApiError::NotFound("resource"));
+    };
+    let header = |name: &str| req.headers().get(name).and_then(|v| v.to_str().ok());
+    if body.len() > MAX_BODY {
+        return Err(ApiError::InvalidBody("the body is too large".to_owned()));
+    }
+    scanning
+        .verify(
+            header("github-public-key-identifier"),
+            header("github-public-key-signature"),
+            &body,
+        )
+        .map_err(ApiError::InvalidSignature)?;
+    let reports: Vec<LeakReport> = serde_json::from_slice(&body).map_err(|e| {
+        ApiError::InvalidBody(format!(
+            "the body is not a JSON array of {{token, type, url, source}}: {}",
+            crate::error::without_values(&e.to_string())
+        ))
+    })?;
+    let now = state.clock.now();
+    let mut verdicts = Vec::with_capacity(reports.len());
+    let mut changed = false;
+    for r in reports {
+        let ours = keys::is_well_formed(&r.token) && {
+            let txn = crate::db::begin_write(&state.db).await?;
+            let found = lifecycle::find_by_digest(&txn, &keys::digest(&r.token)).await?;
+            let ours = found.is_some();
+            if let Some((key, which)) = found {
+                let place = if r.url.is_empty() {
+                    "in public".to_owned()
+                } else {
+                    format!("at {}", r.url)
+                };
+                let before = key.version;
+                let key = match which {
+                    Which::Current => {
+                        let history = format!("reported leaked {place} (secret scanning)");
+                        lifecycle::retire(
+                            &txn,
+                            key,
+                            Retirement {
+                                reason: RetiredReason::Leaked,
+                                detail: Some(r.url.clone()),
+                                actor: None,
+                                ip: None,
+                                history: Some(&history),
+                            },
+                            now,
+                        )
+                        .await?
+                    }
+                    Which::Previous => {
+                        let why = format!("reported leaked {place} (secret scanning)");
+                        lifecycle::end_overlap(&txn, key, None, &why, now).await?
+                    }
+                };
+                if key.version != before {
+                    changed = true;
+                    tracing::warn!(key_id = key.id, "key reported leaked; retired");
+                }
+            }
+            txn.commit().await?;
+            ours
+        };
+        verdicts.push(LeakVerdict {
+            token_raw: r.token,
+            token_type: r.token_type,
+            label: if ours {
+                LeakLabel::TruePositive
+            } else {
+                LeakLabel::FalsePositive
+            },
+        });
+    }
+    if changed {
+        state.keys.clear();
+    }
+    Ok(HttpResponse::Ok().json(verdicts))
+}

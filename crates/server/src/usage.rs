@@ -1,0 +1,537 @@
+//! How keys are used, counted in memory and written off the request path.
+//!
+//! Every answer to a request whose key the server recognised counts once per key, hour and
+//! outcome (`ok`, or the problem code it was refused with); stock rows count where they are
+//! written. A writer task adds what was counted to `key_usage` every few seconds (10 by
+//! default) with one upsert, and once more at shutdown. A crash (or `kill -9`) loses at most
+//! what was counted since the last write; a failed write keeps the counts for the next one.
+//!
+//! Refused uses also go into the key's history, at most once per key, reason and hour: the
+//! event carries that as its unique `dedupe` text, so the database keeps the first even when
+//! several instances report the same refusal; this instance skips the ones it has already sent.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use chrono::{DateTime, NaiveDate, TimeZone, Utc};
+use chrono_tz::Tz;
+use partlogic_entity::{audit_event, key_usage};
+use partlogic_types::{AuditAction, KeyUsage, ProblemCode, UsageBucket};
+use sea_orm::sea_query::{Alias, Expr, ExprTrait, OnConflict, Query};
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait,
+    QueryFilter, QuerySelect,
+};
+use tokio::sync::Notify;
+
+use crate::clock::Clock;
+
+/// How long usage is kept.
+pub const RETENTION_DAYS: i64 = 90;
+/// Counters held before new ones are dropped (a database down for long, millions of keys).
+const MAX_PENDING: usize = 200_000;
+
+/// One counter: a key, an hour (its start, in seconds since the epoch) and an outcome (`None`
+/// for answered).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+struct Slot {
+    key_id: i64,
+    hour: i64,
+    outcome: Option<ProblemCode>,
+}
+
+/// What a counter holds.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+struct Counts {
+    requests: u64,
+    rows: u64,
+}
+
+/// A refused use to put in the key's history.
+#[derive(Debug, Clone)]
+pub struct Refusal {
+    /// The key.
+    pub key_id: i64,
+    /// Its account.
+    pub account_id: i64,
+    /// Why it was refused.
+    pub code: ProblemCode,
+    /// The client's address.
+    pub ip: Option<String>,
+    /// When.
+    pub at: DateTime<Utc>,
+}
+
+impl Refusal {
+    /// The event's unique text: one per key, reason and hour.
+    fn dedupe(&self) -> String {
+        format!("refused:{}:{}:{}", self.key_id, self.code, hour_of(self.at))
+    }
+
+    /// The history's words for it ("used after expiry from 203.0.113.7").
+    fn detail(&self) -> String {
+        let what = match self.code {
+            ProblemCode::ApiKeyExpired => "used after expiry".to_owned(),
+            ProblemCode::ApiKeyRetired => "used after it was retired".to_owned(),
+            ProblemCode::RateLimited => "used over its rate limit".to_owned(),
+            ProblemCode::InvalidApiKey => "used while its owner is disabled".to_owned(),
+            ProblemCode::DeviceNotInScope => "asked for a device it does not reach".to_owned(),
+            ProblemCode::TooManyStreams => "started more exports than it may".to_owned(),
+            other => format!("refused ({other})"),
+        };
+        match &self.ip {
+            Some(ip) => format!("{what} from {ip}"),
+            None => what,
+        }
+    }
+}
+
+#[derive(Default)]
+struct Pending {
+    counts: HashMap<Slot, Counts>,
+    refused: Vec<Refusal>,
+    /// The refusals sent this hour (reset when the hour changes).
+    noted: HashSet<String>,
+    noted_hour: i64,
+}
+
+/// Counts uses. Cloning shares the counters.
+#[derive(Clone, Default)]
+pub struct Usage {
+    pending: Arc<Mutex<Pending>>,
+}
+
+/// The start of `at`'s hour, in seconds since the epoch.
+fn hour_of(at: DateTime<Utc>) -> i64 {
+    at.timestamp().div_euclid(3600) * 3600
+}
+
+fn instant(secs: i64) -> DateTime<Utc> {
+    DateTime::from_timestamp(secs, 0).unwrap_or_default()
+}
+
+fn outcome_text(o: Option<ProblemCode>) -> &'static str {
+    o.map_or("ok", ProblemCode::as_str)
+}
+
+fn parse_outcome(s: &str) -> Option<Option<ProblemCode>> {
+    if s == "ok" {
+        return Some(None);
+    }
+    serde_json::from_value::<ProblemCode>(serde_json::Value::String(s.to_owned()))
+        .ok()
+        .map(Some)
+}
+
+impl Usage {
+    fn with<T>(&self, f: impl FnOnce(&mut Pending) -> T) -> T {
+        f(&mut self.pending.lock().unwrap_or_else(|p| p.into_inner()))
+    }
+
+    fn add(&self, slot: Slot, requests: u64, rows: u64) {
+        self.with(|p| {
+            if p.counts.len() >= MAX_PENDING && !p.counts.contains_key(&slot) {
+                tracing::warn!("key usage not counted: too many counters waiting to be written");
+                return;
+            }
+            let c = p.counts.entry(slot).or_default();
+            c.requests += requests;
+            c.rows += rows;
+        });
+    }
+
+    /// Counts one request of `key_id` at `at`, answered (`None`) or refused with `outcome`.
+    pub fn request(&self, key_id: i64, at: DateTime<Utc>, outcome: Option<ProblemCode>) {
+        let hour = hour_of(at);
+        self.add(
+            Slot {
+                key_id,
+                hour,
+                outcome,
+            },
+            1,
+            0,
+        );
+    }
+
+    /// Counts `n` stock rows sent to `key_id` at `at`.
+    pub fn rows(&self, key_id: i64, at: DateTime<Utc>, n: u64) {
+        if n == 0 {
+            return;
+        }
+        let hour = hour_of(at);
+        self.add(
+            Slot {
+                key_id,
+                hour,
+                outcome: None,
+            },
+            0,
+            n,
+        );
+    }
+
+    /// Puts a refused use in the key's history, unless this instance already did for this key,
+    /// reason and hour.
+    pub fn refused(&self, r: Refusal) {
+        let hour = hour_of(r.at);
+        let dedupe = r.dedupe();
+        self.with(|p| {
+            if p.noted_hour != hour {
+                p.noted.clear();
+                p.noted_hour = hour;
+            }
+            if p.refused.len() < 10_000 && p.noted.insert(dedupe) {
+                p.refused.push(r);
+            }
+        });
+    }
+
+    fn take(&self) -> (HashMap<Slot, Counts>, Vec<Refusal>) {
+        self.with(|p| {
+            (
+                std::mem::take(&mut p.counts),
+                std::mem::take(&mut p.refused),
+            )
+        })
+    }
+
+    fn put_back(&self, counts: HashMap<Slot, Counts>) {
+        for (slot, c) in counts {
+            self.add(slot, c.requests, c.rows);
+        }
+    }
+
+    /// What this instance counted for `key_id` and has not written yet.
+    fn pending_for(&self, key_id: i64) -> Vec<(Slot, Counts)> {
+        self.with(|p| {
+            p.counts
+                .iter()
+                .filter(|(s, _)| s.key_id == key_id)
+                .map(|(s, c)| (*s, *c))
+                .collect()
+        })
+    }
+
+    /// Writes what was counted. Counts whose write fails are kept for the next try.
+    pub async fn flush(&self, db: &DatabaseConnection) {
+        let (counts, refused) = self.take();
+        if !counts.is_empty() {
+            let rows: Vec<(Slot, Counts)> = counts.iter().map(|(s, c)| (*s, *c)).collect();
+            if let Err(e) = write_counts(db, &rows).await {
+                tracing::warn!(error = %e, "key usage not written yet; keeping it for the next try");
+                self.put_back(counts);
+            }
+        }
+        for r in refused {
+            if let Err(e) = write_refusal(db, &r).await {
+                tracing::warn!(key_id = r.key_id, error = %e, "refused use not recorded");
+            }
+        }
+    }
+}
+
+async fn write_counts(db: &DatabaseConnection, rows: &[(Slot, Counts)]) -> Result<(), DbErr> {
+    use key_usage::Column as C;
+    for chunk in rows.chunks(500) {
+        let mut stmt = Query::insert();
+        stmt.into_table(key_usage::Entity).columns([
+            C::KeyId,
+            C::Hour,
+            C::Outcome,
+            C::Requests,
+            C::Rows,
+        ]);
+        for (s, c) in chunk {
+            stmt.values([
+                s.key_id.into(),
+                instant(s.hour).into(),
+                outcome_text(s.outcome).into(),
+                i64::try_from(c.requests).unwrap_or(i64::MAX).into(),
+                i64::try_from(c.rows).unwrap_or(i64::MAX).into(),
+            ])
+            .map_err(|e| DbErr::Custom(e.to_string()))?;
+        }
+        let excluded = Alias::new("excluded");
+        stmt.on_conflict(
+            OnConflict::columns([C::KeyId, C::Hour, C::Outcome])
+                .values([
+                    (
+                        C::Requests,
+                        Expr::col((key_usage::Entity, C::Requests))
+                            .add(Expr::col((excluded.clone(), C::Requests))),
+                    ),
+                    (
+                        C::Rows,
+                        Expr::col((key_usage::Entity, C::Rows)).add(Expr::col((excluded, C::Rows))),
+                    ),
+                ])
+                .to_owned(),
+        );
+        db.execute(&stmt).await?;
+    }
+    Ok(())
+}
+
+async fn write_refusal(db: &DatabaseConnection, r: &Refusal) -> Result<(), DbErr> {
+    audit_event::Entity::insert(audit_event::ActiveModel {
+        account_id: Set(r.account_id),
+        key_id: Set(r.key_id),
+        actor_id: Set(None),
+        action: Set(AuditAction::Refused.as_str().to_owned()),
+        ip: Set(r.ip.clone()),
+        detail: Set(Some(r.detail())),
+        at: Set(r.at),
+        dedupe: Set(Some(r.dedupe())),
+        ..Default::default()
+    })
+    .on_conflict_do_nothing_on([audit_event::Column::Dedupe])
+    .exec(db)
+    .await?;
+    Ok(())
+}
+
+/// Stops the writer after a last write.
+pub struct UsageFlusher {
+    stop: Arc<Notify>,
+    done: tokio::task::JoinHandle<()>,
+}
+
+impl UsageFlusher {
+    /// Writes what is counted and stops, waiting for that for at most `within`.
+    pub async fn flush(self, within: Duration) {
+        self.stop.notify_one();
+        if tokio::time::timeout(within, self.done).await.is_err() {
+            tracing::warn!("gave up writing the last key usage at shutdown");
+        }
+    }
+}
+
+/// Starts the writer: every `every`, and at shutdown. It also forgets usage older than
+/// [`RETENTION_DAYS`], at start and hourly.
+pub fn spawn(db: DatabaseConnection, clock: Clock, every: Duration) -> (Usage, UsageFlusher) {
+    let usage = Usage::default();
+    let stop = Arc::new(Notify::new());
+    let (u, stopping) = (usage.clone(), stop.clone());
+    let done = tokio::spawn(async move {
+        let mut tick = tokio::time::interval(every);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let mut pruned: Option<i64> = None;
+        loop {
+            tokio::select! {
+                _ = tick.tick() => {
+                    u.flush(&db).await;
+                    let hour = hour_of(clock.now());
+                    if pruned != Some(hour) {
+                        match prune(&db, clock.now()).await {
+                            Ok(()) => pruned = Some(hour),
+                            Err(e) => tracing::warn!(error = %e, "old key usage not pruned"),
+                        }
+                    }
+                }
+                () = stopping.notified() => {
+                    u.flush(&db).await;
+                    return;
+                }
+            }
+        }
+    });
+    (usage, UsageFlusher { stop, done })
+}
+
+async fn prune(db: &DatabaseConnection, now: DateTime<Utc>) -> Result<(), DbErr> {
+    key_usage::Entity::delete_many()
+        .filter(key_usage::Column::Hour.lt(now - chrono::Duration::days(RETENTION_DAYS)))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+/// The key's counters since `since`: what is written, plus what this instance has not written
+/// yet.
+async fn counters(
+    db: &impl ConnectionTrait,
+    usage: &Usage,
+    key_id: i64,
+    since: DateTime<Utc>,
+) -> Result<Vec<(Slot, Counts)>, DbErr> {
+    let stored = key_usage::Entity::find()
+        .filter(key_usage::Column::KeyId.eq(key_id))
+        .filter(key_usage::Column::Hour.gte(since))
+        .all(db)
+        .await?;
+    let mut out: Vec<(Slot, Counts)> = stored
+        .into_iter()
+        .filter_map(|m| {
+            let outcome = parse_outcome(&m.outcome)?;
+            Some((
+                Slot {
+                    key_id,
+                    hour: m.hour.timestamp(),
+                    outcome,
+                },
+                Counts {
+                    requests: u64::try_from(m.requests).unwrap_or(0),
+                    rows: u64::try_from(m.rows).unwrap_or(0),
+                },
+            ))
+        })
+        .collect();
+    out.extend(
+        usage
+            .pending_for(key_id)
+            .into_iter()
+            .filter(|(s, _)| s.hour >= since.timestamp()),
+    );
+    Ok(out)
+}
+
+fn bucket(start: DateTime<Utc>) -> UsageBucket {
+    UsageBucket {
+        start,
+        ok: 0,
+        refused: BTreeMap::new(),
+        rows: 0,
+    }
+}
+
+fn add_to(b: &mut UsageBucket, s: &Slot, c: &Counts) {
+    match s.outcome {
+        None => b.ok += c.requests,
+        Some(code) => *b.refused.entry(code).or_default() += c.requests,
+    }
+    b.rows += c.rows;
+}
+
+/// Local midnight of `day` in `tz` (the first instant of the day where midnight is skipped).
+fn day_start(tz: Tz, day: NaiveDate) -> DateTime<Utc> {
+    let mut t = day.and_hms_opt(0, 0, 0).unwrap_or_default();
+    for _ in 0..4 {
+        if let Some(s) = tz.from_local_datetime(&t).earliest() {
+            return s.with_timezone(&Utc);
+        }
+        t += chrono::Duration::minutes(30);
+    }
+    Utc.from_utc_datetime(&day.and_hms_opt(0, 0, 0).unwrap_or_default())
+}
+
+/// The key's use: 24 hours by hour up to the current one, 30 days by day (in `tz`) up to today.
+/// An hour counts on the day it starts in.
+pub async fn for_key(
+    db: &impl ConnectionTrait,
+    usage: &Usage,
+    key_id: i64,
+    now: DateTime<Utc>,
+    tz: Tz,
+) -> Result<KeyUsage, DbErr> {
+    let this_hour = hour_of(now);
+    let today = now.with_timezone(&tz).date_naive();
+    let first_day = today - chrono::Duration::days(29);
+    let since = Ord::min(day_start(tz, first_day), instant(this_hour - 23 * 3600));
+    let mut hours: Vec<UsageBucket> = (0..24)
+        .map(|i| bucket(instant(this_hour - (23 - i) * 3600)))
+        .collect();
+    let mut days: Vec<UsageBucket> = (0..30)
+        .map(|i| bucket(day_start(tz, first_day + chrono::Duration::days(i))))
+        .collect();
+    for (s, c) in counters(db, usage, key_id, since).await? {
+        let i = (s.hour - (this_hour - 23 * 3600)).div_euclid(3600);
+        if let Some(b) = usize::try_from(i).ok().and_then(|i| hours.get_mut(i)) {
+            add_to(b, &s, &c);
+        }
+        let day = instant(s.hour).with_timezone(&tz).date_naive();
+        let d = (day - first_day).num_days();
+        if let Some(b) = usize::try_from(d).ok().and_then(|d| days.get_mut(d)) {
+            add_to(b, &s, &c);
+        }
+    }
+    Ok(KeyUsage { hours, days })
+}
+
+/// Requests each of `keys` made over the seven days before `now` (every outcome).
+pub async fn requests_7d(
+    db: &impl ConnectionTrait,
+    usage: &Usage,
+    keys: &[i64],
+    now: DateTime<Utc>,
+) -> Result<HashMap<i64, u64>, DbErr> {
+    use key_usage::Column as C;
+    let since = now - chrono::Duration::days(7);
+    let mut out: HashMap<i64, u64> = HashMap::new();
+    for chunk in keys.chunks(500) {
+        let rows: Vec<(i64, i64)> = key_usage::Entity::find()
+            .select_only()
+            .column(C::KeyId)
+            .column_as(Expr::cust("CAST(SUM(requests) AS BIGINT)"), "n")
+            .filter(C::KeyId.is_in(chunk.iter().copied()))
+            .filter(C::Hour.gte(since))
+            .group_by(C::KeyId)
+            .into_tuple()
+            .all(db)
+            .await?;
+        for (k, n) in rows {
+            *out.entry(k).or_default() += u64::try_from(n).unwrap_or(0);
+        }
+    }
+    let since = hour_of(since);
+    usage.with(|p| {
+        for (s, c) in &p.counts {
+            if s.hour >= since && keys.contains(&s.key_id) {
+                *out.entry(s.key_id).or_default() += c.requests;
+            }
+        }
+    });
+    Ok(out)
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    fn at(s: &str) -> DateTime<Utc> {
+        DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)
+    }
+
+    #[test]
+    fn refusals_are_noted_once_per_key_reason_and_hour() {
+        let u = Usage::default();
+        let r = |code, t| Refusal {
+            key_id: 1,
+            account_id: 1,
+            code,
+            ip: Some("203.0.113.7".into()),
+            at: at(t),
+        };
+        u.refused(r(ProblemCode::ApiKeyExpired, "2026-11-27T10:05:00Z"));
+        u.refused(r(ProblemCode::ApiKeyExpired, "2026-11-27T10:55:00Z"));
+        u.refused(r(ProblemCode::RateLimited, "2026-11-27T10:56:00Z"));
+        u.refused(r(ProblemCode::ApiKeyExpired, "2026-11-27T11:00:00Z"));
+        let (_, refused) = u.take();
+        assert_eq!(refused.len(), 3);
+        assert_eq!(refused[0].detail(), "used after expiry from 203.0.113.7");
+    }
+
+    #[test]
+    fn counts_add_up_per_hour_and_outcome() {
+        let u = Usage::default();
+        u.request(1, at("2026-11-27T10:05:00Z"), None);
+        u.request(1, at("2026-11-27T10:59:59Z"), None);
+        u.rows(1, at("2026-11-27T10:59:59Z"), 100);
+        u.request(
+            1,
+            at("2026-11-27T10:30:00Z"),
+            Some(ProblemCode::RateLimited),
+        );
+        let (counts, _) = u.take();
+        assert_eq!(counts.len(), 2);
+        let ok = counts.iter().find(|(s, _)| s.outcome.is_none()).unwrap().1;
+        assert_eq!((ok.requests, ok.rows), (2, 100));
+        assert_eq!(
+            parse_outcome("rate_limited"),
+            Some(Some(ProblemCode::RateLimited))
+        );
+        assert_eq!(parse_outcome("ok"), Some(None));
+    }
+}
