@@ -145,7 +145,8 @@ test('banners: a key expiring this week, and a key reported leaked (retired at o
 
   await page.goto('/integrations');
   const banner = page.locator('.banner.leaked');
-  await expect(banner).toContainText('found in public and retired');
+  await expect(banner).toContainText('found in public and stopped');
+  await expect(banner.locator('li', { hasText: leaked })).toContainText('(retired)');
   await expect(banner).toContainText('https://github.com/acme/tools/blob/main/.env');
   await banner.getByRole('link', { name: leaked }).click();
   await expect(page.getByRole('alert').filter({ hasText: 'This key was found in public and retired.' })).toBeVisible();

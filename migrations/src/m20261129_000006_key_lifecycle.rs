@@ -1,6 +1,7 @@
 //! Key lifecycle: rolling a key with an overlap (the previous secret's digest and prefix, and
 //! when it stops), per-key rate limits (and each account's default), why a key was retired,
-//! hourly usage counters, and refused-use events at most once per reason and hour.
+//! hourly usage counters, refused-use events at most once per reason and hour, leak reports,
+//! and the digests of secrets rolled past (refused as retired, not as unknown).
 use sea_orm_migration::{prelude::*, schema::*};
 
 #[derive(DeriveMigrationName)]
@@ -16,6 +17,15 @@ enum ApiKeys {
     RateLimitPerMinute,
     RetiredReason,
     RetiredDetail,
+    LeakedAt,
+    LeakedUrl,
+}
+
+#[derive(DeriveIden)]
+enum RetiredDigests {
+    Table,
+    Digest,
+    KeyId,
 }
 
 #[derive(DeriveIden)]
@@ -60,6 +70,8 @@ impl MigrationTrait for Migration {
             integer_null(ApiKeys::RateLimitPerMinute),
             string_null(ApiKeys::RetiredReason),
             text_null(ApiKeys::RetiredDetail),
+            timestamp_with_time_zone_null(ApiKeys::LeakedAt),
+            text_null(ApiKeys::LeakedUrl),
         ] {
             let mut col = col;
             m.alter_table(
@@ -135,6 +147,22 @@ impl MigrationTrait for Migration {
                 .take(),
         )
         .await?;
+        // Secrets a key no longer has (rolled past): still recognised, to be refused as retired
+        // rather than unknown.
+        m.create_table(
+            Table::create()
+                .table(RetiredDigests::Table)
+                .col(string(RetiredDigests::Digest).primary_key())
+                .col(big_integer(RetiredDigests::KeyId))
+                .foreign_key(
+                    ForeignKey::create()
+                        .from(RetiredDigests::Table, RetiredDigests::KeyId)
+                        .to(ApiKeys::Table, ApiKeys::Id)
+                        .on_delete(ForeignKeyAction::Cascade),
+                )
+                .take(),
+        )
+        .await?;
         replace_key_trigger(m, KEY_COLUMNS).await?;
         watch(
             m,
@@ -148,6 +176,8 @@ impl MigrationTrait for Migration {
     async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
         drop_trigger(m, "accounts", "accounts_update").await?;
         replace_key_trigger(m, OLD_KEY_COLUMNS).await?;
+        m.drop_table(Table::drop().table(RetiredDigests::Table).take())
+            .await?;
         m.drop_table(Table::drop().table(KeyUsage::Table).take())
             .await?;
         m.drop_index(
@@ -185,6 +215,8 @@ impl MigrationTrait for Migration {
             ApiKeys::RateLimitPerMinute,
             ApiKeys::RetiredReason,
             ApiKeys::RetiredDetail,
+            ApiKeys::LeakedAt,
+            ApiKeys::LeakedUrl,
         ] {
             m.alter_table(Table::alter().table(ApiKeys::Table).drop_column(col).take())
                 .await?;

@@ -48,6 +48,10 @@ pub struct Model {
     pub retired_reason: Option<String>,
     /// More about it: for a leaked key, where it was found.
     pub retired_detail: Option<String>,
+    /// When one of its secrets (current or previous) was last reported found in public.
+    pub leaked_at: Option<DateTimeUtc>,
+    /// Where that report said it was found.
+    pub leaked_url: Option<String>,
 }
 
 /// Relations of `api_keys`.

@@ -12,6 +12,7 @@ pub mod customer;
 pub mod device;
 pub mod key_usage;
 pub mod login_throttle;
+pub mod retired_digest;
 pub mod server_secret;
 pub mod session;
 pub mod stock;

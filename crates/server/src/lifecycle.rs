@@ -3,7 +3,7 @@
 //! of its secrets.
 
 use chrono::{DateTime, Utc};
-use partlogic_entity::{api_key, audit_event};
+use partlogic_entity::{api_key, audit_event, retired_digest};
 use partlogic_types::{AuditAction, RetiredReason};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait,
@@ -19,6 +19,8 @@ pub enum Which {
     Current,
     /// The secret it had before it was last rolled.
     Previous,
+    /// A secret it was rolled past (already refused everywhere).
+    RolledPast,
 }
 
 /// The key one of whose secrets has the digest `digest`, locked for update.
@@ -35,14 +37,22 @@ pub async fn find_by_digest(
         .lock_exclusive()
         .one(db)
         .await?;
-    Ok(key.map(|k| {
+    if let Some(k) = key {
         let which = if crate::keys::digests_match(&k.digest, digest) {
             Which::Current
         } else {
             Which::Previous
         };
-        (k, which)
-    }))
+        return Ok(Some((k, which)));
+    }
+    let Some(old) = retired_digest::Entity::find_by_id(digest.to_owned())
+        .one(db)
+        .await?
+    else {
+        return Ok(None);
+    };
+    let key = api_key::Entity::find_by_id(old.key_id).one(db).await?;
+    Ok(key.map(|k| (k, Which::RolledPast)))
 }
 
 /// Who or what retires a key.
@@ -70,12 +80,16 @@ pub async fn retire(
     if key.retired_at.is_some() {
         return Ok(key);
     }
-    let version = key.version;
+    let (version, previous_until) = (key.version, key.previous_until);
     let mut am = key.into_active_model();
     am.retired_at = Set(Some(now));
     am.retired_by = Set(r.actor);
     am.retired_reason = Set(Some(r.reason.as_str().to_owned()));
     am.retired_detail = Set(r.detail.clone());
+    // A secret still in its overlap stops with the key.
+    if previous_until.is_some_and(|until| until > now) {
+        am.previous_until = Set(Some(now));
+    }
     am.version = Set(version + 1);
     let key = am.update(db).await?;
     record(
@@ -118,6 +132,19 @@ pub async fn end_overlap(
     )
     .await?;
     Ok(key)
+}
+
+/// Notes that one of `key`'s secrets was reported found at `url`, for the banners.
+pub async fn note_leak(
+    db: &impl ConnectionTrait,
+    key: api_key::Model,
+    url: &str,
+    now: DateTime<Utc>,
+) -> Result<api_key::Model, ApiError> {
+    let mut am = key.into_active_model();
+    am.leaked_at = Set(Some(now));
+    am.leaked_url = Set(Some(url.to_owned()));
+    Ok(am.update(db).await?)
 }
 
 /// Records what happened to a key.

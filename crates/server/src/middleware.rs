@@ -347,7 +347,23 @@ pub async fn api_answers(
         res.headers_mut()
             .insert(header::HeaderName::from_static("partlogic-key-expires"), v);
     }
-    if res.status() == actix_web::http::StatusCode::UNAUTHORIZED && !browser {
+    // Only refusals of a key: a leak report's bad signature is no invitation to log in.
+    let key_refusal = res
+        .response()
+        .extensions()
+        .get::<partlogic_types::ProblemCode>()
+        .is_some_and(|c| {
+            use partlogic_types::ProblemCode as P;
+            matches!(
+                c,
+                P::MissingApiKey
+                    | P::MalformedApiKey
+                    | P::InvalidApiKey
+                    | P::ApiKeyExpired
+                    | P::ApiKeyRetired
+            )
+        });
+    if res.status() == actix_web::http::StatusCode::UNAUTHORIZED && !browser && key_refusal {
         res.headers_mut().append(
             header::WWW_AUTHENTICATE,
             HeaderValue::from_static("Basic realm=\"PartLogic API\", charset=\"UTF-8\""),

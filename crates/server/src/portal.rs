@@ -274,6 +274,8 @@ pub async fn summaries(
             ),
             retired_reason: k.retired_reason.as_deref().and_then(RetiredReason::parse),
             retired_detail: k.retired_detail,
+            leaked_at: k.leaked_at,
+            leaked_url: k.leaked_url,
             previous_prefix: k.previous_prefix,
             previous_until: k.previous_until,
             id: k.id,
@@ -294,6 +296,9 @@ pub async fn summaries(
         })
         .collect())
 }
+
+/// The most events a key's view carries, newest first.
+pub const HISTORY_EVENTS: u64 = 200;
 
 /// The full view of one key: devices (and which of them it reaches now), who retired it, and
 /// its history (newest first).
@@ -323,10 +328,13 @@ pub async fn detail(
         .into_tuple()
         .all(db)
         .await?;
+    // The newest events only: refused uses alone may add a few a day for as long as someone
+    // keeps trying a dead key.
     let events = audit_event::Entity::find()
         .filter(audit_event::Column::KeyId.eq(key.id))
         .order_by_desc(audit_event::Column::At)
         .order_by_desc(audit_event::Column::Id)
+        .limit(HISTORY_EVENTS)
         .all(db)
         .await?;
     let people = users_by_id(

@@ -16,7 +16,7 @@ use std::time::Duration;
 
 use chrono::{DateTime, NaiveDate, TimeZone, Utc};
 use chrono_tz::Tz;
-use partlogic_entity::{audit_event, key_usage};
+use partlogic_entity::{api_key, audit_event, key_usage};
 use partlogic_types::{AuditAction, KeyUsage, ProblemCode, UsageBucket};
 use sea_orm::sea_query::{Alias, Expr, ExprTrait, OnConflict, Query};
 use sea_orm::{
@@ -94,6 +94,11 @@ struct Pending {
     /// The refusals sent this hour (reset when the hour changes).
     noted: HashSet<String>,
     noted_hour: i64,
+    /// Counts being written now: still this instance's until the write commits, so readers
+    /// see them meanwhile.
+    in_flight: HashMap<Slot, Counts>,
+    /// Counts dropped because too many were waiting (logged once per write).
+    dropped: u64,
 }
 
 /// Counts uses. Cloning shares the counters.
@@ -132,7 +137,7 @@ impl Usage {
     fn add(&self, slot: Slot, requests: u64, rows: u64) {
         self.with(|p| {
             if p.counts.len() >= MAX_PENDING && !p.counts.contains_key(&slot) {
-                tracing::warn!("key usage not counted: too many counters waiting to be written");
+                p.dropped += requests;
                 return;
             }
             let c = p.counts.entry(slot).or_default();
@@ -188,52 +193,108 @@ impl Usage {
         });
     }
 
-    fn take(&self) -> (HashMap<Slot, Counts>, Vec<Refusal>) {
+    /// Hands what was counted to a write: the counts stay visible (in flight) until
+    /// [`Usage::written`].
+    fn take(&self) -> (HashMap<Slot, Counts>, Vec<Refusal>, u64) {
         self.with(|p| {
+            let counts = std::mem::take(&mut p.counts);
+            p.in_flight = counts.clone();
             (
-                std::mem::take(&mut p.counts),
+                counts,
                 std::mem::take(&mut p.refused),
+                std::mem::take(&mut p.dropped),
             )
         })
     }
 
-    fn put_back(&self, counts: HashMap<Slot, Counts>) {
-        for (slot, c) in counts {
-            self.add(slot, c.requests, c.rows);
-        }
+    /// The write of the counts in flight ended: forgotten if it committed, else counted again.
+    fn written(&self, committed: bool) {
+        self.with(|p| {
+            let done = std::mem::take(&mut p.in_flight);
+            if committed {
+                return;
+            }
+            for (slot, c) in done {
+                let e = p.counts.entry(slot).or_default();
+                e.requests += c.requests;
+                e.rows += c.rows;
+            }
+        });
     }
 
-    /// What this instance counted for `key_id` and has not written yet.
+    /// Refusals whose write failed, to try again (the database keeps one per key, reason and
+    /// hour, so a retry can never make two).
+    fn retry_refusals(&self, failed: Vec<Refusal>) {
+        self.with(|p| {
+            let room = 10_000usize.saturating_sub(p.refused.len());
+            p.refused.extend(failed.into_iter().take(room));
+        });
+    }
+
+    /// What this instance counted for `key_id` and has not written yet (in flight included).
     fn pending_for(&self, key_id: i64) -> Vec<(Slot, Counts)> {
         self.with(|p| {
             p.counts
                 .iter()
+                .chain(p.in_flight.iter())
                 .filter(|(s, _)| s.key_id == key_id)
                 .map(|(s, c)| (*s, *c))
                 .collect()
         })
     }
 
-    /// Writes what was counted. Counts whose write fails are kept for the next try.
+    /// Writes what was counted, in one transaction: all of it or, if that fails, none (kept
+    /// for the next try). Counts of keys that no longer exist are dropped.
     pub async fn flush(&self, db: &DatabaseConnection) {
-        let (counts, refused) = self.take();
-        if !counts.is_empty() {
-            let rows: Vec<(Slot, Counts)> = counts.iter().map(|(s, c)| (*s, *c)).collect();
-            if let Err(e) = write_counts(db, &rows).await {
-                tracing::warn!(error = %e, "key usage not written yet; keeping it for the next try");
-                self.put_back(counts);
-            }
+        let (counts, refused, dropped) = self.take();
+        if dropped > 0 {
+            tracing::warn!(
+                dropped,
+                "key uses not counted: too many counters were waiting to be written"
+            );
         }
+        if !counts.is_empty() {
+            let rows: Vec<(Slot, Counts)> = counts.into_iter().collect();
+            let result = write_counts(db, &rows).await;
+            if let Err(e) = &result {
+                tracing::warn!(error = %e, "key usage not written yet; keeping it for the next try");
+            }
+            self.written(result.is_ok());
+        }
+        let mut failed = Vec::new();
         for r in refused {
             if let Err(e) = write_refusal(db, &r).await {
-                tracing::warn!(key_id = r.key_id, error = %e, "refused use not recorded");
+                tracing::warn!(key_id = r.key_id, error = %e, "refused use not recorded yet");
+                failed.push(r);
             }
+        }
+        if !failed.is_empty() {
+            self.retry_refusals(failed);
         }
     }
 }
 
 async fn write_counts(db: &DatabaseConnection, rows: &[(Slot, Counts)]) -> Result<(), DbErr> {
     use key_usage::Column as C;
+    let txn = crate::db::begin_write(db).await?;
+    // Keys deleted at a database prompt would fail the whole write, every time.
+    let ids: HashSet<i64> = rows.iter().map(|(s, _)| s.key_id).collect();
+    let mut live = HashSet::new();
+    let ids: Vec<i64> = ids.into_iter().collect();
+    for chunk in ids.chunks(500) {
+        let found: Vec<i64> = api_key::Entity::find()
+            .select_only()
+            .column(api_key::Column::Id)
+            .filter(api_key::Column::Id.is_in(chunk.iter().copied()))
+            .into_tuple()
+            .all(&txn)
+            .await?;
+        live.extend(found);
+    }
+    let rows: Vec<&(Slot, Counts)> = rows
+        .iter()
+        .filter(|(s, _)| live.contains(&s.key_id))
+        .collect();
     for chunk in rows.chunks(500) {
         let mut stmt = Query::insert();
         stmt.into_table(key_usage::Entity).columns([
@@ -243,7 +304,7 @@ async fn write_counts(db: &DatabaseConnection, rows: &[(Slot, Counts)]) -> Resul
             C::Requests,
             C::Rows,
         ]);
-        for (s, c) in chunk {
+        for (s, c) in chunk.iter().copied() {
             stmt.values([
                 s.key_id.into(),
                 instant(s.hour).into(),
@@ -269,9 +330,9 @@ async fn write_counts(db: &DatabaseConnection, rows: &[(Slot, Counts)]) -> Resul
                 ])
                 .to_owned(),
         );
-        db.execute(&stmt).await?;
+        txn.execute(&stmt).await?;
     }
-    Ok(())
+    txn.commit().await
 }
 
 async fn write_refusal(db: &DatabaseConnection, r: &Refusal) -> Result<(), DbErr> {
@@ -449,7 +510,8 @@ pub async fn for_key(
     Ok(KeyUsage { hours, days })
 }
 
-/// Requests each of `keys` made over the seven days before `now` (every outcome).
+/// Requests each of `keys` made over the seven days before `now` (every outcome), counted from
+/// the start of the hour seven days back, written or not.
 pub async fn requests_7d(
     db: &impl ConnectionTrait,
     usage: &Usage,
@@ -457,7 +519,7 @@ pub async fn requests_7d(
     now: DateTime<Utc>,
 ) -> Result<HashMap<i64, u64>, DbErr> {
     use key_usage::Column as C;
-    let since = now - chrono::Duration::days(7);
+    let since = hour_of(now - chrono::Duration::days(7));
     let mut out: HashMap<i64, u64> = HashMap::new();
     for chunk in keys.chunks(500) {
         let rows: Vec<(i64, i64)> = key_usage::Entity::find()
@@ -465,7 +527,7 @@ pub async fn requests_7d(
             .column(C::KeyId)
             .column_as(Expr::cust("CAST(SUM(requests) AS BIGINT)"), "n")
             .filter(C::KeyId.is_in(chunk.iter().copied()))
-            .filter(C::Hour.gte(since))
+            .filter(C::Hour.gte(instant(since)))
             .group_by(C::KeyId)
             .into_tuple()
             .all(db)
@@ -474,10 +536,10 @@ pub async fn requests_7d(
             *out.entry(k).or_default() += u64::try_from(n).unwrap_or(0);
         }
     }
-    let since = hour_of(since);
+    let wanted: HashSet<i64> = keys.iter().copied().collect();
     usage.with(|p| {
-        for (s, c) in &p.counts {
-            if s.hour >= since && keys.contains(&s.key_id) {
+        for (s, c) in p.counts.iter().chain(p.in_flight.iter()) {
+            if s.hour >= since && wanted.contains(&s.key_id) {
                 *out.entry(s.key_id).or_default() += c.requests;
             }
         }
@@ -508,7 +570,7 @@ mod tests {
         u.refused(r(ProblemCode::ApiKeyExpired, "2026-11-27T10:55:00Z"));
         u.refused(r(ProblemCode::RateLimited, "2026-11-27T10:56:00Z"));
         u.refused(r(ProblemCode::ApiKeyExpired, "2026-11-27T11:00:00Z"));
-        let (_, refused) = u.take();
+        let (_, refused, _) = u.take();
         assert_eq!(refused.len(), 3);
         assert_eq!(refused[0].detail(), "used after expiry from 203.0.113.7");
     }
@@ -524,7 +586,7 @@ mod tests {
             at("2026-11-27T10:30:00Z"),
             Some(ProblemCode::RateLimited),
         );
-        let (counts, _) = u.take();
+        let (counts, _, _) = u.take();
         assert_eq!(counts.len(), 2);
         let ok = counts.iter().find(|(s, _)| s.outcome.is_none()).unwrap().1;
         assert_eq!((ok.requests, ok.rows), (2, 100));

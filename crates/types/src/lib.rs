@@ -129,6 +129,12 @@ pub mod whole_numbers {
         d.deserialize_seq(WholeSeq)
     }
 
+    /// serde `deserialize_with` target for a field that may be absent (outer `None`, with
+    /// `#[serde(default)]`), `null` (`Some(None)`) or a whole number.
+    pub fn present<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Option<i64>>, D::Error> {
+        option(d).map(Some)
+    }
+
     /// serde `deserialize_with` target for `Option<Vec<i64>>` (`null` is `None`).
     pub fn option_vec<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Vec<i64>>, D::Error> {
         struct Wrapper(Vec<i64>);
@@ -770,6 +776,13 @@ pub struct KeySummary {
     pub effective_rate_limit_per_minute: u32,
     /// Requests it made over the last seven days (every outcome).
     pub requests_7d: u64,
+    /// When one of its secrets (current or previous) was last reported found in public;
+    /// `null` if never.
+    #[serde(with = "rfc3339_millis::option")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, format = DateTime))]
+    pub leaked_at: Option<DateTime<Utc>>,
+    /// Where that report said it was found.
+    pub leaked_url: Option<String>,
 }
 
 /// Why a key was retired.
@@ -977,7 +990,7 @@ pub struct KeyDetail {
     pub retired_by: Option<UserRef>,
     /// The IP address it was last used from.
     pub last_used_ip: Option<String>,
-    /// What happened to it, newest first.
+    /// What happened to it, newest first (the newest 200 events).
     pub events: Vec<AuditEvent>,
 }
 
@@ -1002,7 +1015,7 @@ pub struct CreateKeyRequest {
     pub device_ids: Vec<i64>,
     /// Admins only: requests a minute the key may make (1 to 100000); omit or `null` for the
     /// account's default.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "whole_numbers::option")]
     #[cfg_attr(feature = "openapi", schema(minimum = 1, maximum = 100000))]
     pub rate_limit_per_minute: Option<i64>,
 }
@@ -1024,15 +1037,10 @@ pub struct UpdateKeyRequest {
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "present"
+        deserialize_with = "whole_numbers::present"
     )]
     #[cfg_attr(feature = "openapi", schema(value_type = Option<i64>, minimum = 1, maximum = 100000))]
     pub rate_limit_per_minute: Option<Option<i64>>,
-}
-
-/// A field that may be absent (outer `None`), `null` (`Some(None)`) or a value.
-fn present<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Option<i64>>, D::Error> {
-    Option::<i64>::deserialize(d).map(Some)
 }
 
 /// The answer to creating a key: the only time its secret is ever shown.

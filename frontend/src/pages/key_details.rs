@@ -30,6 +30,14 @@ pub fn KeyDetails() -> impl IntoView {
     // A rolled key's new secret, shown once above the key until the user is done with it.
     let rolled = RwSignal::new(None::<String>);
     let reload = RwSignal::new(0u32);
+    // A new secret belongs to the key it was made for: another key's page starts without it.
+    Effect::new(move |previous: Option<Option<i64>>| {
+        let now = id.get();
+        if previous.is_some_and(|p| p != now) {
+            rolled.set(None);
+        }
+        now
+    });
     Effect::new(move |_| {
         reload.track();
         let Some(id) = id.get() else {
@@ -194,6 +202,7 @@ fn Details(
         );
     };
     let rolling = RwSignal::new(false);
+    let rollable = !retired && s.status != KeyStatus::Expired;
     let on_rolled = Callback::new(move |k: partlogic_types::CreatedKey| {
         rolled.set(Some(k.secret));
         reload.update(|n| *n += 1);
@@ -205,11 +214,13 @@ fn Details(
         .cloned()
         .collect();
     let previous = s.previous_prefix.clone().zip(s.previous_until);
-    let leaked = (s.retired_reason == Some(RetiredReason::Leaked)).then(|| {
-        s.retired_detail
+    let leaked = s.leaked_at.map(|_| {
+        let place = s
+            .leaked_url
             .clone()
             .filter(|u| !u.is_empty())
-            .unwrap_or_else(|| "a public place".to_owned())
+            .unwrap_or_else(|| "a public place".to_owned());
+        (place, s.retired_reason == Some(RetiredReason::Leaked))
     });
 
     view! {
@@ -251,11 +262,20 @@ fn Details(
                         match s.retired_reason { Some(RetiredReason::SelfRetired) => "with the key itself", Some(RetiredReason::Leaked) => "reported leaked", _ => "retired" })}</dd>
                 })}
             </dl>
-            {leaked.map(|place| view! {
-                <div class="banner danger" role="alert">
-                    <strong>"This key was found in public and retired. "</strong>
-                    {format!("It was reported at {place}. Anyone could have used it: check its history below, then give the integration a new key.")}
-                </div>
+            {leaked.map(|(place, retired)| if retired {
+                view! {
+                    <div class="banner danger" role="alert">
+                        <strong>"This key was found in public and retired. "</strong>
+                        {format!("It was reported at {place}. Anyone could have used it: check its history below, then give the integration a new key.")}
+                    </div>
+                }.into_any()
+            } else {
+                view! {
+                    <div class="banner danger" role="alert">
+                        <strong>"A previous secret of this key was found in public and stopped at once. "</strong>
+                        {format!("It was reported at {place}. The current secret still works; if it could have leaked the same way, roll the key again.")}
+                    </div>
+                }.into_any()
             })}
             {(!unreachable.is_empty()).then(|| view! {
                 <div class="banner warning unreachable" role="note">
@@ -305,7 +325,8 @@ fn Details(
                 </form>
             })}
             <div class="actions">
-                {(!retired).then(|| view! {
+                // An expired key would roll into an expired secret: make a key like it instead.
+                {rollable.then(|| view! {
                     <button type="button" on:click=move |_| rolling.set(true)>"Roll key"</button>
                 })}
                 <A href=Page::NewKeyLike(id).path() attr:class="button secondary">"Create a key like this one"</A>
@@ -319,7 +340,7 @@ fn Details(
                 </div>
             })}
             <RetireDialog target=to_retire on_retired=on_retired/>
-            {(!retired).then(|| view! {
+            {rollable.then(|| view! {
                 <RollDialog open=rolling id=id name=s.name.clone() etag=etag.clone() on_rolled=on_rolled/>
             })}
         </div>

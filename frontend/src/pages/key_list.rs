@@ -86,14 +86,15 @@ pub fn KeyList() -> impl IntoView {
 /// What needs attention: keys found leaked in public, keys that stop working within the week.
 #[component]
 fn Banners(list: Vec<KeySummary>) -> impl IntoView {
-    let leaked: Vec<(i64, String, String)> = list
+    let leaked: Vec<(i64, String, String, bool)> = list
         .iter()
-        .filter(|k| k.retired_reason == Some(RetiredReason::Leaked))
+        .filter(|k| k.leaked_at.is_some())
         .map(|k| {
             (
                 k.id,
                 k.name.clone(),
-                k.retired_detail.clone().unwrap_or_default(),
+                k.leaked_url.clone().unwrap_or_default(),
+                k.retired_reason == Some(RetiredReason::Leaked),
             )
         })
         .collect();
@@ -105,9 +106,13 @@ fn Banners(list: Vec<KeySummary>) -> impl IntoView {
     view! {
         {(!leaked.is_empty()).then(|| view! {
             <div class="banner danger leaked" role="alert">
-                <strong>{if leaked.len() == 1 { "1 key was found in public and retired".to_owned() } else { format!("{} keys were found in public and retired", leaked.len()) }}</strong>
-                <ul>{leaked.into_iter().map(|(id, name, url)| view! {
-                    <li><A href=Page::Key(id).path()>{name}</A>{(!url.is_empty()).then(|| format!(" \u{2014} reported at {url}"))}</li>
+                <strong>{if leaked.len() == 1 { "1 key was found in public and stopped".to_owned() } else { format!("{} keys were found in public and stopped", leaked.len()) }}</strong>
+                <ul>{leaked.into_iter().map(|(id, name, url, retired)| view! {
+                    <li>
+                        <A href=Page::Key(id).path()>{name}</A>
+                        {(!url.is_empty()).then(|| format!(" \u{2014} reported at {url}"))}
+                        {if retired { " (retired)" } else { " (its previous secret stopped; the current one still works)" }}
+                    </li>
                 }).collect_view()}</ul>
                 <p>"Give those integrations new keys; check each key's history for uses you do not expect."</p>
             </div>

@@ -46,6 +46,10 @@ fn KeyForm(created: RwSignal<Option<CreatedKey>>) -> impl IntoView {
         auth.user
             .with(|u| u.as_ref().is_some_and(|u| u.role == Role::Admin))
     };
+    let is_admin_now = move || {
+        auth.user
+            .with_untracked(|u| u.as_ref().is_some_and(|u| u.role == Role::Admin))
+    };
     // "Create a key like this one": the form starts as a copy of that key (retired ones too).
     let like =
         use_query_map().with_untracked(|q| q.get("like").and_then(|s| s.parse::<i64>().ok()));
@@ -72,7 +76,8 @@ fn KeyForm(created: RwSignal<Option<CreatedKey>>) -> impl IntoView {
                     expires_on.set(d);
                 }
                 selected.set(k.devices.iter().map(|d| d.id).collect());
-                if let Some(n) = s.rate_limit_per_minute {
+                // Only admins set limits: a member's copy takes the account's default.
+                if let Some(n) = s.rate_limit_per_minute.filter(|_| is_admin_now()) {
                     rate_limit.set(n.to_string());
                 }
                 like_name.set(Some(s.name.clone()));
@@ -119,7 +124,12 @@ fn KeyForm(created: RwSignal<Option<CreatedKey>>) -> impl IntoView {
             time_zone: expires.as_ref().map(|_| zone_for_submit.clone()),
             expires_on: expires,
             device_ids,
-            rate_limit_per_minute: rate_limit.get_untracked().trim().parse().ok(),
+            rate_limit_per_minute: rate_limit
+                .get_untracked()
+                .trim()
+                .parse()
+                .ok()
+                .filter(|_| is_admin_now()),
         };
         pending.set(true);
         problem.set(None);

@@ -13,7 +13,7 @@ use crate::error::ApiError;
 use crate::keys;
 use crate::net::client_ip;
 use crate::state::AppState;
-use crate::store::{KeyRecord, ReachDevice};
+use crate::store::{KeyRecord, ReachDevice, SecretKind};
 
 /// The header that carries the key.
 pub const HEADER: &str = "X-API-Key";
@@ -94,14 +94,25 @@ async fn authenticate(req: &HttpRequest) -> Result<ApiCaller, ApiError> {
         key_id: key.id,
         account_id: key.account_id,
     });
-    check(&key, now)?;
-    let rate = state
-        .limits
-        .take(key.id, key.rate_limit, now)
-        .inspect_err(|full| {
-            req.extensions_mut().insert(*full);
-        })
-        .map_err(|full| ApiError::RateLimited(full.reset_secs, full.limit))?;
+    if let Err(refused) = check(&key, now) {
+        // A known key hears where its window stands even when refused.
+        req.extensions_mut()
+            .insert(state.limits.peek(key.id, key.rate_limit, now));
+        return Err(refused);
+    }
+    // Retiring a key with itself is never rate limited: whoever found a key must be able to
+    // switch it off while someone else uses it up.
+    let rate = if req.method() == actix_web::http::Method::DELETE {
+        state.limits.peek(key.id, key.rate_limit, now)
+    } else {
+        state
+            .limits
+            .take(key.id, key.rate_limit, now)
+            .inspect_err(|full| {
+                req.extensions_mut().insert(*full);
+            })
+            .map_err(|full| ApiError::RateLimited(full.reset_secs, full.limit))?
+    };
     req.extensions_mut().insert(rate);
     if state.last_used.should_write(key.id) {
         state.uses.record(super::last_used::Use {
@@ -130,7 +141,8 @@ async fn lookup(state: &AppState, digest: &[u8; 32]) -> Result<Arc<KeyRecord>, A
         return Err(ApiError::InvalidApiKey);
     };
     // The index lookup already matched; this keeps the final decision constant-time anyway.
-    if !keys::digests_match(&record.digest, &hex) {
+    // (A secret rolled past matched `retired_digests` exactly, and is refused as retired.)
+    if record.secret != SecretKind::RolledPast && !keys::digests_match(&record.digest, &hex) {
         return Err(ApiError::InvalidApiKey);
     }
     let record = Arc::new(record);
@@ -143,9 +155,15 @@ fn check(key: &KeyRecord, now: chrono::DateTime<chrono::Utc>) -> Result<(), ApiE
     if key.retired_at.is_some() {
         return Err(ApiError::ApiKeyRetired);
     }
-    // A rolled key's old secret works until its overlap ends.
-    if key.by_previous && key.previous_until.is_none_or(|end| now >= end) {
-        return Err(ApiError::ApiKeyRetired);
+    match key.secret {
+        SecretKind::Current => {}
+        // A rolled key's old secret works until its overlap ends.
+        SecretKind::Previous => {
+            if key.previous_until.is_none_or(|end| now >= end) {
+                return Err(ApiError::ApiKeyRetired);
+            }
+        }
+        SecretKind::RolledPast => return Err(ApiError::ApiKeyRetired),
     }
     if let Some(end) = key.expires_at
         && now >= end

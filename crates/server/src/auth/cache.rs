@@ -273,7 +273,7 @@ mod tests {
             name: "k".into(),
             prefix: "pl_x".into(),
             digest: "d".into(),
-            by_previous: false,
+            secret: crate::store::SecretKind::Current,
             previous_until: None,
             rate_limit: 600,
             created_at: chrono::Utc::now(),

@@ -52,13 +52,28 @@ impl RateState {
 }
 
 impl RateLimiter {
+    /// Where `key` stands at `now`, counting nothing.
+    pub fn peek(&self, key: i64, limit: u32, now: DateTime<Utc>) -> RateState {
+        let (minute, reset_secs) = window(now);
+        let shard = &self.shards[shard_of(key)];
+        let used = shard
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(&key)
+            .filter(|w| w.minute == minute)
+            .map_or(0, |w| w.used);
+        RateState {
+            limit,
+            remaining: limit.saturating_sub(used),
+            reset_secs,
+        }
+    }
+
     /// Counts one request of `key` at `now` against `limit`: `Ok` if it may go ahead, `Err`
     /// (with nothing left) if the key has used its window up. Refused requests do not count.
     pub fn take(&self, key: i64, limit: u32, now: DateTime<Utc>) -> Result<RateState, RateState> {
-        let secs = now.timestamp();
-        let minute = secs.div_euclid(WINDOW_SECS);
-        let reset_secs = u32::try_from(WINDOW_SECS - secs.rem_euclid(WINDOW_SECS)).unwrap_or(60);
-        let shard = &self.shards[usize::try_from(key.rem_euclid(SHARDS as i64)).unwrap_or(0)];
+        let (minute, reset_secs) = window(now);
+        let shard = &self.shards[shard_of(key)];
         let mut windows = shard.lock().unwrap_or_else(|p| p.into_inner());
         if windows.len() >= PRUNE_AT && !windows.contains_key(&key) {
             windows.retain(|_, w| w.minute == minute);
@@ -83,6 +98,17 @@ impl RateLimiter {
     }
 }
 
+/// The window `now` falls in, and the seconds until it ends.
+fn window(now: DateTime<Utc>) -> (i64, u32) {
+    let secs = now.timestamp();
+    let reset = u32::try_from(WINDOW_SECS - secs.rem_euclid(WINDOW_SECS)).unwrap_or(60);
+    (secs.div_euclid(WINDOW_SECS), reset)
+}
+
+fn shard_of(key: i64) -> usize {
+    usize::try_from(key.rem_euclid(SHARDS as i64)).unwrap_or(0)
+}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {
@@ -100,6 +126,7 @@ mod tests {
         let last = l.take(1, 2, t).unwrap();
         assert_eq!((last.remaining, last.reset_secs), (0, 45));
         assert!(l.take(1, 2, t).is_err());
+        assert_eq!(l.peek(1, 2, t).remaining, 0);
         // Another key has its own window.
         assert!(l.take(2, 2, t).is_ok());
         assert!(l.take(1, 2, at("2026-11-27T10:00:59.999Z")).is_err());

@@ -335,7 +335,7 @@ mod tests {
                 name: "k".into(),
                 prefix: "pl_x".into(),
                 digest: String::new(),
-                by_previous: false,
+                secret: crate::store::SecretKind::Current,
                 previous_until: None,
                 rate_limit: 600,
                 created_at: chrono::Utc::now(),

@@ -32,11 +32,11 @@ pub struct KeyRecord {
     pub name: String,
     /// Its display prefix.
     pub prefix: String,
-    /// The stored digest (hex) of the secret this record was found by.
+    /// The stored digest (hex) of the secret this record was found by (empty for a secret
+    /// rolled past).
     pub digest: String,
-    /// Whether that is the secret the key had before it was last rolled (then it works until
-    /// `previous_until` only).
-    pub by_previous: bool,
+    /// Which of the key's secrets that is.
+    pub secret: SecretKind,
     /// The first instant the previous secret is refused.
     pub previous_until: Option<DateTime<Utc>>,
     /// Requests a minute it may make (its own limit, or its account's default).
@@ -64,6 +64,27 @@ pub struct KeyRecord {
     /// `reach` as `/api/devices` answers it, encoded by the first request that needs it (a
     /// change to the key or its devices makes a new record).
     pub devices_json: std::sync::OnceLock<actix_web::web::Bytes>,
+}
+
+/// Which of a key's secrets a request used.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SecretKind {
+    /// Its current secret.
+    Current,
+    /// The secret it had before it was last rolled: works until `previous_until`.
+    Previous,
+    /// A secret it was rolled past: refused as retired.
+    RolledPast,
+}
+
+impl SecretKind {
+    fn from_column(n: i64) -> Self {
+        match n {
+            0 => Self::Current,
+            1 => Self::Previous,
+            _ => Self::RolledPast,
+        }
+    }
 }
 
 /// A device a key reaches, with the names its rows are shown with.
@@ -169,20 +190,13 @@ impl Store {
         }
     }
 
-    /// The key whose secret has the digest `digest`, with its owner and reach: its current
-    /// secret, or else the one it had before it was last rolled (`by_previous`). Only unknown
-    /// keys pay for the second lookup.
+    /// The key one of whose secrets has the digest `digest`, with its owner and reach, and
+    /// which secret it is (one query, known or not).
     pub async fn key_record(&self, digest: &str) -> Result<Option<KeyRecord>, DbErr> {
-        for previous in [false, true] {
-            let found = match self {
-                Self::Sqlite(s) => s.key_record(digest, previous)?,
-                Self::Postgres(pg) => postgres::key_record(&pg.db, digest, previous).await?,
-            };
-            if found.is_some() {
-                return Ok(found);
-            }
+        match self {
+            Self::Sqlite(s) => s.key_record(digest),
+            Self::Postgres(pg) => postgres::key_record(&pg.db, digest).await,
         }
-        Ok(None)
     }
 
     /// Up to `limit` rows of `devices` after `after` (by id) that pass `f`, handed to `each`

@@ -4,7 +4,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, DbErr, RuntimeErr, Statement};
 
 use super::sql::{self, Arg};
-use super::{KeyRecord, PageEnd, RawAlert, ReachDevice, RowView};
+use super::{KeyRecord, PageEnd, RawAlert, ReachDevice, RowView, SecretKind};
 use crate::stock::StockFilters;
 use partlogic_types::AlertKind;
 
@@ -23,12 +23,11 @@ fn statement(text: &str, args: Vec<Arg>) -> Statement {
 pub(super) async fn key_record(
     db: &DatabaseConnection,
     digest: &str,
-    previous: bool,
 ) -> Result<Option<KeyRecord>, DbErr> {
     let Some(r) = db
         .query_one_raw(statement(
-            sql::key_by_digest(previous),
-            vec![Arg::Text(digest.to_owned())],
+            sql::KEY_BY_DIGEST,
+            vec![Arg::Text(digest.to_owned()); sql::KEY_BY_DIGEST_ARGS],
         ))
         .await?
     else {
@@ -54,7 +53,7 @@ pub(super) async fn key_record(
         owner_account_id: r.try_get_by_index(14)?,
         rate_limit: super::rate_limit(r.try_get_by_index::<i32>(15)?.into()),
         previous_until: r.try_get_by_index(16)?,
-        by_previous: previous,
+        secret: SecretKind::from_column(r.try_get_by_index::<i32>(17)?.into()),
         reach: Vec::new(),
         devices_json: Default::default(),
     };

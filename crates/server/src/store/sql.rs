@@ -140,33 +140,23 @@ pub(super) fn device_rows(
     )
 }
 
-/// What a key lookup reads: the key, its owner, its effective rate limit and its previous
-/// secret's end, found by `{column} = ?` (see [`key_by_digest`]).
-macro_rules! key_by {
-    ($column:literal) => {
-        concat!(
-            "SELECT k.id, k.account_id, k.user_id, k.name, k.prefix, k.",
-            $column,
-            ", k.created_at, k.expires_on, k.time_zone, k.expires_at, k.retired_at, \
-             k.last_used_at IS NOT NULL, u.role, u.disabled_at IS NOT NULL, u.account_id, \
-             COALESCE(k.rate_limit_per_minute, a.rate_limit_per_minute), k.previous_until \
-             FROM api_keys k JOIN users u ON u.id = k.user_id \
-             JOIN accounts a ON a.id = k.account_id WHERE k.",
-            $column,
-            " = ?"
-        )
-    };
-}
+/// A key by the digest of one of its secrets, with its owner, its effective rate limit and its
+/// previous secret's end: its current secret, the one it had before it was last rolled, or one
+/// it was rolled past (`retired_digests`). Column 5 is the matched digest (empty for a secret
+/// rolled past), column 17 which secret matched: 0 current, 1 previous, 2 rolled past. Every
+/// `?` is the same digest. Each branch of the `OR` is an index lookup.
+pub(super) const KEY_BY_DIGEST: &str = "SELECT k.id, k.account_id, k.user_id, k.name, k.prefix, \
+     CASE WHEN k.digest = ? THEN k.digest WHEN k.previous_digest = ? THEN k.previous_digest ELSE '' END, \
+     k.created_at, k.expires_on, k.time_zone, k.expires_at, k.retired_at, \
+     k.last_used_at IS NOT NULL, u.role, u.disabled_at IS NOT NULL, u.account_id, \
+     COALESCE(k.rate_limit_per_minute, a.rate_limit_per_minute), k.previous_until, \
+     CASE WHEN k.digest = ? THEN 0 WHEN k.previous_digest = ? THEN 1 ELSE 2 END \
+     FROM api_keys k JOIN users u ON u.id = k.user_id JOIN accounts a ON a.id = k.account_id \
+     WHERE k.digest = ? OR k.previous_digest = ? \
+     OR k.id IN (SELECT key_id FROM retired_digests WHERE digest = ?)";
 
-/// A key by its current secret's digest, or (`previous`) by the digest of the secret it had
-/// before it was last rolled. The matched digest is read back as column 5.
-pub(super) fn key_by_digest(previous: bool) -> &'static str {
-    if previous {
-        key_by!("previous_digest")
-    } else {
-        key_by!("digest")
-    }
-}
+/// How many times [`KEY_BY_DIGEST`] takes the digest.
+pub(super) const KEY_BY_DIGEST_ARGS: usize = 7;
 
 /// A key's reach: its ticked devices of its account that its owner may see, by id, with
 /// their names. The owner's grants count only for members (`?` = 1 for admins).

@@ -14,7 +14,7 @@ use rusqlite::{Connection, OpenFlags, Row, params_from_iter, types::Value};
 use sea_orm::{DbErr, RuntimeErr};
 
 use super::sql::{self, Arg};
-use super::{KeyRecord, PageEnd, RawAlert, ReachDevice, RowView, rate_limit};
+use super::{KeyRecord, PageEnd, RawAlert, ReachDevice, RowView, SecretKind, rate_limit};
 use crate::stock::StockFilters;
 use partlogic_types::AlertKind;
 
@@ -145,14 +145,10 @@ impl SqliteReads {
         })
     }
 
-    pub(super) fn key_record(
-        &self,
-        digest: &str,
-        previous: bool,
-    ) -> Result<Option<KeyRecord>, DbErr> {
+    pub(super) fn key_record(&self, digest: &str) -> Result<Option<KeyRecord>, DbErr> {
         self.with(|c| {
-            let mut stmt = c.prepare_cached(sql::key_by_digest(previous))?;
-            let mut rows = stmt.query([digest])?;
+            let mut stmt = c.prepare_cached(sql::KEY_BY_DIGEST)?;
+            let mut rows = stmt.query([digest; sql::KEY_BY_DIGEST_ARGS])?;
             let Some(row) = rows.next()? else {
                 return Ok(None);
             };
@@ -176,7 +172,7 @@ impl SqliteReads {
                 owner_account_id: row.get(14)?,
                 rate_limit: rate_limit(row.get(15)?),
                 previous_until: opt_time(row, 16)?,
-                by_previous: previous,
+                secret: SecretKind::from_column(row.get(17)?),
                 reach: Vec::new(),
                 devices_json: Default::default(),
             };

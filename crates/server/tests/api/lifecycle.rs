@@ -94,7 +94,7 @@ async fn rolling_keeps_the_old_secret_for_the_overlap_only(backend: Backend) {
     assert_eq!(app.api_get("/api/stock", &new).await.status(), 200);
 
     // Rolling again with no overlap: the secret just replaced stops at once, and the one
-    // before it is long gone (a key has at most two working secrets).
+    // before it stays refused as retired (a key has at most two working secrets).
     let res = roll(&app, &member, id, "PT0S").await;
     assert_eq!(res.status(), 201);
     let newest = res.json::<Value>().await.unwrap()["secret"]
@@ -110,10 +110,50 @@ async fn rolling_keeps_the_old_secret_for_the_overlap_only(backend: Backend) {
     assert_problem(
         app.api_get("/api/stock", &old).await,
         401,
-        "invalid_api_key",
+        "api_key_retired",
     )
     .await;
     assert_eq!(app.api_get("/api/stock", &newest).await.status(), 200);
+    // Retiring the key during an overlap stops both secrets, and the page says so.
+    let res = roll(&app, &member, id, "P7D").await;
+    let latest = res.json::<Value>().await.unwrap()["secret"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(app.api_get("/api/stock", &newest).await.status(), 200);
+    let retired: Value = member
+        .delete(app.url(&format!("/portal/api/keys/{id}")))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(retired["previous_until"], "2026-11-27T11:00:00.000Z");
+    for secret in [&newest, &latest] {
+        assert_problem(
+            app.api_get("/api/stock", secret).await,
+            401,
+            "api_key_retired",
+        )
+        .await;
+    }
+    // An expired key is not rolled: its new secret would be dead too.
+    let (expiring, _) = app
+        .create_key(
+            &member,
+            json!({"name": "short", "device_ids": [w.n1], "expires_on": "2026-11-27", "time_zone": "UTC"}),
+        )
+        .await;
+    app.clock.set(t("2026-11-28T00:00:00Z"));
+    let member = app.login(&w.member.email).await;
+    let p = assert_problem(
+        roll(&app, &member, expiring, "PT1H").await,
+        409,
+        "expiry_out_of_range",
+    )
+    .await;
+    assert_eq!(p["errors"][0]["field"], "expires_on");
 
     // Bad overlaps are refused by field; a stale If-Match and a retired key are refused too.
     let p = assert_problem(
@@ -183,11 +223,39 @@ async fn rate_limits_per_key_with_fields_on_every_answer(backend: Backend) {
     }
     let res = app.api_get("/api/key", &key).await;
     assert_eq!(res.headers()["retry-after"].to_str().unwrap(), "45");
+    assert!(res.headers().get("www-authenticate").is_none());
     assert_eq!(
         res.headers()["ratelimit"].to_str().unwrap(),
         "\"per-key\";r=0;t=45"
     );
     assert_problem(res, 429, "rate_limited").await;
+    // Its holder may still retire it with itself: that is never rate limited. (Checked on a
+    // twin key, so this one lives on.)
+    let (twin_id, twin) = app
+        .create_key(
+            &admin,
+            json!({"name": "twin", "device_ids": [w.n1], "rate_limit_per_minute": 1.0}),
+        )
+        .await;
+    assert_eq!(app.api_get("/api/key", &twin).await.status(), 200);
+    assert_problem(app.api_get("/api/key", &twin).await, 429, "rate_limited").await;
+    let res = app
+        .client()
+        .delete(app.url("/api/key"))
+        .header("X-API-Key", &twin)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 204);
+    // A refused known key still hears where its window stands.
+    let res = app.api_get("/api/key", &twin).await;
+    assert_eq!(
+        res.headers()["ratelimit"].to_str().unwrap(),
+        "\"per-key\";r=0;t=45"
+    );
+    assert_problem(res, 401, "api_key_retired").await;
+    let twin_detail = detail(&app, &admin, twin_id).await;
+    assert_eq!(twin_detail["rate_limit_per_minute"], 1);
     // A new window, a new allowance.
     app.clock.set(t("2026-11-27T10:01:00Z"));
     let res = app.api_get("/api/devices", &key).await;
@@ -538,6 +606,25 @@ async fn leak_reports_retire_keys_when_signed(backend: Backend) {
     );
     assert_problem(app.api_get("/api/key", &old).await, 401, "api_key_retired").await;
     assert_eq!(app.api_get("/api/key", &new).await.status(), 200);
+    // The rolled key still works, and says its previous secret leaked.
+    let d = detail(&app, &member, rolled_id).await;
+    assert_eq!(d["status"], "active");
+    assert_eq!(d["leaked_url"], "https://gist.github.com/x");
+    assert!(d["leaked_at"].is_string());
+    // A signature failure is no invitation to send Basic credentials.
+    let res = app
+        .client()
+        .post(app.url("/api/secret-scanning"))
+        .header("User-Agent", "GitHub-Hookshot/1")
+        .body("[]")
+        .send()
+        .await
+        .unwrap();
+    assert!(res.headers().get("www-authenticate").is_none());
+    assert_problem(res, 401, "invalid_signature").await;
+    // Bigger than any report: refused as a problem document.
+    let huge = format!("[{}]", "\"x\",".repeat(300_000));
+    assert_problem(report(&app, &gh.key, &huge).await, 400, "invalid_body").await;
     // Reported again: still ours, nothing more happens.
     let res = report(&app, &gh.key, &body).await;
     assert_eq!(res.status(), 200);

@@ -60,6 +60,8 @@ pub async fn retire_own_key(
         Which::Previous => {
             lifecycle::end_overlap(&txn, key, ip, "retired with that secret itself", now).await?;
         }
+        // Refused before it gets here (api_key_retired).
+        Which::RolledPast => return Err(ApiError::ApiKeyRetired),
     }
     txn.commit().await?;
     state.keys.clear();

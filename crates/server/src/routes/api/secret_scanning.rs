@@ -35,16 +35,14 @@ const MAX_BODY: usize = 1024 * 1024;
 #[post("/secret-scanning")]
 pub async fn report_leaks(
     req: HttpRequest,
-    body: web::Bytes,
+    payload: web::Payload,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let Some(scanning) = &state.scanning_keys else {
         return Err(ApiError::NotFound("resource"));
     };
     let header = |name: &str| req.headers().get(name).and_then(|v| v.to_str().ok());
-    if body.len() > MAX_BODY {
-        return Err(ApiError::InvalidBody("the body is too large".to_owned()));
-    }
+    let body = read_body(payload).await?;
     scanning
         .verify(
             header("github-public-key-identifier"),
@@ -60,49 +58,8 @@ pub async fn report_leaks(
     })?;
     let now = state.clock.now();
     let mut verdicts = Vec::with_capacity(reports.len());
-    let mut changed = false;
     for r in reports {
-        let ours = keys::is_well_formed(&r.token) && {
-            let txn = crate::db::begin_write(&state.db).await?;
-            let found = lifecycle::find_by_digest(&txn, &keys::digest(&r.token)).await?;
-            let ours = found.is_some();
-            if let Some((key, which)) = found {
-                let place = if r.url.is_empty() {
-                    "in public".to_owned()
-                } else {
-                    format!("at {}", r.url)
-                };
-                let before = key.version;
-                let key = match which {
-                    Which::Current => {
-                        let history = format!("reported leaked {place} (secret scanning)");
-                        lifecycle::retire(
-                            &txn,
-                            key,
-                            Retirement {
-                                reason: RetiredReason::Leaked,
-                                detail: Some(r.url.clone()),
-                                actor: None,
-                                ip: None,
-                                history: Some(&history),
-                            },
-                            now,
-                        )
-                        .await?
-                    }
-                    Which::Previous => {
-                        let why = format!("reported leaked {place} (secret scanning)");
-                        lifecycle::end_overlap(&txn, key, None, &why, now).await?
-                    }
-                };
-                if key.version != before {
-                    changed = true;
-                    tracing::warn!(key_id = key.id, "key reported leaked; retired");
-                }
-            }
-            txn.commit().await?;
-            ours
-        };
+        let ours = keys::is_well_formed(&r.token) && handle(&state, &r, now).await?;
         verdicts.push(LeakVerdict {
             token_raw: r.token,
             token_type: r.token_type,
@@ -113,8 +70,73 @@ pub async fn report_leaks(
             },
         });
     }
-    if changed {
-        state.keys.clear();
-    }
     Ok(HttpResponse::Ok().json(verdicts))
+}
+
+/// The body, up to [`MAX_BODY`] bytes (a longer one is refused as a problem document).
+async fn read_body(mut payload: web::Payload) -> Result<Vec<u8>, ApiError> {
+    use futures_util::StreamExt;
+    let mut body = Vec::new();
+    while let Some(chunk) = payload.next().await {
+        let chunk =
+            chunk.map_err(|e| ApiError::InvalidBody(format!("the body could not be read: {e}")))?;
+        if body.len() + chunk.len() > MAX_BODY {
+            return Err(ApiError::InvalidBody(format!(
+                "the body is too large (at most {MAX_BODY} bytes)"
+            )));
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
+}
+
+/// Acts on one well-formed reported token: whether it is one of this server's keys.
+async fn handle(
+    state: &AppState,
+    r: &LeakReport,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<bool, ApiError> {
+    let txn = crate::db::begin_write(&state.db).await?;
+    let Some((key, which)) = lifecycle::find_by_digest(&txn, &keys::digest(&r.token)).await? else {
+        return Ok(false);
+    };
+    let place = if r.url.is_empty() {
+        "in public".to_owned()
+    } else {
+        format!("at {}", r.url)
+    };
+    let why = format!("reported leaked {place} (secret scanning)");
+    let key_id = key.id;
+    match which {
+        Which::Current => {
+            let key = lifecycle::note_leak(&txn, key, &r.url, now).await?;
+            lifecycle::retire(
+                &txn,
+                key,
+                Retirement {
+                    reason: RetiredReason::Leaked,
+                    detail: Some(r.url.clone()),
+                    actor: None,
+                    ip: None,
+                    history: Some(&why),
+                },
+                now,
+            )
+            .await?;
+        }
+        Which::Previous => {
+            let key = lifecycle::note_leak(&txn, key, &r.url, now).await?;
+            lifecycle::end_overlap(&txn, key, None, &why, now).await?;
+        }
+        // Refused everywhere already: nothing to stop.
+        Which::RolledPast => {}
+    }
+    txn.commit().await?;
+    if which != Which::RolledPast {
+        // Before the answer: this instance refuses the secret from now on (others hear it
+        // from the database).
+        state.keys.clear();
+        tracing::warn!(key_id, "key reported leaked; stopped");
+    }
+    Ok(true)
 }

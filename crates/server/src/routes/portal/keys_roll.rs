@@ -1,8 +1,9 @@
 //! `POST /portal/api/keys/{id}/roll`.
 
 use actix_web::{HttpRequest, HttpResponse, http::header, post, web};
-use partlogic_types::{AuditAction, CreatedKey, Problem, RollKeyRequest};
-use sea_orm::{ActiveModelTrait, ActiveValue::Set, IntoActiveModel};
+use partlogic_entity::retired_digest;
+use partlogic_types::{AuditAction, CreatedKey, FieldError, Problem, RollKeyRequest};
+use sea_orm::{ActiveModelTrait, ActiveValue::Set, EntityTrait, IntoActiveModel};
 
 use crate::auth::PortalUser;
 use crate::domain::{FieldErrors, Overlap};
@@ -15,7 +16,8 @@ use crate::state::AppState;
 /// Gives a key a new secret, shown once like a new key's; its name, devices, expiry, owner and
 /// history stay. The old secret keeps working for the overlap chosen (`PT0S`: not at all,
 /// `PT1H`, `PT24H`, `P7D`) and is then refused with `api_key_retired`. Rolling again while an
-/// overlap runs stops the older secret at once: a key has at most two working secrets. Send the
+/// overlap runs stops the older secret at once: a key has at most two working secrets (secrets
+/// rolled past are refused as `api_key_retired`). Expired keys are not rolled. Send the
 /// key's `ETag` in `If-Match` to roll it only as you last saw it.
 #[utoipa::path(
     tag = "portal",
@@ -28,7 +30,7 @@ use crate::state::AppState;
         (status = 401, description = "Not logged in (`not_logged_in`)", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Sent from another site (`cross_origin_refused`)", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such key that you may see (`not_found`)", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "The key is retired (`key_retired`)", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The key is retired (`key_retired`) or expired (`expiry_out_of_range`)", body = Problem, content_type = "application/problem+json"),
         (status = 412, description = "`If-Match` names another version of the key (`precondition_failed`)", body = Problem, content_type = "application/problem+json"),
         (status = 415, description = "The body is not `application/json` (`unsupported_media_type`)", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "An overlap other than `PT0S`, `PT1H`, `PT24H`, `P7D` (`validation_failed`)", body = Problem, content_type = "application/problem+json"),
@@ -54,6 +56,23 @@ pub async fn roll_key(
     portal::check_if_match(&req, &key)?;
     if key.retired_at.is_some() {
         return Err(ApiError::KeyRetired);
+    }
+    // A new secret for an expired key would be dead on arrival.
+    if key.expires_at.is_some_and(|end| end <= now) {
+        return Err(ApiError::ExpiryOutOfRange(FieldError {
+            field: "expires_on".to_owned(),
+            message: "this key has expired, so a new secret would not work either; create a key like it instead".to_owned(),
+        }));
+    }
+    // The secret rolled past is still recognised, to be refused as retired.
+    if let Some(old) = key.previous_digest.clone() {
+        retired_digest::Entity::insert(retired_digest::ActiveModel {
+            digest: Set(old),
+            key_id: Set(key.id),
+        })
+        .on_conflict_do_nothing()
+        .exec(&txn)
+        .await?;
     }
     let until = now + overlap.duration();
     let what = format!(
