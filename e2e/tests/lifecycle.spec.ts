@@ -149,7 +149,7 @@ test('banners: a key expiring this week, and a key reported leaked (retired at o
   await expect(banner.locator('li', { hasText: leaked })).toContainText('(retired)');
   await expect(banner).toContainText('https://github.com/acme/tools/blob/main/.env');
   await banner.getByRole('link', { name: leaked }).click();
-  await expect(page.getByRole('alert').filter({ hasText: 'This key was found in public and retired.' })).toBeVisible();
+  await expect(page.getByRole('alert').filter({ hasText: 'This key was found in public; it is retired.' })).toBeVisible();
   await expect(page.getByRole('table', { name: 'Key history' })).toContainText('reported leaked at https://github.com/acme/tools/blob/main/.env');
 });
 

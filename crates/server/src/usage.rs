@@ -223,11 +223,18 @@ impl Usage {
     }
 
     /// Refusals whose write failed, to try again (the database keeps one per key, reason and
-    /// hour, so a retry can never make two).
-    fn retry_refusals(&self, failed: Vec<Refusal>) {
+    /// hour, so a retry can never make two) until their hour is over: one that cannot be
+    /// written (its key deleted at a database prompt) is not retried for ever.
+    fn retry_refusals(&self, failed: Vec<Refusal>, now: DateTime<Utc>) {
+        let hour = hour_of(now);
         self.with(|p| {
             let room = 10_000usize.saturating_sub(p.refused.len());
-            p.refused.extend(failed.into_iter().take(room));
+            p.refused.extend(
+                failed
+                    .into_iter()
+                    .filter(|r| hour_of(r.at) >= hour)
+                    .take(room),
+            );
         });
     }
 
@@ -245,7 +252,7 @@ impl Usage {
 
     /// Writes what was counted, in one transaction: all of it or, if that fails, none (kept
     /// for the next try). Counts of keys that no longer exist are dropped.
-    pub async fn flush(&self, db: &DatabaseConnection) {
+    pub async fn flush(&self, db: &DatabaseConnection, now: DateTime<Utc>) {
         let (counts, refused, dropped) = self.take();
         if dropped > 0 {
             tracing::warn!(
@@ -269,7 +276,7 @@ impl Usage {
             }
         }
         if !failed.is_empty() {
-            self.retry_refusals(failed);
+            self.retry_refusals(failed, now);
         }
     }
 }
@@ -382,7 +389,7 @@ pub fn spawn(db: DatabaseConnection, clock: Clock, every: Duration) -> (Usage, U
         loop {
             tokio::select! {
                 _ = tick.tick() => {
-                    u.flush(&db).await;
+                    u.flush(&db, clock.now()).await;
                     let hour = hour_of(clock.now());
                     if pruned != Some(hour) {
                         match prune(&db, clock.now()).await {
@@ -392,7 +399,7 @@ pub fn spawn(db: DatabaseConnection, clock: Clock, every: Duration) -> (Usage, U
                     }
                 }
                 () = stopping.notified() => {
-                    u.flush(&db).await;
+                    u.flush(&db, clock.now()).await;
                     return;
                 }
             }

@@ -220,7 +220,7 @@ fn Details(
             .clone()
             .filter(|u| !u.is_empty())
             .unwrap_or_else(|| "a public place".to_owned());
-        (place, s.retired_reason == Some(RetiredReason::Leaked))
+        (place, s.retired_at.is_some())
     });
 
     view! {
@@ -265,7 +265,7 @@ fn Details(
             {leaked.map(|(place, retired)| if retired {
                 view! {
                     <div class="banner danger" role="alert">
-                        <strong>"This key was found in public and retired. "</strong>
+                        <strong>"This key was found in public; it is retired. "</strong>
                         {format!("It was reported at {place}. Anyone could have used it: check its history below, then give the integration a new key.")}
                     </div>
                 }.into_any()

@@ -3,7 +3,7 @@
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use leptos_router::components::A;
-use partlogic_types::{KeyStatus, KeySummary, RetiredReason, Role};
+use partlogic_types::{KeyStatus, KeySummary, Role};
 
 use crate::api;
 use crate::app::Auth;
@@ -94,7 +94,7 @@ fn Banners(list: Vec<KeySummary>) -> impl IntoView {
                 k.id,
                 k.name.clone(),
                 k.leaked_url.clone().unwrap_or_default(),
-                k.retired_reason == Some(RetiredReason::Leaked),
+                k.status == KeyStatus::Retired,
             )
         })
         .collect();

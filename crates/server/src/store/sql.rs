@@ -144,7 +144,9 @@ pub(super) fn device_rows(
 /// previous secret's end: its current secret, the one it had before it was last rolled, or one
 /// it was rolled past (`retired_digests`). Column 5 is the matched digest (empty for a secret
 /// rolled past), column 17 which secret matched: 0 current, 1 previous, 2 rolled past. Every
-/// `?` is the same digest. Each branch of the `OR` is an index lookup.
+/// `?` is the same digest. Each branch of the `OR` is an index lookup (the subquery, on a
+/// primary key, yields at most one id and runs once: PostgreSQL makes the `OR` a bitmap of
+/// three index scans, SQLite three index lookups).
 pub(super) const KEY_BY_DIGEST: &str = "SELECT k.id, k.account_id, k.user_id, k.name, k.prefix, \
      CASE WHEN k.digest = ? THEN k.digest WHEN k.previous_digest = ? THEN k.previous_digest ELSE '' END, \
      k.created_at, k.expires_on, k.time_zone, k.expires_at, k.retired_at, \
@@ -153,7 +155,7 @@ pub(super) const KEY_BY_DIGEST: &str = "SELECT k.id, k.account_id, k.user_id, k.
      CASE WHEN k.digest = ? THEN 0 WHEN k.previous_digest = ? THEN 1 ELSE 2 END \
      FROM api_keys k JOIN users u ON u.id = k.user_id JOIN accounts a ON a.id = k.account_id \
      WHERE k.digest = ? OR k.previous_digest = ? \
-     OR k.id IN (SELECT key_id FROM retired_digests WHERE digest = ?)";
+     OR k.id = (SELECT key_id FROM retired_digests WHERE digest = ?)";
 
 /// How many times [`KEY_BY_DIGEST`] takes the digest.
 pub(super) const KEY_BY_DIGEST_ARGS: usize = 7;

@@ -465,7 +465,7 @@ async fn refused_uses_are_recorded_once_per_reason_and_hour(backend: Backend) {
         ip: Some("203.0.113.7".into()),
         at: t("2026-11-28T04:30:00Z"),
     });
-    other.flush(&app.db).await;
+    other.flush(&app.db, t("2026-11-28T04:30:00Z")).await;
     assert_eq!(refused().await.len(), 2);
 }
 
@@ -625,9 +625,17 @@ async fn leak_reports_retire_keys_when_signed(backend: Backend) {
     // Bigger than any report: refused as a problem document.
     let huge = format!("[{}]", "\"x\",".repeat(300_000));
     assert_problem(report(&app, &gh.key, &huge).await, 400, "invalid_body").await;
-    // Reported again: still ours, nothing more happens.
+    // Reported again: still ours; the dead key's history says where it turned up this time.
     let res = report(&app, &gh.key, &body).await;
     assert_eq!(res.status(), 200);
+    let d = detail(&app, &member, id).await;
+    assert_eq!(d["retired_reason"], "leaked");
+    assert!(
+        d["events"][0]["detail"]
+            .as_str()
+            .unwrap()
+            .ends_with("it was already retired")
+    );
     // Not JSON of the contract's shape.
     assert_problem(
         report(&app, &gh.key, "{\"token\": 1}").await,

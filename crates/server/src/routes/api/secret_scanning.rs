@@ -1,7 +1,7 @@
 //! `POST /api/secret-scanning`: leak reports from GitHub secret scanning.
 
 use actix_web::{HttpRequest, HttpResponse, post, web};
-use partlogic_types::{LeakLabel, LeakReport, LeakVerdict, Problem, RetiredReason};
+use partlogic_types::{AuditAction, LeakLabel, LeakReport, LeakVerdict, Problem, RetiredReason};
 
 use crate::error::ApiError;
 use crate::keys;
@@ -108,6 +108,12 @@ async fn handle(
     let why = format!("reported leaked {place} (secret scanning)");
     let key_id = key.id;
     match which {
+        Which::Current if key.retired_at.is_some() => {
+            // Dead already; the owner still learns where it turned up.
+            let key = lifecycle::note_leak(&txn, key, &r.url, now).await?;
+            let what = format!("{why}; it was already retired");
+            lifecycle::record(&txn, &key, None, AuditAction::Edited, None, Some(what), now).await?;
+        }
         Which::Current => {
             let key = lifecycle::note_leak(&txn, key, &r.url, now).await?;
             lifecycle::retire(
