@@ -150,6 +150,16 @@ async fn create_validates_every_field(backend: Backend) {
         .await
         .unwrap();
     assert_eq!(res.status(), 201);
+    // Large ones too, read exactly (a float parsed one ULP off would have a fraction): the
+    // body is understood, and refused for what it asks (a member may not set a limit).
+    let res = member
+        .post(app.url("/portal/api/keys"))
+        .header("content-type", "application/json")
+        .body(r#"{"name": "big", "device_ids": [2006055741808935.0], "rate_limit_per_minute": 33358.0}"#)
+        .send()
+        .await
+        .unwrap();
+    assert_problem(res, 403, "admin_only").await;
     // Every error at once, so a form can mark every field.
     let res = member
         .post(app.url("/portal/api/keys"))

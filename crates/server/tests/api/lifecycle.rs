@@ -23,6 +23,7 @@ use crate::on_every_database;
 on_every_database!(
     rolling_keeps_the_old_secret_for_the_overlap_only,
     rate_limits_per_key_with_fields_on_every_answer,
+    rate_limits_are_counted_per_instance,
     usage_is_counted_by_hour_and_outcome,
     refused_uses_are_recorded_once_per_reason_and_hour,
     leak_reports_retire_keys_when_signed,
@@ -318,6 +319,49 @@ async fn counting_app(backend: Backend, at: &str) -> (TestApp, World, reqwest::C
     let w = World::build(&app).await;
     let member = app.login(&w.member.email).await;
     (app, w, member)
+}
+
+/// As the README says: each instance counts its own window, so behind two instances a key may
+/// make up to twice its limit a minute, and each answer reports the instance that served it.
+async fn rate_limits_are_counted_per_instance(backend: Backend) {
+    let app = TestApp::spawn_at(backend, t("2026-11-27T10:00:30Z")).await;
+    let w = World::build(&app).await;
+    let admin = app.login(&w.admin.email).await;
+    let (_, key) = app
+        .create_key(
+            &admin,
+            json!({"name": "shared", "device_ids": [w.n1], "rate_limit_per_minute": 2}),
+        )
+        .await;
+    let mut settings = partlogic_server::Settings::new(app.database_url());
+    settings.bind = "127.0.0.1:0".to_owned();
+    settings.workers = 1;
+    let b = partlogic_server::Application::build(settings, app.clock.clone())
+        .await
+        .unwrap();
+    let b_url = format!("http://127.0.0.1:{}/api/key", b.port());
+    tokio::spawn(b.run_until_stopped());
+    let on_b = || async {
+        reqwest::Client::new()
+            .get(&b_url)
+            .header("X-API-Key", &key)
+            .send()
+            .await
+            .unwrap()
+    };
+    for _ in 0..2 {
+        assert_eq!(app.api_get("/api/key", &key).await.status(), 200);
+    }
+    assert_problem(app.api_get("/api/key", &key).await, 429, "rate_limited").await;
+    for left in [1, 0] {
+        let res = on_b().await;
+        assert_eq!(res.status(), 200);
+        assert_eq!(
+            res.headers()["ratelimit"].to_str().unwrap(),
+            format!("\"per-key\";r={left};t=30")
+        );
+    }
+    assert_problem(on_b().await, 429, "rate_limited").await;
 }
 
 async fn usage_is_counted_by_hour_and_outcome(backend: Backend) {
