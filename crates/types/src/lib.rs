@@ -914,7 +914,7 @@ pub struct KeyUsage {
 }
 
 /// One token in a secret-scanning report (GitHub's partner contract).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(ToSchema))]
 pub struct LeakReport {
     /// The token found.
@@ -931,7 +931,7 @@ pub struct LeakReport {
 }
 
 /// What the server made of one reported token.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(ToSchema))]
 pub struct LeakVerdict {
     /// The token as reported.
@@ -940,6 +940,29 @@ pub struct LeakVerdict {
     pub token_type: String,
     /// `true_positive` (a PartLogic key, now retired if it was live) or `false_positive`.
     pub label: LeakLabel,
+}
+
+// Hand-written, like `CreatedKey`'s: a reported token may be a live key, and a stray `{:?}`
+// must not print it.
+impl std::fmt::Debug for LeakReport {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LeakReport")
+            .field("token", &"<redacted>")
+            .field("token_type", &self.token_type)
+            .field("url", &self.url)
+            .field("source", &self.source)
+            .finish()
+    }
+}
+
+impl std::fmt::Debug for LeakVerdict {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LeakVerdict")
+            .field("token_raw", &"<redacted>")
+            .field("token_type", &self.token_type)
+            .field("label", &self.label)
+            .finish()
+    }
 }
 
 /// Whether a reported token was one of ours.
@@ -1060,5 +1083,30 @@ impl std::fmt::Debug for CreatedKey {
             .field("key", &self.key)
             .field("secret", &"<redacted>")
             .finish()
+    }
+}
+
+#[cfg(test)]
+mod debug_redaction {
+    use super::*;
+
+    #[test]
+    fn reported_tokens_never_show_in_debug() {
+        let token = "pl_secretsecretsecretsecretsecretsecretsecret0123456";
+        let report = LeakReport {
+            token: token.to_owned(),
+            token_type: "partlogic_api_key".to_owned(),
+            url: "https://example.com".to_owned(),
+            source: "content".to_owned(),
+        };
+        let verdict = LeakVerdict {
+            token_raw: token.to_owned(),
+            token_type: "partlogic_api_key".to_owned(),
+            label: LeakLabel::TruePositive,
+        };
+        for text in [format!("{report:?}"), format!("{verdict:?}")] {
+            assert!(!text.contains(token), "{text}");
+            assert!(text.contains("<redacted>"));
+        }
     }
 }

@@ -69,17 +69,42 @@ pub struct KeyUsed {
     pub account_id: i64,
 }
 
+/// Whether a request counts against its key's rate limit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Limit {
+    /// It does (every Stock API read).
+    Counted,
+    /// It does not, and is never refused for it: retiring a key with itself, so that whoever
+    /// found a key can switch it off while someone else uses it up.
+    Exempt,
+}
+
 impl FromRequest for ApiCaller {
     type Error = ApiError;
     type Future = Pin<Box<dyn Future<Output = Result<Self, Self::Error>>>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         let req = req.clone();
-        Box::pin(async move { authenticate(&req).await })
+        Box::pin(async move { authenticate(&req, Limit::Counted).await })
     }
 }
 
-async fn authenticate(req: &HttpRequest) -> Result<ApiCaller, ApiError> {
+/// An [`ApiCaller`] whose request is not counted against the key's rate limit (its window is
+/// still reported). For `DELETE /api/key` only.
+#[derive(Debug, Clone)]
+pub struct UnlimitedCaller(pub ApiCaller);
+
+impl FromRequest for UnlimitedCaller {
+    type Error = ApiError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, Self::Error>>>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let req = req.clone();
+        Box::pin(async move { authenticate(&req, Limit::Exempt).await.map(Self) })
+    }
+}
+
+async fn authenticate(req: &HttpRequest, limit: Limit) -> Result<ApiCaller, ApiError> {
     let state = req
         .app_data::<web::Data<AppState>>()
         .ok_or_else(|| ApiError::Internal("AppState missing".to_owned()))?;
@@ -100,9 +125,7 @@ async fn authenticate(req: &HttpRequest) -> Result<ApiCaller, ApiError> {
             .insert(state.limits.peek(key.id, key.rate_limit, now));
         return Err(refused);
     }
-    // Retiring a key with itself is never rate limited: whoever found a key must be able to
-    // switch it off while someone else uses it up.
-    let rate = if req.method() == actix_web::http::Method::DELETE {
+    let rate = if limit == Limit::Exempt {
         state.limits.peek(key.id, key.rate_limit, now)
     } else {
         state

@@ -156,6 +156,37 @@ async fn rolling_keeps_the_old_secret_for_the_overlap_only(backend: Backend) {
     .await;
     assert_eq!(p["errors"][0]["field"], "expires_on");
 
+    // Bodies of the wrong shape or type, and unknown fields, are refused as such.
+    for (body, ct, status, code) in [
+        (
+            r#"{"overlap": 3600}"#,
+            "application/json",
+            400,
+            "invalid_body",
+        ),
+        (
+            r#"{"overlap": "PT1H", "secret": "x"}"#,
+            "application/json",
+            400,
+            "invalid_body",
+        ),
+        (r#"["PT1H"]"#, "application/json", 400, "invalid_body"),
+        (
+            "overlap=PT1H",
+            "application/x-www-form-urlencoded",
+            415,
+            "unsupported_media_type",
+        ),
+    ] {
+        let res = member
+            .post(app.url(&format!("/portal/api/keys/{id}/roll")))
+            .header("content-type", ct)
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+        assert_problem(res, status, code).await;
+    }
     // Bad overlaps are refused by field; a stale If-Match and a retired key are refused too.
     let p = assert_problem(
         roll(&app, &member, id, "PT2H").await,
@@ -447,6 +478,23 @@ async fn usage_is_counted_by_hour_and_outcome(backend: Backend) {
         )
         .await;
     assert_eq!(u["days"][29]["start"], "2026-11-29T05:00:00.000Z");
+    // Another member's key, or no key at all, is not found; so is an id that is not a number.
+    let other = app.login(&w.member2.email).await;
+    for path in [
+        format!("/portal/api/keys/{id}/usage"),
+        "/portal/api/keys/999999/usage".to_owned(),
+        "/portal/api/keys/abc/usage".to_owned(),
+    ] {
+        let res = other.get(app.url(&path)).send().await.unwrap();
+        assert_problem(res, 404, "not_found").await;
+    }
+    let res = app
+        .client()
+        .get(app.url(&format!("/portal/api/keys/{id}/usage")))
+        .send()
+        .await
+        .unwrap();
+    assert_problem(res, 401, "not_logged_in").await;
     let res = member
         .get(app.url(&format!(
             "/portal/api/keys/{id}/usage?time_zone=Mars/Olympus"

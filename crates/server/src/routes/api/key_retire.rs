@@ -3,7 +3,7 @@
 use actix_web::{HttpRequest, HttpResponse, delete, web};
 use partlogic_types::{Problem, RetiredReason};
 
-use crate::auth::ApiCaller;
+use crate::auth::api_key::UnlimitedCaller;
 use crate::error::ApiError;
 use crate::lifecycle::{self, Retirement, Which};
 use crate::net::client_ip;
@@ -25,7 +25,7 @@ use crate::state::AppState;
 )]
 #[delete("/key")]
 pub async fn retire_own_key(
-    caller: ApiCaller,
+    UnlimitedCaller(caller): UnlimitedCaller,
     req: HttpRequest,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
