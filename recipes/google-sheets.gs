@@ -3,11 +3,18 @@
  *
  * 1. In your spreadsheet: Extensions → Apps Script. Replace the editor's contents with this
  *    file and save.
- * 2. Project Settings (the gear) → Script Properties → Add script property:
- *    PARTLOGIC_API_KEY = your key (pl_…). Keep the key there, never in a cell or a formula:
- *    a sheet's version history keeps every value it ever held.
- * 3. Reload the spreadsheet. A "PartLogic" menu appears: "Refresh stock now",
- *    "Refresh alerts now" and "Refresh every hour" (installs an hourly trigger).
+ * 2. Reload the spreadsheet. A "PartLogic" menu appears. Choose "Set API key…" and paste your
+ *    key (pl_…). Never put the key in a cell or a formula: a sheet's version history keeps
+ *    every value it ever held.
+ * 3. "Refresh stock now", "Refresh alerts now", or "Refresh every hour" (installs an hourly
+ *    trigger, which runs as you).
+ *
+ * Who can see what. The key is kept in YOUR user properties: only scripts running as you can
+ * read it; other editors of this spreadsheet cannot, and neither can the Script Properties page
+ * of the project (which every editor can open: keys kept there are moved out by this script).
+ * Other editors do see everything the script writes into the sheets. They can also change this
+ * script, and a changed script runs as you the next time your hourly trigger fires: give edit
+ * access only to people you would trust with the key, and view or comment access to the rest.
  *
  * Sheet "Stock" gets every row your key may read (header row = the API's field names), sheet
  * "Alerts" the latest low-stock and restock events, and sheet "PartLogic" the outcome of the
@@ -29,6 +36,7 @@ var NUMBER_FIELDS = ['id', 'StockId', 'DeviceId', 'MinQty', 'MaxQty', 'Physical'
 function onOpen() {
   SpreadsheetApp.getUi()
     .createMenu('PartLogic')
+    .addItem('Set API key…', 'setApiKey')
     .addItem('Refresh stock now', 'refreshStock')
     .addItem('Refresh alerts now', 'refreshAlerts')
     .addItem('Refresh every hour', 'installHourlyTrigger')
@@ -83,11 +91,43 @@ function PartLogicError(status, code, detail) {
   this.message = code + ': ' + detail;
 }
 
+var KEY_PROPERTY = 'PARTLOGIC_API_KEY';
+
+/** Asks for the key and keeps it in the user's own properties (see "Who can see what"). */
+function setApiKey() {
+  var ui = SpreadsheetApp.getUi();
+  var answer = ui.prompt('PartLogic API key',
+    'Paste your key (it starts with pl_). It is kept in your own user properties: other editors of this spreadsheet cannot read it.',
+    ui.ButtonSet.OK_CANCEL);
+  if (answer.getSelectedButton() !== ui.Button.OK) return;
+  var key = answer.getResponseText().trim();
+  if (!/^pl_[A-Za-z0-9]{49}$/.test(key)) {
+    ui.alert('That is not a whole PartLogic key: copy it again (it starts with pl_ and is 52 characters long).');
+    return;
+  }
+  PropertiesService.getUserProperties().setProperty(KEY_PROPERTY, key);
+  // A key from the old instructions, readable by every editor, goes.
+  PropertiesService.getScriptProperties().deleteProperty(KEY_PROPERTY);
+  SpreadsheetApp.getActiveSpreadsheet().toast('Key saved for you. Choose Refresh stock now.', 'PartLogic', 10);
+}
+
 function apiKey_() {
-  var key = PropertiesService.getScriptProperties().getProperty('PARTLOGIC_API_KEY');
+  var user = PropertiesService.getUserProperties();
+  var key = user.getProperty(KEY_PROPERTY);
+  var shared = PropertiesService.getScriptProperties();
+  var old = shared.getProperty(KEY_PROPERTY);
+  if (old) {
+    // Set up with an earlier version of this script, where every editor could read the key:
+    // move it to the user's own properties (unless they set one of their own) and delete it.
+    if (!key) {
+      key = old;
+      user.setProperty(KEY_PROPERTY, key);
+    }
+    shared.deleteProperty(KEY_PROPERTY);
+  }
   if (!key) {
     throw new PartLogicError(0, 'missing_api_key',
-      'Add the script property PARTLOGIC_API_KEY (Project Settings → Script Properties) with your PartLogic API key.');
+      'No PartLogic API key is set for you: choose PartLogic → Set API key… and paste your key.');
   }
   return key;
 }
@@ -144,11 +184,11 @@ function run_(what, refresh) {
 
 function advice_(code) {
   var advice = {
-    missing_api_key: 'Add the script property PARTLOGIC_API_KEY.',
-    malformed_api_key: 'The script property does not hold a whole key: copy it again (it starts with pl_ and is 52 characters long).',
+    missing_api_key: 'Choose PartLogic → Set API key… and paste your key.',
+    malformed_api_key: 'The key set is not a whole key: choose PartLogic → Set API key… and paste it again (it starts with pl_ and is 52 characters long).',
     invalid_api_key: 'The key is not known: create a new one in the PartLogic portal under Integrations.',
-    api_key_expired: 'The key has expired: create a new one in the PartLogic portal and update the script property.',
-    api_key_retired: 'The key was retired in the portal: create a new one and update the script property.',
+    api_key_expired: 'The key has expired: create a new one in the PartLogic portal, then PartLogic → Set API key….',
+    api_key_retired: 'The key was retired in the portal: create a new one, then PartLogic → Set API key….',
     too_many_streams: 'Another export with this key is running: try again in a minute.',
     service_unavailable: 'PartLogic is briefly unavailable: the next run will try again.'
   };

@@ -7,6 +7,7 @@
 
 import csv
 import os
+import re
 import sys
 from urllib.parse import urljoin
 
@@ -34,12 +35,19 @@ def get(s: requests.Session, url: str) -> requests.Response:
     return res
 
 
+TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+
+
 def cell(value):
     """A CSV cell safe to open in a spreadsheet: text starting with = + - @ TAB or CR would be a
-    formula there, so it gets a leading ' (as PartLogic's own CSV does). Numbers stay numbers."""
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + value
-    return value
+    formula there, so it gets a leading ' (as PartLogic's own CSV does). Excel splits on ; in
+    many locales, and anything may split on TAB, so the same goes after every ; and TAB (past
+    spaces and quotes). Numbers stay numbers."""
+    if not isinstance(value, str):
+        return value
+    fields = re.split(r"([;\t])", value)
+    return "".join(f if i % 2 or f.lstrip(' "')[:1] not in TRIGGERS else "'" + f
+                   for i, f in enumerate(fields))
 
 
 def all_rows(s: requests.Session, page_size: int = 1000) -> list:

@@ -443,7 +443,7 @@ test('Help: from Integrations to a guide with this server\'s URL, a recipe to co
   await expect(page.locator('figure.code code', { hasText: `${base}/api/stock?below_min=true` }).first()).toBeVisible();
   await page.goto('/help/authentication');
   await expect(page.getByRole('cell', { name: 'api_key_retired' })).toBeVisible();
-  await expect(page.locator('figure.code code', { hasText: `curl -u "YOUR_API_KEY:" ${base}/api/key` })).toBeVisible();
+  await expect(page.locator('figure.code code', { hasText: `curl -K - ${base}/api/key <<< 'user = "YOUR_API_KEY:"'` })).toBeVisible();
 });
 
 test('Help: a technical term explains itself on keyboard focus, and Escape closes it', async ({ page }) => {
@@ -492,7 +492,8 @@ test('Use this key: snippets leave the key out until asked, then copy with it', 
   await panel.getByRole('tab', { name: 'curl' }).click();
   await panel.getByRole('button', { name: 'Copy curl snippet' }).click();
   const copied = await page.evaluate(() => navigator.clipboard.readText());
-  expect(copied.split('\n')[0]).toBe(`curl -H "X-API-Key: ${secret}" ${new URL(page.url()).origin}/api/key`);
+  // The key reaches curl on its standard input, never its command line (which `ps` shows).
+  expect(copied.split('\n')[0]).toBe(`curl -H @- ${new URL(page.url()).origin}/api/key <<< 'X-API-Key: ${secret}'`);
   await shot(page, info, 'use-this-key');
   // The copied line works as it is: run it.
   const run = spawnSync('bash', ['-c', copied.split('\n')[0]], { encoding: 'utf8' });

@@ -9,7 +9,7 @@
 //   replayed here exactly (base URL + RelativePath + Query, the header or the Basic credential)
 //   with the same paging rule, and checked against the files' text so the two cannot drift.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as vm from 'node:vm';
@@ -86,7 +86,25 @@ class FakeSheet {
   }
 }
 
-function appsScriptServices(properties: Record<string, string>) {
+/** A property store as PropertiesService hands one out. */
+function propertyStore(values: Record<string, string>) {
+  return {
+    values,
+    getProperty: (k: string) => values[k] ?? null,
+    setProperty(k: string, v: string) { values[k] = v; return this; },
+    deleteProperty(k: string) { delete values[k]; return this; },
+  };
+}
+
+/** What the script's user properties and script properties hold, and what the user answers
+ * when the script asks for a key. */
+interface Setup { user?: Record<string, string>; script?: Record<string, string>; typed?: string }
+
+function appsScriptServices(setup: Setup) {
+  // User properties belong to the user the script runs as; script properties to every editor.
+  const userProperties = propertyStore(setup.user ?? {});
+  const scriptProperties = propertyStore(setup.script ?? {});
+  const alerts: string[] = [];
   const sheets = new Map<string, FakeSheet>();
   const triggers: Array<{ fn: string; hours: number }> = [];
   const toasts: string[] = [];
@@ -112,11 +130,19 @@ function appsScriptServices(properties: Record<string, string>) {
       },
     },
     PropertiesService: {
-      getScriptProperties: () => ({ getProperty: (k: string) => properties[k] ?? null }),
+      getUserProperties: () => userProperties,
+      getScriptProperties: () => scriptProperties,
     },
     SpreadsheetApp: {
       getActiveSpreadsheet: () => book,
       getUi: () => ({
+        Button: { OK: 'OK', CANCEL: 'CANCEL' },
+        ButtonSet: { OK_CANCEL: 'OK_CANCEL' },
+        prompt: () => ({
+          getSelectedButton: () => (setup.typed === undefined ? 'CANCEL' : 'OK'),
+          getResponseText: () => setup.typed ?? '',
+        }),
+        alert: (msg: string) => { alerts.push(msg); },
         createMenu(name: string) {
           const menu = { name, items: [] as string[][] };
           const builder = {
@@ -135,15 +161,15 @@ function appsScriptServices(properties: Record<string, string>) {
       }),
     },
   };
-  return { services, sheets, triggers, toasts, menus };
+  return { services, sheets, triggers, toasts, menus, alerts, userProperties: userProperties.values, scriptProperties: scriptProperties.values };
 }
 
-async function loadScript(request: APIRequestContext, properties: Record<string, string>) {
+async function loadScript(request: APIRequestContext, setup: Setup) {
   const res = await request.get('/recipes/google-sheets.gs');
   expect(res.status()).toBe(200);
   const source = await res.text();
   expect(source).toContain(`var PARTLOGIC_BASE_URL = '${BASE}';`);
-  const env = appsScriptServices(properties);
+  const env = appsScriptServices(setup);
   const context = vm.createContext({ ...env.services, JSON, Date, String, Error, console });
   vm.runInContext(source, context, { filename: 'google-sheets.gs' });
   return { ...env, context: context as Record<string, () => void> };
@@ -151,11 +177,15 @@ async function loadScript(request: APIRequestContext, properties: Record<string,
 
 test('Google Sheets: the served Apps Script fills "Stock" row for row, pages past 1,000, and reports a retired key', async ({ request }) => {
   const { id, secret } = await adminKey(request);
-  const script = await loadScript(request, { PARTLOGIC_API_KEY: secret });
+  const script = await loadScript(request, { typed: ` ${secret} ` });
 
   script.context.onOpen();
   expect(script.menus[0].name).toBe('PartLogic');
-  expect(script.menus[0].items.map((i) => i[1])).toEqual(['refreshStock', 'refreshAlerts', 'installHourlyTrigger']);
+  expect(script.menus[0].items.map((i) => i[1])).toEqual(['setApiKey', 'refreshStock', 'refreshAlerts', 'installHourlyTrigger']);
+  // The key goes into the user's own properties, which other editors cannot read.
+  script.context.setApiKey();
+  expect(script.userProperties).toEqual({ PARTLOGIC_API_KEY: secret });
+  expect(script.scriptProperties).toEqual({});
 
   script.context.refreshStock();
   const expected = await allStock(request, secret);
@@ -198,6 +228,27 @@ test('Google Sheets: the served Apps Script fills "Stock" row for row, pages pas
   const bare = await loadScript(request, {});
   bare.context.refreshStock();
   expect(bare.sheets.get('PartLogic')!.values[1][2]).toBe('missing_api_key');
+  expect(String(bare.sheets.get('PartLogic')!.values[1][4])).toContain('Set API key');
+});
+
+test('Google Sheets: a key kept in Script Properties (readable by every editor) moves to the user\'s own, and a pasted non-key is refused', async ({ request }) => {
+  const { secret } = await adminKey(request);
+  // Set up with the earlier instructions: the key in Script Properties.
+  const old = await loadScript(request, { script: { PARTLOGIC_API_KEY: secret } });
+  old.context.refreshStock();
+  expect(old.sheets.get('PartLogic')!.values[1][2]).toBe('ok');
+  expect(old.userProperties).toEqual({ PARTLOGIC_API_KEY: secret });
+  expect(old.scriptProperties).toEqual({});
+  // A user who set their own key keeps it; the shared copy goes all the same.
+  const both = await loadScript(request, { user: { PARTLOGIC_API_KEY: secret }, script: { PARTLOGIC_API_KEY: 'pl_other' } });
+  both.context.refreshAlerts();
+  expect(both.userProperties).toEqual({ PARTLOGIC_API_KEY: secret });
+  expect(both.scriptProperties).toEqual({});
+  // Something that is not a key is not saved.
+  const typo = await loadScript(request, { typed: 'my key' });
+  typo.context.setApiKey();
+  expect(typo.userProperties).toEqual({});
+  expect(typo.alerts[0]).toContain('not a whole PartLogic key');
 });
 
 // ---------------------------------------------------------------------------------------------
@@ -285,13 +336,23 @@ test('curl and Python recipes are served with this server filled in', async ({ r
   const dir = mkdtempSync(join(tmpdir(), 'partlogic-curl-'));
   const script = join(dir, 'curl.sh');
   writeFileSync(script, await (await request.get('/recipes/curl.sh')).text());
-  const run = spawnSync('bash', [script], { cwd: dir, env: { ...process.env, PARTLOGIC_API_KEY: secret }, encoding: 'utf8' });
+  // A curl first on PATH that writes down its command line (what `ps` shows every local user)
+  // before it runs the real one: the key must never be on it.
+  const shim = join(dir, 'bin');
+  mkdirSync(shim);
+  writeFileSync(join(shim, 'curl'), '#!/bin/sh\nprintf "%s\\n" "$*" >> "$(dirname "$0")/argv.log"\nexec /usr/bin/curl "$@"\n', { mode: 0o755 });
+  const env = { ...process.env, PATH: `${shim}:${process.env.PATH}` };
+  const run = spawnSync('bash', [script], { cwd: dir, env: { ...env, PARTLOGIC_API_KEY: secret }, encoding: 'utf8' });
   expect(run.status, run.stderr).toBe(0);
   expect(run.stdout).toContain('wrote stock.csv');
+  const argv = readFileSync(join(shim, 'argv.log'), 'utf8');
+  expect(argv.split('\n').filter((l) => l.includes('/api/')).length).toBeGreaterThanOrEqual(5);
+  expect(argv).not.toContain(secret);
+  expect(argv).not.toContain(secret.slice(3, 20));
   // A refused key stops the script, with the server's explanation, instead of "success".
   const { id: retiredId, secret: retired } = await adminKey(request);
   await retire(request, retiredId);
-  const refused = spawnSync('bash', [script], { cwd: dir, env: { ...process.env, PARTLOGIC_API_KEY: retired }, encoding: 'utf8' });
+  const refused = spawnSync('bash', [script], { cwd: dir, env: { ...env, PARTLOGIC_API_KEY: retired }, encoding: 'utf8' });
   expect(refused.status).not.toBe(0);
   expect(refused.stdout + refused.stderr).toContain('api_key_retired');
   expect(refused.stdout).not.toContain('wrote stock.csv');

@@ -9,6 +9,7 @@ mod m20261127_000003_hardening;
 mod m20261127_000004_stock_alerts;
 mod m20261128_000005_key_cache;
 mod m20261129_000006_key_lifecycle;
+mod m20261205_000007_rate_windows;
 
 /// Every migration, oldest first.
 pub struct Migrator;
@@ -23,6 +24,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261127_000004_stock_alerts::Migration),
             Box::new(m20261128_000005_key_cache::Migration),
             Box::new(m20261129_000006_key_lifecycle::Migration),
+            Box::new(m20261205_000007_rate_windows::Migration),
         ]
     }
 }

@@ -97,6 +97,17 @@ pub enum ApiError {
         /// The methods the path takes, as the `Allow` header lists them.
         allow: String,
     },
+    /// A body larger than the endpoint accepts; carries the limit in bytes.
+    #[error("the request body is larger than this endpoint accepts ({0} bytes)")]
+    PayloadTooLarge(usize),
+    /// A request target longer than the server reads; carries the limit in bytes.
+    #[error(
+        "the URL is longer than this server reads ({0} bytes); send fewer or shorter parameters"
+    )]
+    UriTooLong(usize),
+    /// Request headers larger than the server reads; carries the limit in bytes.
+    #[error("the request's headers are larger than this server reads ({0} bytes)")]
+    HeadersTooLarge(usize),
     /// The key is retired and cannot be changed any more.
     #[error("this key is retired and can no longer be changed")]
     KeyRetired,
@@ -148,6 +159,9 @@ impl ApiError {
             Self::AdminOnly(_) => ProblemCode::AdminOnly,
             Self::NotFound(_) => ProblemCode::NotFound,
             Self::MethodNotAllowed { .. } => ProblemCode::MethodNotAllowed,
+            Self::PayloadTooLarge(_) => ProblemCode::PayloadTooLarge,
+            Self::UriTooLong(_) => ProblemCode::UriTooLong,
+            Self::HeadersTooLarge(_) => ProblemCode::RequestHeadersTooLarge,
             Self::KeyRetired => ProblemCode::KeyRetired,
             Self::PreconditionFailed => ProblemCode::PreconditionFailed,
             Self::Busy(_) => ProblemCode::ServerBusy,
@@ -181,6 +195,9 @@ impl ApiError {
             ProblemCode::AdminOnly => "Admins only",
             ProblemCode::NotFound => "Not found",
             ProblemCode::MethodNotAllowed => "Method not allowed",
+            ProblemCode::PayloadTooLarge => "Payload too large",
+            ProblemCode::UriTooLong => "URI too long",
+            ProblemCode::RequestHeadersTooLarge => "Request headers too large",
             ProblemCode::KeyRetired => "Key retired",
             ProblemCode::PreconditionFailed => "Precondition failed",
             ProblemCode::ServerBusy => "Server busy",
@@ -242,6 +259,9 @@ impl ResponseError for ApiError {
             | ProblemCode::AdminOnly => StatusCode::FORBIDDEN,
             ProblemCode::NotFound => StatusCode::NOT_FOUND,
             ProblemCode::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            ProblemCode::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            ProblemCode::UriTooLong => StatusCode::URI_TOO_LONG,
+            ProblemCode::RequestHeadersTooLarge => StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
             ProblemCode::KeyRetired | ProblemCode::ExpiryOutOfRange => StatusCode::CONFLICT,
             ProblemCode::PreconditionFailed => StatusCode::PRECONDITION_FAILED,
             ProblemCode::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
@@ -333,8 +353,8 @@ pub fn json_error(
             "the body is not valid JSON for this request: {}",
             without_values(&e.to_string())
         )),
-        J::OverflowKnownLength { .. } | J::Overflow { .. } => {
-            ApiError::InvalidBody("the body is too large".to_owned())
+        J::OverflowKnownLength { limit, .. } | J::Overflow { limit } => {
+            ApiError::PayloadTooLarge(limit)
         }
         other => ApiError::InvalidBody(format!("the body could not be read: {other}")),
     }

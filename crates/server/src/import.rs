@@ -63,27 +63,30 @@ pub enum ImportError {
     Db(#[from] sea_orm::DbErr),
 }
 
-struct Row {
-    line: u64,
-    sku: String,
-    description: String,
-    quantity: i64,
-    storeroom: String,
+/// One good row of an import file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Row {
+    /// Its line in the file (1 is the header line).
+    pub line: u64,
+    /// `Item Code`, never empty.
+    pub sku: String,
+    /// `Description*`, never empty.
+    pub description: String,
+    /// `Quantity In Stock`, 0 or more.
+    pub quantity: i64,
+    /// `Storeroom` (the device's name), never empty.
+    pub storeroom: String,
     /// `None` when the file has no `Location` column: the stored location is then kept.
-    location: Option<String>,
+    pub location: Option<String>,
 }
 
-/// Imports `data` into `account_id`. Unknown storerooms are bad rows unless `new_devices_under`
-/// names a customer to create them under. Rows that cross their minimum record alerts (see
-/// [`writes`]); alerts older than `retention` are forgotten afterwards.
-pub async fn import_csv(
-    db: &DatabaseConnection,
-    account_id: i64,
+/// Reads an import file in the template: every row, checked, or every bad row by line
+/// (`known_storeroom` says whether a storeroom name may be used). Reads nothing else: the
+/// database part of an import is [`import_csv`]'s.
+pub fn parse_csv(
     data: impl std::io::Read,
-    new_devices_under: Option<&str>,
-    now: DateTime<Utc>,
-    retention: chrono::Duration,
-) -> Result<ImportReport, ImportError> {
+    known_storeroom: impl Fn(&str) -> bool,
+) -> Result<Vec<Row>, ImportError> {
     let mut reader = csv::ReaderBuilder::new()
         .flexible(false)
         .trim(csv::Trim::All)
@@ -121,14 +124,6 @@ pub async fn import_csv(
     );
     let c_loc = col("Location");
 
-    let devices: HashMap<String, i64> = device::Entity::find()
-        .filter(device::Column::AccountId.eq(account_id))
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|d| (d.name, d.id))
-        .collect();
-
     let mut rows = Vec::new();
     let mut bad = Vec::new();
     let mut seen = HashSet::new();
@@ -163,7 +158,7 @@ pub async fn import_csv(
         };
         if storeroom.is_empty() {
             problems.push("Storeroom is empty".to_owned());
-        } else if !devices.contains_key(&storeroom) && new_devices_under.is_none() {
+        } else if !known_storeroom(&storeroom) {
             problems.push(format!(
                 "no storeroom (device) \u{201c}{storeroom}\u{201d} in this account"
             ));
@@ -190,6 +185,31 @@ pub async fn import_csv(
     if !bad.is_empty() {
         return Err(ImportError::BadRows(bad));
     }
+    Ok(rows)
+}
+
+/// Imports `data` into `account_id`. Unknown storerooms are bad rows unless `new_devices_under`
+/// names a customer to create them under. Rows that cross their minimum record alerts (see
+/// [`writes`]); alerts older than `retention` are forgotten afterwards.
+pub async fn import_csv(
+    db: &DatabaseConnection,
+    account_id: i64,
+    data: impl std::io::Read,
+    new_devices_under: Option<&str>,
+    now: DateTime<Utc>,
+    retention: chrono::Duration,
+) -> Result<ImportReport, ImportError> {
+    let devices: HashMap<String, i64> = device::Entity::find()
+        .filter(device::Column::AccountId.eq(account_id))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|d| (d.name, d.id))
+        .collect();
+
+    let rows = parse_csv(data, |name| {
+        devices.contains_key(name) || new_devices_under.is_some()
+    })?;
 
     let mut report = ImportReport {
         rows: rows.len(),

@@ -10,13 +10,16 @@ use sha2::{Digest, Sha256};
 
 /// The brand prefix every key starts with.
 pub const PREFIX: &str = "pl_";
-const BODY_LEN: usize = 43;
+/// Characters of randomness after the prefix.
+pub(crate) const BODY_LEN: usize = 43;
 const CHECK_LEN: usize = 6;
 /// The length of every key.
 pub const KEY_LEN: usize = PREFIX.len() + BODY_LEN + CHECK_LEN;
 /// How many characters of a key are shown in lists (`pl_` + 4).
 pub const DISPLAY_PREFIX_LEN: usize = PREFIX.len() + 4;
-const ALPHABET: &[u8; 62] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+/// The characters of a key after its prefix (base62).
+pub(crate) const ALPHABET: &[u8; 62] =
+    b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
 
 /// A key's secret. It has no `Debug` or `Display` that shows it: only [`Secret::expose`] does,
 /// so it cannot slip into a log line or panic message by accident.
@@ -65,7 +68,8 @@ pub fn generate() -> Result<Secret, getrandom::Error> {
     Ok(Secret(body))
 }
 
-fn checksum(random_part: &str) -> String {
+/// The six base62 characters of CRC-32 over `random_part` that end a key.
+pub(crate) fn checksum(random_part: &str) -> String {
     let mut n = u64::from(crc32fast::hash(random_part.as_bytes()));
     let mut out = [b'0'; CHECK_LEN];
     for slot in out.iter_mut().rev() {

@@ -11,6 +11,8 @@ pub mod demo;
 pub mod domain;
 pub mod error;
 pub mod expiry;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod import;
 pub mod json;
 pub mod keys;

@@ -71,19 +71,21 @@ impl Application {
             Some(l) => Some(l.local_addr()?.port()),
             None => None,
         };
+        let limits = crate::auth::rate_limit::RateLimiter::for_database(&db, clock.clone());
         let state = AppState {
             db: db.clone(),
             clock,
             last_used: LastUsedThrottle::default(),
             streams: StreamSlots::new(settings.streams.total, settings.streams.per_key),
             hash_permits: Arc::new(tokio::sync::Semaphore::new(cores)),
+            trusted_permits: Arc::new(tokio::sync::Semaphore::new(1)),
             throttle,
             public_url,
             link_prefix,
             keys,
             store,
             uses,
-            limits: Default::default(),
+            limits,
             usage,
             scanning_keys,
             metrics: metrics_listener
@@ -158,6 +160,10 @@ fn spawn_alert_pruning(db: DatabaseConnection, clock: Clock, retention: chrono::
     });
 }
 
+/// How long a client has to send a whole request head, from connecting (or from its previous
+/// answer): slow-header clients are cut off after this.
+pub const CLIENT_REQUEST_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
+
 fn run(listener: TcpListener, data: web::Data<AppState>) -> std::io::Result<Server> {
     let state = data.get_ref();
     let spec = crate::openapi::spec();
@@ -197,6 +203,7 @@ fn run(listener: TcpListener, data: web::Data<AppState>) -> std::io::Result<Serv
                 app.wrap(Compress::default())
                     .wrap(from_fn(crate::middleware::refuse_key_in_query))
                     .wrap(from_fn(crate::middleware::head_as_get))
+                    .wrap(from_fn(crate::middleware::bound_request_heads))
                     .wrap(from_fn(crate::middleware::secure_responses))
                     .wrap(from_fn(crate::middleware::access_log))
                     .service(
@@ -210,6 +217,12 @@ fn run(listener: TcpListener, data: web::Data<AppState>) -> std::io::Result<Serv
             .default_service(web::to(crate::spa::serve))
     })
     .shutdown_timeout(grace.as_secs().max(1))
+    // Connections that send nothing, or a request head a byte at a time, hold a socket and a
+    // little memory but no worker: each worker multiplexes thousands. They are dropped once
+    // these run out (408 for a head not complete in time), so they cannot pile up either.
+    .client_request_timeout(CLIENT_REQUEST_TIMEOUT)
+    .client_disconnect_timeout(std::time::Duration::from_secs(1))
+    .keep_alive(std::time::Duration::from_secs(5))
     .listen(listener)?;
     if workers > 0 {
         server = server.workers(workers);

@@ -23,8 +23,12 @@ pub struct AppState {
     pub last_used: LastUsedThrottle,
     /// Unpaged stock exports running on this instance, in all and per key.
     pub streams: StreamSlots,
-    /// Password checks running at once (each holds ~19 MiB); about one per core.
+    /// Password checks running at once for untrusted logins (each holds ~19 MiB); about one
+    /// per core.
     pub hash_permits: Arc<tokio::sync::Semaphore>,
+    /// One more password check, for trusted browsers alone: however many strangers queue for
+    /// [`AppState::hash_permits`], a browser that logged in before never waits behind them.
+    pub trusted_permits: Arc<tokio::sync::Semaphore>,
     /// The login throttle's key.
     pub throttle: Throttle,
     /// The base URL integrations call, for recipes and guides.

@@ -294,6 +294,12 @@ pub enum ProblemCode {
     NotFound,
     /// 405: the path exists but not with this method; see `Allow`.
     MethodNotAllowed,
+    /// 413: the request body is larger than the endpoint accepts.
+    PayloadTooLarge,
+    /// 414: the URL (path and query) is longer than the server reads.
+    UriTooLong,
+    /// 431: the request's headers are larger than the server reads.
+    RequestHeadersTooLarge,
     /// 409: the key is retired and can no longer be changed.
     KeyRetired,
     /// 409: a well-formed expiry date outside what is allowed today (already over, or more than
@@ -341,6 +347,9 @@ impl ProblemCode {
             Self::AdminOnly => "admin_only",
             Self::NotFound => "not_found",
             Self::MethodNotAllowed => "method_not_allowed",
+            Self::PayloadTooLarge => "payload_too_large",
+            Self::UriTooLong => "uri_too_long",
+            Self::RequestHeadersTooLarge => "request_headers_too_large",
             Self::KeyRetired => "key_retired",
             Self::ExpiryOutOfRange => "expiry_out_of_range",
             Self::PreconditionFailed => "precondition_failed",

@@ -71,16 +71,16 @@ impl Tool {
     fn snippet(self, base: &str, key: &str) -> String {
         match self {
             Tool::Curl => format!(
-                "curl -H \"X-API-Key: {key}\" {base}/api/key\n\
-                 curl -H \"X-API-Key: {key}\" \"{base}/api/stock?limit=1000\"\n\
-                 curl -H \"X-API-Key: {key}\" -H \"Accept: text/csv\" {base}/api/stock -o stock.csv"
+                "curl -H @- {base}/api/key <<< 'X-API-Key: {key}'\n\
+                 curl -H @- \"{base}/api/stock?limit=1000\" <<< 'X-API-Key: {key}'\n\
+                 curl -H @- -H \"Accept: text/csv\" {base}/api/stock -o stock.csv <<< 'X-API-Key: {key}'"
             ),
             Tool::Sheets => format!(
-                "Apps Script → Project Settings → Script Properties\n\
-                 Property: PARTLOGIC_API_KEY\n\
-                 Value:    {key}\n\n\
-                 Then paste google-sheets.gs into the editor (it calls {base})\n\
-                 and choose PartLogic → Refresh stock now."
+                "Paste google-sheets.gs into Extensions → Apps Script (it calls {base}),\n\
+                 reload the spreadsheet, choose PartLogic → Set API key… and paste:\n\
+                 {key}\n\n\
+                 Then PartLogic → Refresh stock now. The key is kept in your own\n\
+                 user properties: other editors of the spreadsheet cannot read it."
             ),
             Tool::Excel => format!(
                 "Data → Get Data → From Other Sources → Blank Query → Advanced Editor:\n\

@@ -189,13 +189,15 @@ fn authentication() -> impl IntoView {
             ", sent in one of three ways. Never put it in the address: the address ends up in logs, and PartLogic refuses such requests."</p>
         <h2>"1. The X-API-Key header (recommended)"</h2>
         <p>"Any tool with a place for a "<Explain term=Term::Header/>" (Zapier, Apps Script, Postman, curl)."</p>
-        <CodeBlock label="X-API-Key header" code=with_base(base, |b| format!("curl -H \"X-API-Key: YOUR_API_KEY\" {b}/api/key"))/>
+        <CodeBlock label="X-API-Key header" code=with_base(base, |b| format!("curl -H @- {b}/api/key <<< 'X-API-Key: YOUR_API_KEY'"))/>
+        <p class="muted">"These examples hand curl the key on its standard input ("<code>"-H @-"</code>", "<code>"-K -"</code>"), never as an argument: "
+            "every user of a machine can see the arguments of its running programs ("<code>"ps"</code>")."</p>
         <h2>"2. Basic authentication"</h2>
         <p>"For tools that only offer "<Explain term=Term::Basic/>" (Zapier's Retrieve Poll, Excel's credential store): the key is the user name, the password is ignored."</p>
-        <CodeBlock label="Basic authentication" code=with_base(base, |b| format!("curl -u \"YOUR_API_KEY:\" {b}/api/key"))/>
+        <CodeBlock label="Basic authentication" code=with_base(base, |b| format!("curl -K - {b}/api/key <<< 'user = \"YOUR_API_KEY:\"'"))/>
         <h2>"3. A Bearer token"</h2>
         <p>"For tools that send a "<Explain term=Term::Bearer/>"."</p>
-        <CodeBlock label="Bearer token" code=with_base(base, |b| format!("curl -H \"Authorization: Bearer YOUR_API_KEY\" {b}/api/key"))/>
+        <CodeBlock label="Bearer token" code=with_base(base, |b| format!("curl -H @- {b}/api/key <<< 'Authorization: Bearer YOUR_API_KEY'"))/>
         <p><code>"GET /api/key"</code>" is the \u{201c}test connection\u{201d} call: it names the key, says when it expires and lists the devices it reaches now. "
             "Every answer to a key with an expiry carries a PartLogic-Key-Expires header."</p>
         <h2>"When a request is refused"</h2>
@@ -252,16 +254,23 @@ fn zapier() -> impl IntoView {
 fn google_sheets() -> impl IntoView {
     view! {
         <p><code>"IMPORTDATA"</code>" cannot send a key, and a key typed into a cell stays in the sheet's version history. "
-            "This Apps Script keeps the key in the script's properties instead, and fills sheet "<strong>"Stock"</strong>" with every row, "
+            "This Apps Script keeps the key in your own user properties instead, and fills sheet "<strong>"Stock"</strong>" with every row, "
             "1,000 at a time ("<Explain term=Term::Paging/>")."</p>
         <ol class="steps">
             <li>"In your spreadsheet: "<strong>"Extensions → Apps Script"</strong>". Replace the editor's contents with the script below and save."</li>
-            <li><strong>"Project Settings"</strong>" (the gear) → "<strong>"Script Properties"</strong>" → Add script property: "
-                <code>"PARTLOGIC_API_KEY"</code>" = your key."</li>
-            <li>"Reload the spreadsheet. A "<strong>"PartLogic"</strong>" menu appears: "<strong>"Refresh stock now"</strong>", "
-                <strong>"Refresh alerts now"</strong>", and "<strong>"Refresh every hour"</strong>" (Google asks you to allow the script the first time)."</li>
+            <li>"Reload the spreadsheet. A "<strong>"PartLogic"</strong>" menu appears: choose "<strong>"Set API key…"</strong>" and paste your key "
+                "(Google asks you to allow the script the first time)."</li>
+            <li><strong>"Refresh stock now"</strong>", "<strong>"Refresh alerts now"</strong>", or "<strong>"Refresh every hour"</strong>" (a trigger that runs as you)."</li>
             <li>"Sheet "<strong>"PartLogic"</strong>" says how the last refresh went; if the key was refused, it says why and what to do."</li>
         </ol>
+        <h2>"Who can see the key"</h2>
+        <ul>
+            <li><strong>"Not other editors of the spreadsheet."</strong>" The key is kept in your user properties, which only scripts running as you can read. "
+                "(Script Properties, under Project Settings, are readable by every editor: the script moves a key it finds there into yours and deletes it there.)"</li>
+            <li><strong>"Everyone who can open the spreadsheet sees the data"</strong>" the script writes: stock, alerts and the status sheet."</li>
+            <li><strong>"Editors can change the script"</strong>", and a changed script runs as you the next time your hourly trigger fires, "
+                "so it could read your key then. Give edit access only to people you would trust with the key; view or comment access to everyone else."</li>
+        </ul>
         <RecipeBlock file="google-sheets.gs" label="google-sheets.gs (Apps Script)"/>
         <p class="muted">"Google's limits: about 20,000 fetches a day, 50 MB per answer, 6 minutes per run: enough for hundreds of thousands of rows an hour."</p>
     }

@@ -131,6 +131,7 @@ async fn authenticate(req: &HttpRequest, limit: Limit) -> Result<ApiCaller, ApiE
         state
             .limits
             .take(key.id, key.rate_limit, now)
+            .await
             .inspect_err(|full| {
                 req.extensions_mut().insert(*full);
             })
@@ -201,17 +202,18 @@ fn check(key: &KeyRecord, now: chrono::DateTime<chrono::Utc>) -> Result<(), ApiE
     Ok(())
 }
 
-/// Whether the caller's key would still be accepted at `now`: not retired, not expired, its
-/// owner enabled. Long exports ask between batches, so a key retired mid-export stops there;
-/// with the cache warm this costs no database read.
-pub async fn still_valid(
+/// The caller's key as it stands now, if it would still be accepted at `now` (not retired, not
+/// expired, its owner enabled): long exports ask between batches, so a key retired mid-export,
+/// or one that lost a device the export reads, stops there. With the cache warm this costs no
+/// database read.
+pub async fn current(
     state: &AppState,
     caller: &ApiCaller,
     now: chrono::DateTime<chrono::Utc>,
-) -> Result<bool, ApiError> {
+) -> Result<Option<Arc<KeyRecord>>, ApiError> {
     match lookup(state, &caller.digest).await {
-        Ok(key) => Ok(check(&key, now).is_ok()),
-        Err(ApiError::InvalidApiKey) => Ok(false),
+        Ok(key) => Ok(check(&key, now).is_ok().then_some(key)),
+        Err(ApiError::InvalidApiKey) => Ok(None),
         Err(e) => Err(e),
     }
 }

@@ -1,12 +1,37 @@
-//! Per-key rate limits: a fixed window of one minute (on the server's clock) per key, counted in
-//! this instance's memory. With N instances behind a proxy a key may make up to N times its
-//! limit a minute; each instance answers with its own `RateLimit` field. Counting in memory
-//! costs no database round trip; sharing counts would cost one per request.
+//! Per-key rate limits: a fixed window of one minute (on the server's clock) per key.
+//!
+//! With one instance (SQLite) the window is counted in memory, exactly. With several instances
+//! on one PostgreSQL the limit is global, without a database write per request:
+//!
+//! - Each instance decides locally and counts what it accepts in memory. Every
+//!   [`SYNC_EVERY`] (250 ms) it adds those counts to the key's row of `rate_windows` in one
+//!   statement for every active key, and reads back the global count (what every instance
+//!   has added).
+//! - Between two syncs an instance accepts locally at most [`LOCAL_SHARE`]th of what is left
+//!   of the key's window as it last saw it. So N instances accept at most N/8 of what is left
+//!   before they hear of each other: the limit holds outright for up to eight instances.
+//! - Past that share, and on a key's first request of a window on this instance, each request
+//!   is decided by the database itself: one conditional upsert that adds the request only if
+//!   the global count stays within the limit. Near its limit a key is thus decided strictly;
+//!   once it is full, each instance refuses it from memory until the window ends.
+//! - Far below its limit a key costs what it did with per-instance counting: a lock and an
+//!   add. The database sees one statement per instance per 250 ms, plus one per request only
+//!   for the last few requests before a key's limit.
+//!
+//! PostgreSQL was chosen over LISTEN/NOTIFY for sharing: counts must add up, and a row updated
+//! with `used = used + n` adds up under any interleaving, survives an instance's restart, and
+//! lets a new instance learn a window's count with one read, where notifications are
+//! fire-and-forget and would need every instance to keep every other's tally.
+//!
+//! If the database cannot be reached, each instance falls back to counting alone (at most N
+//! times the limit) rather than refusing every request.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use chrono::{DateTime, Utc};
+use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, Statement};
 
 /// Keys share these many locks, so that two workers rarely wait on each other.
 const SHARDS: usize = 16;
@@ -16,16 +41,42 @@ const PRUNE_AT: usize = 4096;
 /// The length of a window in seconds.
 pub const WINDOW_SECS: i64 = 60;
 
+/// How often an instance shares its counts with the others.
+pub const SYNC_EVERY: Duration = Duration::from_millis(250);
+
+/// Between two syncs an instance accepts locally at most this fraction (1/8) of what is left of
+/// a key's window: eight instances together cannot pass the limit before they hear of each
+/// other.
+pub const LOCAL_SHARE: u32 = 8;
+
 /// The counters. Cloning shares them.
 #[derive(Clone, Default)]
 pub struct RateLimiter {
     shards: Arc<[Mutex<HashMap<i64, Window>>; SHARDS]>,
+    /// The database the counts are shared through (PostgreSQL); `None`: this instance counts
+    /// alone.
+    shared: Option<DatabaseConnection>,
+    /// The server's clock, whose minutes the windows are.
+    clock: Option<crate::clock::Clock>,
 }
 
 #[derive(Clone, Copy)]
 struct Window {
     minute: i64,
-    used: u32,
+    /// The limit the key had at its last request.
+    limit: u32,
+    /// The global count as the database last said (shared mode; always 0 alone).
+    known: u32,
+    /// Requests accepted here and not yet added to the database (alone: every request).
+    pending: u32,
+    /// Whether `known` has been read from the database in this window.
+    synced: bool,
+}
+
+impl Window {
+    fn used(&self) -> u32 {
+        self.known.saturating_add(self.pending)
+    }
 }
 
 /// Where a key stands in its window, as the `RateLimit` fields tell the client.
@@ -51,7 +102,31 @@ impl RateState {
     }
 }
 
+/// What the local counts say about one request.
+enum Local {
+    Allowed(RateState),
+    Refused(RateState),
+    /// Near the limit, or first seen in this window: the database decides. Carries the counts
+    /// taken out of `pending` to send along.
+    AskDatabase(u32),
+}
+
 impl RateLimiter {
+    /// Counters shared with every other instance on `db` (PostgreSQL), synced by a task this
+    /// spawns; on any other database, counters of this instance alone.
+    pub fn for_database(db: &DatabaseConnection, clock: crate::clock::Clock) -> Self {
+        if db.get_database_backend() != DbBackend::Postgres {
+            return Self::default();
+        }
+        let limiter = Self {
+            shared: Some(db.clone()),
+            clock: Some(clock),
+            ..Self::default()
+        };
+        limiter.spawn_sync();
+        limiter
+    }
+
     /// Where `key` stands at `now`, counting nothing.
     pub fn peek(&self, key: i64, limit: u32, now: DateTime<Utc>) -> RateState {
         let (minute, reset_secs) = window(now);
@@ -61,7 +136,7 @@ impl RateLimiter {
             .unwrap_or_else(|p| p.into_inner())
             .get(&key)
             .filter(|w| w.minute == minute)
-            .map_or(0, |w| w.used);
+            .map_or(0, Window::used);
         RateState {
             limit,
             remaining: limit.saturating_sub(used),
@@ -71,31 +146,268 @@ impl RateLimiter {
 
     /// Counts one request of `key` at `now` against `limit`: `Ok` if it may go ahead, `Err`
     /// (with nothing left) if the key has used its window up. Refused requests do not count.
-    pub fn take(&self, key: i64, limit: u32, now: DateTime<Utc>) -> Result<RateState, RateState> {
+    pub async fn take(
+        &self,
+        key: i64,
+        limit: u32,
+        now: DateTime<Utc>,
+    ) -> Result<RateState, RateState> {
         let (minute, reset_secs) = window(now);
+        let ask = match self.decide(key, limit, minute, reset_secs) {
+            Local::Allowed(s) => return Ok(s),
+            Local::Refused(s) => return Err(s),
+            Local::AskDatabase(ask) => ask,
+        };
+        let Some(db) = &self.shared else {
+            return Err(full(limit, reset_secs));
+        };
+        match strict(db, key, minute, ask, limit).await {
+            Ok((accepted, used)) => {
+                let state = self.update(key, minute, |w| {
+                    w.known = w.known.max(used);
+                    w.synced = true;
+                });
+                let remaining = limit.saturating_sub(state.map_or(used, |w| w.used()));
+                let state = RateState {
+                    limit,
+                    remaining,
+                    reset_secs,
+                };
+                if accepted { Ok(state) } else { Err(state) }
+            }
+            Err(e) => {
+                // Counting alone beats refusing everyone while the database is away; the
+                // counts taken out go back, to be shared once it is back.
+                tracing::warn!(error = %e, "rate limit not shared; counting on this instance alone");
+                let mut allowed = false;
+                let state = self.update(key, minute, |w| {
+                    w.pending += ask.saturating_sub(1);
+                    if w.used() < limit {
+                        w.pending += 1;
+                        allowed = true;
+                    }
+                    // Ask the database again at the next sync, not per request.
+                    w.synced = true;
+                });
+                let used = state.map_or(0, |w| w.used());
+                let state = RateState {
+                    limit,
+                    remaining: limit.saturating_sub(used),
+                    reset_secs,
+                };
+                if allowed { Ok(state) } else { Err(state) }
+            }
+        }
+    }
+
+    /// The local decision, under the shard's lock.
+    fn decide(&self, key: i64, limit: u32, minute: i64, reset_secs: u32) -> Local {
         let shard = &self.shards[shard_of(key)];
         let mut windows = shard.lock().unwrap_or_else(|p| p.into_inner());
         if windows.len() >= PRUNE_AT && !windows.contains_key(&key) {
             windows.retain(|_, w| w.minute == minute);
         }
-        let w = windows.entry(key).or_insert(Window { minute, used: 0 });
+        let fresh = Window {
+            minute,
+            limit,
+            known: 0,
+            pending: 0,
+            synced: false,
+        };
+        let w = windows.entry(key).or_insert(fresh);
         if w.minute != minute {
-            *w = Window { minute, used: 0 };
+            *w = fresh;
         }
-        if w.used >= limit {
-            return Err(RateState {
+        w.limit = limit;
+        if w.used() >= limit {
+            return Local::Refused(full(limit, reset_secs));
+        }
+        let local_budget = if self.shared.is_none() {
+            limit
+        } else if w.synced {
+            limit.saturating_sub(w.known) / LOCAL_SHARE
+        } else {
+            0
+        };
+        if w.pending < local_budget {
+            w.pending += 1;
+            return Local::Allowed(RateState {
                 limit,
-                remaining: 0,
+                remaining: limit - w.used(),
                 reset_secs,
             });
         }
-        w.used += 1;
-        Ok(RateState {
-            limit,
-            remaining: limit - w.used,
-            reset_secs,
-        })
+        // The database decides: the counts not shared yet go along with this request.
+        let ask = w.pending + 1;
+        w.pending = 0;
+        Local::AskDatabase(ask)
     }
+
+    /// Applies `f` to `key`'s window if it is still `minute`'s, and returns it.
+    fn update(&self, key: i64, minute: i64, f: impl FnOnce(&mut Window)) -> Option<Window> {
+        let shard = &self.shards[shard_of(key)];
+        let mut windows = shard.lock().unwrap_or_else(|p| p.into_inner());
+        let w = windows.get_mut(&key).filter(|w| w.minute == minute)?;
+        f(w);
+        Some(*w)
+    }
+
+    fn spawn_sync(&self) {
+        let limiter = self.clone();
+        tokio::spawn(async move {
+            let mut every = tokio::time::interval(SYNC_EVERY);
+            every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            let mut pruned_at = None;
+            loop {
+                every.tick().await;
+                let now = limiter.clock.as_ref().map_or_else(Utc::now, |c| c.now());
+                if let Err(e) = limiter.sync().await {
+                    tracing::warn!(error = %e, "rate limit counts not shared yet; keeping them for the next try");
+                }
+                // Windows older than the last two are never read again.
+                let minute = now.timestamp().div_euclid(WINDOW_SECS);
+                if pruned_at != Some(minute) {
+                    pruned_at = Some(minute);
+                    if let Some(db) = &limiter.shared
+                        && let Err(e) = db
+                            .execute_raw(Statement::from_sql_and_values(
+                                DbBackend::Postgres,
+                                "DELETE FROM rate_windows WHERE minute < $1",
+                                [(minute - 2).into()],
+                            ))
+                            .await
+                    {
+                        tracing::warn!(error = %e, "old rate limit windows not pruned");
+                    }
+                }
+            }
+        });
+    }
+
+    /// Adds every key's counts not shared yet to the database, and reads back each active key's
+    /// global count, in one statement per 1,000 keys.
+    pub async fn sync(&self) -> Result<(), sea_orm::DbErr> {
+        let Some(db) = &self.shared else {
+            return Ok(());
+        };
+        let now = self.clock.as_ref().map_or_else(Utc::now, |c| c.now());
+        let (minute, _) = window(now);
+        // (key, minute, counts taken out of pending): every count not shared yet, and this
+        // window's keys even without one, to hear what the other instances counted.
+        let mut batch: Vec<(i64, i64, u32)> = Vec::new();
+        for shard in self.shards.iter() {
+            let mut windows = shard.lock().unwrap_or_else(|p| p.into_inner());
+            for (key, w) in windows.iter_mut() {
+                if w.pending > 0 || w.minute == minute {
+                    batch.push((*key, w.minute, w.pending));
+                    w.pending = 0;
+                }
+            }
+        }
+        for chunk in batch.chunks(1000) {
+            match add_counts(db, chunk).await {
+                Ok(rows) => {
+                    for (key, minute, used) in rows {
+                        self.update(key, minute, |w| {
+                            w.known = w.known.max(used);
+                            w.synced = true;
+                        });
+                    }
+                }
+                Err(e) => {
+                    for &(key, minute, n) in chunk {
+                        self.update(key, minute, |w| w.pending += n);
+                    }
+                    return Err(e);
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// A refusal's state: nothing left.
+fn full(limit: u32, reset_secs: u32) -> RateState {
+    RateState {
+        limit,
+        remaining: 0,
+        reset_secs,
+    }
+}
+
+/// Adds `ask` requests (the one being decided and those counted here since the last sync) to
+/// the key's window if the total stays within `limit`; says whether it did, and the global
+/// count after. A refused request still hands over the counts that were accepted here.
+async fn strict(
+    db: &DatabaseConnection,
+    key: i64,
+    minute: i64,
+    ask: u32,
+    limit: u32,
+) -> Result<(bool, u32), sea_orm::DbErr> {
+    let row = db
+        .query_one_raw(Statement::from_sql_and_values(
+            DbBackend::Postgres,
+            "INSERT INTO rate_windows (key_id, minute, used) VALUES ($1, $2, $3) \
+             ON CONFLICT (key_id, minute) DO UPDATE SET used = rate_windows.used + excluded.used \
+             WHERE rate_windows.used + excluded.used <= $4 RETURNING used",
+            [
+                key.into(),
+                minute.into(),
+                i64::from(ask).into(),
+                i64::from(limit).into(),
+            ],
+        ))
+        .await?;
+    if let Some(row) = row {
+        let used: i64 = row.try_get("", "used")?;
+        return Ok((true, u32::try_from(used).unwrap_or(u32::MAX)));
+    }
+    // Over the limit: the request is refused, the others accepted here still count.
+    let rows = add_counts(db, &[(key, minute, ask - 1)]).await?;
+    let used = rows.first().map_or(limit, |r| r.2);
+    Ok((false, used))
+}
+
+/// Adds each `(key, minute, n)` to its window and returns every window's global count.
+async fn add_counts(
+    db: &DatabaseConnection,
+    counts: &[(i64, i64, u32)],
+) -> Result<Vec<(i64, i64, u32)>, sea_orm::DbErr> {
+    if counts.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut sql = String::from("INSERT INTO rate_windows (key_id, minute, used) VALUES ");
+    let mut values: Vec<sea_orm::Value> = Vec::with_capacity(counts.len() * 3);
+    for (i, (key, minute, n)) in counts.iter().enumerate() {
+        if i > 0 {
+            sql.push_str(", ");
+        }
+        let at = i * 3;
+        sql.push_str(&format!("(${}, ${}, ${})", at + 1, at + 2, at + 3));
+        values.extend([(*key).into(), (*minute).into(), i64::from(*n).into()]);
+    }
+    sql.push_str(
+        " ON CONFLICT (key_id, minute) DO UPDATE SET used = rate_windows.used + excluded.used \
+         RETURNING key_id, minute, used",
+    );
+    let rows = db
+        .query_all_raw(Statement::from_sql_and_values(
+            DbBackend::Postgres,
+            &sql,
+            values,
+        ))
+        .await?;
+    rows.iter()
+        .map(|r| {
+            let used: i64 = r.try_get("", "used")?;
+            Ok((
+                r.try_get("", "key_id")?,
+                r.try_get("", "minute")?,
+                u32::try_from(used).unwrap_or(u32::MAX),
+            ))
+        })
+        .collect()
 }
 
 /// The window `now` falls in, and the seconds until it ends.
@@ -118,20 +430,23 @@ mod tests {
         DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)
     }
 
-    #[test]
-    fn a_window_allows_its_limit_then_resets_on_the_minute() {
+    #[tokio::test]
+    async fn a_window_allows_its_limit_then_resets_on_the_minute() {
         let l = RateLimiter::default();
         let t = at("2026-11-27T10:00:15Z");
-        assert_eq!(l.take(1, 2, t).unwrap().remaining, 1);
-        let last = l.take(1, 2, t).unwrap();
+        assert_eq!(l.take(1, 2, t).await.unwrap().remaining, 1);
+        let last = l.take(1, 2, t).await.unwrap();
         assert_eq!((last.remaining, last.reset_secs), (0, 45));
-        assert!(l.take(1, 2, t).is_err());
+        assert!(l.take(1, 2, t).await.is_err());
         assert_eq!(l.peek(1, 2, t).remaining, 0);
         // Another key has its own window.
-        assert!(l.take(2, 2, t).is_ok());
-        assert!(l.take(1, 2, at("2026-11-27T10:00:59.999Z")).is_err());
+        assert!(l.take(2, 2, t).await.is_ok());
+        assert!(l.take(1, 2, at("2026-11-27T10:00:59.999Z")).await.is_err());
         assert_eq!(
-            l.take(1, 2, at("2026-11-27T10:01:00Z")).unwrap().remaining,
+            l.take(1, 2, at("2026-11-27T10:01:00Z"))
+                .await
+                .unwrap()
+                .remaining,
             1
         );
     }

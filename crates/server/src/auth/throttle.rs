@@ -71,6 +71,14 @@ pub(crate) struct Subject {
     lock: bool,
     /// Cleared on success (rather than just taking this attempt back).
     clear_on_success: bool,
+    /// The counter of a trusted browser (the only subject such an attempt has).
+    trusted_browser: bool,
+}
+
+/// Whether these are a trusted browser's subjects: its attempt is never slowed, and has a
+/// password check of its own to wait for.
+pub(crate) fn is_trusted(subjects: &[Subject]) -> bool {
+    subjects.iter().any(|s| s.trusted_browser)
 }
 
 /// What counting an attempt found.
@@ -137,6 +145,7 @@ impl Throttle {
             limit,
             lock,
             clear_on_success: clear,
+            trusted_browser: kind == "browser",
         }
     }
 
@@ -331,6 +340,22 @@ pub(crate) async fn record(
         }
     }
     Ok(counted)
+}
+
+/// Takes a counted attempt back from every subject: the server could not check it (busy), so it
+/// must not count against anyone.
+pub(crate) async fn take_back(
+    db: &impl ConnectionTrait,
+    subjects: &[Subject],
+) -> Result<(), DbErr> {
+    use login_throttle::Column as C;
+    login_throttle::Entity::update_many()
+        .col_expr(C::Attempts, Expr::col(C::Attempts).sub(1))
+        .filter(C::Subject.is_in(subjects.iter().map(|s| s.digest.clone())))
+        .filter(C::Attempts.gt(0))
+        .exec(db)
+        .await?;
+    Ok(())
 }
 
 /// After a successful login: clears the subjects that belong to this client alone and takes

@@ -311,12 +311,46 @@ impl Format {
 /// A text cell made safe for spreadsheets: a cell starting with `=`, `+`, `-`, `@`, TAB or CR
 /// is a formula to Excel, Sheets and LibreOffice (`=HYPERLINK(…)` in a description would run
 /// when someone opens the export), so such a cell gets a leading `'`, which spreadsheets read as
-/// "this is text" and do not display. Numeric columns are never touched, and JSON never is.
+/// "this is text" and do not display. Excel in locales whose list separator is `;` (German,
+/// French, Dutch, …) splits a `.csv` on `;`, and anything may split on TAB, so every `;` and TAB
+/// inside a cell starts a field too: where what follows it (past spaces and quotes, which Excel
+/// ignores there) would start a formula, a `'` goes right after it. Numeric columns are never
+/// touched, and JSON never is.
 pub fn neutralise(cell: &str) -> std::borrow::Cow<'_, str> {
-    match cell.as_bytes().first() {
-        Some(b'=' | b'+' | b'-' | b'@' | b'\t' | b'\r') => format!("'{cell}").into(),
-        _ => cell.into(),
+    let bytes = cell.as_bytes();
+    let at_start = bytes.first().is_some_and(|b| is_trigger(*b));
+    let inside = any_byte(
+        bytes,
+        |w| has(w, b';') | has(w, b'\t'),
+        |b| matches!(b, b';' | b'\t'),
+    );
+    if !at_start && !inside {
+        return cell.into();
     }
+    let mut out = String::with_capacity(cell.len() + 2);
+    if at_start {
+        out.push('\'');
+    }
+    for (i, c) in cell.char_indices() {
+        out.push(c);
+        if matches!(c, ';' | '\t') && starts_formula(&bytes[i + 1..]) {
+            out.push('\'');
+        }
+    }
+    out.into()
+}
+
+/// The bytes that make a spreadsheet field a formula when they come first.
+fn is_trigger(b: u8) -> bool {
+    matches!(b, b'=' | b'+' | b'-' | b'@' | b'\t' | b'\r')
+}
+
+/// Whether a field starting at `rest` would be a formula: its first byte past spaces and quotes
+/// is a trigger.
+fn starts_formula(rest: &[u8]) -> bool {
+    rest.iter()
+        .find(|b| !matches!(b, b' ' | b'"'))
+        .is_some_and(|b| is_trigger(*b))
 }
 
 #[cfg(test)]
@@ -443,5 +477,38 @@ mod tests {
         assert_eq!(neutralise("Bearing 6204"), "Bearing 6204");
         assert_eq!(neutralise(""), "");
         assert_eq!(neutralise("a=b"), "a=b");
+    }
+
+    /// Finding 4 of the trust review: Excel with `;` as its list separator split
+    /// `x;=HYPERLINK(…);` into a live formula. Every `;` and TAB now starts a field as safe as
+    /// the cell's own start, read back both ways: split on `,` (the file as written) and on `;`.
+    #[test]
+    fn formulas_after_semicolons_and_tabs_become_text() {
+        let attack = "x;=HYPERLINK(\"http://evil.example\",\"click\");";
+        assert_eq!(
+            neutralise(attack),
+            "x;'=HYPERLINK(\"http://evil.example\",\"click\");"
+        );
+        assert_eq!(neutralise("a;+1;-2;@x;\t=3"), "a;'+1;'-2;'@x;'\t'=3");
+        assert_eq!(neutralise("a; =1"), "a;' =1");
+        assert_eq!(neutralise("a;\"=1"), "a;'\"=1");
+        assert_eq!(neutralise("=a;=b"), "'=a;'=b");
+        assert_eq!(neutralise("Bolt M8; zinc"), "Bolt M8; zinc");
+        assert_eq!(neutralise("a;b\tc"), "a;b\tc");
+
+        for description in [attack, "p;@SUM(A1)", "tab\t=1+1", "x;=1;y;-2"] {
+            let mut row = Vec::new();
+            csv_text(&mut row, description);
+            let line = String::from_utf8(row).unwrap();
+            // Every field a `;`-locale Excel or a TAB splitter would see, quotes stripped as
+            // Excel strips a quote that opens a field.
+            for field in line.split([';', '\t', ',']) {
+                let field = field.trim_start_matches([' ', '"']);
+                assert!(
+                    !field.starts_with(['=', '+', '-', '@']),
+                    "{description:?} gave the live field {field:?} in {line:?}"
+                );
+            }
+        }
     }
 }

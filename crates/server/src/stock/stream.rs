@@ -5,7 +5,8 @@
 //! snapshot while it waits on the client), each key (and account) may run only a few exports at
 //! once, and a client that reads slower than the minimum rate (counted over the time the
 //! exporter waits on it, after a grace period), stops reading, or overruns the deadline has its
-//! export cut off, as has an export whose key is retired, expires or loses its owner midway. A
+//! export cut off, as has an export whose key is retired, expires, loses its owner, or no longer
+//! reaches a device the export reads (unticked, or taken from the key's owner) midway. A
 //! cut export ends in a broken body: only an export that handed over its last piece ends
 //! cleanly, so a truncated export never passes as whole.
 //!
@@ -146,6 +147,7 @@ async fn produce(
     format.open(&mut buf);
     let mut first = true;
     let mut after = filters.after;
+    let reading = query::devices(caller, filters);
     loop {
         let page = batch(state, caller, filters, format, after, &mut first, &mut buf).await?;
         state
@@ -155,10 +157,18 @@ async fn produce(
         if !page.full {
             break;
         }
-        // The key was good when the export began; it must still be, batch after batch.
-        if !crate::auth::api_key::still_valid(state, caller, state.clock.now()).await? {
+        // The key was good when the export began; it must still be, batch after batch, and
+        // still reach every device the export reads (a device unticked, or taken from its
+        // owner, is taken from a running export too).
+        let Some(now) = crate::auth::api_key::current(state, caller, state.clock.now()).await?
+        else {
             return Ok(Delivery::Cut(
                 "the key was retired, expired or lost its owner",
+            ));
+        };
+        if !reaches_all(&now.reach, &reading) {
+            return Ok(Delivery::Cut(
+                "the key no longer reaches every device the export reads",
             ));
         }
         if buf.len() >= FLUSH_BYTES
@@ -172,6 +182,13 @@ async fn produce(
         Ok(()) => Delivery::Complete,
         Err(why) => Delivery::Cut(why),
     })
+}
+
+/// Whether `reach` (sorted by id) holds every device of `reading`.
+fn reaches_all(reach: &[crate::store::ReachDevice], reading: &[i64]) -> bool {
+    reading
+        .iter()
+        .all(|id| reach.binary_search_by_key(id, |d| d.id).is_ok())
 }
 
 /// Reads the batch after `after` onto the end of `buf`. SQLite reads run on a blocking thread:

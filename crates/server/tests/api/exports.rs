@@ -6,6 +6,7 @@ use std::time::Duration;
 use chrono::Utc;
 use partlogic_entity::stock;
 use partlogic_server::Clock;
+use partlogic_server::admin::{self, DeviceRef};
 use sea_orm::{ActiveValue::Set, EntityTrait};
 use serde_json::{Value, json};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -18,6 +19,7 @@ on_every_database!(
     stalled_exports_hold_no_connection_and_are_capped_per_key,
     a_reader_slower_than_the_minimum_is_cut_off,
     an_export_stops_when_its_key_is_retired,
+    an_export_stops_when_its_key_loses_a_device_it_reads,
 );
 
 /// Enough rows in N1 that an export cannot fit in the socket buffers of a client that does not
@@ -193,4 +195,66 @@ async fn an_export_stops_when_its_key_is_retired(backend: Backend) {
         rows < 40_000,
         "it stopped early: {rows} rows of 80,003 were sent"
     );
+}
+
+/// Reads a stalled export on to its end and says how it ended: whether the body ended cleanly,
+/// and how many rows came.
+async fn read_on(export: &mut TcpStream) -> (bool, usize) {
+    let mut rest = Vec::new();
+    let read = tokio::time::timeout(Duration::from_secs(20), export.read_to_end(&mut rest)).await;
+    assert!(read.is_ok(), "the server closed the connection");
+    let text = String::from_utf8_lossy(&rest);
+    (text.ends_with("0\r\n\r\n"), text.matches("\"SKU\"").count())
+}
+
+/// Finding 5 of the trust review: a running export re-checked only retired / expired / owner
+/// between batches, so a device unticked from the key (or taken from its owner) mid-export went
+/// on streaming (115,079 rows of it). Now the export stops at its next batch, broken.
+async fn an_export_stops_when_its_key_loses_a_device_it_reads(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let w = World::build(&app).await;
+    fill(&app, &w, 80_000).await;
+    let member = app.login(&w.member.email).await;
+
+    // Unticked in the portal.
+    let (id, key) = app
+        .create_key(
+            &member,
+            json!({"name": "untick", "device_ids": [w.n1, w.n2]}),
+        )
+        .await;
+    let (mut export, head) = stalled_export(&app, &key).await;
+    assert!(head.starts_with("HTTP/1.1 200"), "{head}");
+    let path = app.url(&format!("/portal/api/keys/{id}"));
+    let etag = member.get(&path).send().await.unwrap().headers()["etag"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    let res = member
+        .patch(&path)
+        .header("If-Match", etag)
+        .json(&json!({"device_ids": [w.n2]}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    let (clean, rows) = read_on(&mut export).await;
+    assert!(!clean, "the body must not end cleanly");
+    assert!(rows < 40_000, "it stopped early: {rows} rows of 80,006");
+
+    // Taken from the key's owner.
+    let (_, key) = app
+        .create_key(
+            &member,
+            json!({"name": "revoke", "device_ids": [w.n1, w.n2]}),
+        )
+        .await;
+    let (mut export, head) = stalled_export(&app, &key).await;
+    assert!(head.starts_with("HTTP/1.1 200"), "{head}");
+    admin::revoke(&app.db, &w.member.email, &[DeviceRef::Name("N1".into())])
+        .await
+        .unwrap();
+    let (clean, rows) = read_on(&mut export).await;
+    assert!(!clean, "the body must not end cleanly");
+    assert!(rows < 40_000, "it stopped early: {rows} rows of 80,006");
 }

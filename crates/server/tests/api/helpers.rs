@@ -56,7 +56,7 @@ fn init_logging() {
         let _ = tracing_subscriber::fmt()
             .with_env_filter(tracing_subscriber::EnvFilter::new(filter))
             .with_ansi(false)
-            .with_writer(|| Capture)
+            .with_writer(partlogic_server::telemetry::Escaping(|| Capture))
             .try_init();
     });
 }

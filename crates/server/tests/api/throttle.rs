@@ -14,6 +14,7 @@ on_every_database!(
     a_trusted_browser_lapses_when_the_password_changes,
     ipv6_clients_are_throttled_by_slash_64,
     throttle_state_is_bounded_and_never_holds_typed_text,
+    slowed_guesses_never_hold_up_other_logins,
 );
 
 /// A server behind a (pretend) proxy, so each request can come from the address it names, with
@@ -251,4 +252,76 @@ async fn throttle_state_is_bounded_and_never_holds_typed_text(backend: Backend) 
         login_throttle::Entity::find().count(&app.db).await.unwrap(),
         3
     );
+}
+
+/// Finding 2 of the trust review: the slowdown used to sleep while holding one of the few
+/// password-check turns, so a handful of addresses guessing at a made-up email kept every turn
+/// asleep and every other login (the owner's trusted browser included) waited 10 s for a 503.
+async fn slowed_guesses_never_hold_up_other_logins(backend: Backend) {
+    let app = TestApp::spawn_custom(backend, Clock::frozen(Utc::now()), |s| {
+        s.trust_proxy = true;
+        s.login_slowdown = std::time::Duration::from_secs(3);
+    })
+    .await;
+    let w = World::build(&app).await;
+    let email = w.admin.email.clone();
+    let owner = app.client();
+    assert_eq!(
+        attempt(&app, &owner, "198.51.100.7", &email, PASSWORD)
+            .await
+            .status(),
+        200
+    );
+
+    // Eight networks guess at a made-up email, all at once: 40 attempts are counted, and the
+    // 30 past the tenth are each slowed by 3 s.
+    let mut flood = Vec::new();
+    for net in 0..8 {
+        for i in 0..6 {
+            let (app_url, from) = (app.url("/portal/api/session"), format!("203.0.113.{net}"));
+            let client = app.client();
+            flood.push(tokio::spawn(async move {
+                client
+                    .post(app_url)
+                    .header("X-Forwarded-For", from)
+                    .json(&json!({"email": "nobody@made-up.example", "password": format!("g{i}")}))
+                    .send()
+                    .await
+                    .map(|r| r.status().as_u16())
+            }));
+        }
+    }
+    // Let the flood take hold: the slowed attempts are asleep now.
+    tokio::time::sleep(std::time::Duration::from_millis(700)).await;
+
+    let started = std::time::Instant::now();
+    let res = attempt(&app, &owner, "192.0.2.99", &email, PASSWORD).await;
+    assert_eq!(res.status(), 200);
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(1),
+        "a trusted browser logs in fast under the flood: {:?}",
+        started.elapsed()
+    );
+    let started = std::time::Instant::now();
+    let res = attempt(&app, &app.client(), "192.0.2.100", &email, PASSWORD).await;
+    assert_eq!(
+        res.status(),
+        200,
+        "an untrusted owner login is not turned away"
+    );
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(2),
+        "nor kept waiting: {:?}",
+        started.elapsed()
+    );
+
+    let mut statuses = Vec::new();
+    for f in flood {
+        statuses.push(f.await.unwrap().unwrap());
+    }
+    assert!(
+        statuses.iter().all(|s| *s == 401 || *s == 429),
+        "the guesses were checked or refused, never left waiting for a 503: {statuses:?}"
+    );
+    assert_eq!(statuses.iter().filter(|s| **s == 401).count(), 40);
 }

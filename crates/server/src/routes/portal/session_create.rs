@@ -65,9 +65,6 @@ pub async fn create_session(
     if let Some(wait) = throttle::locked_for(&state.db, &subjects, now).await? {
         return Err(ApiError::TooManyAttempts(wait));
     }
-    // A turn at the password checker first: an attempt the server is too busy to check must not
-    // count against anyone.
-    let _permit = password::check_permit(&state.hash_permits).await?;
     // Counted *before* the password is checked: a burst of parallel guesses gets no more tries
     // than a sequence would.
     let counted = throttle::record(&state.db, &subjects, now).await?;
@@ -76,9 +73,25 @@ pub async fn create_session(
     }
     if counted.slow {
         // Someone is guessing at this email from many places: slow every untrusted attempt
-        // down (never refuse it, so the owner still gets in).
+        // down (never refuse it, so the owner still gets in). The pause holds nothing anyone
+        // else needs: no password-check turn, no database connection.
         tokio::time::sleep(state.settings.login_slowdown).await;
     }
+    // A turn at the password checker, taken only now and held only for the check itself. A
+    // trusted browser has a turn of its own, so strangers queueing here never hold it up.
+    let permits = if throttle::is_trusted(&subjects) {
+        &state.trusted_permits
+    } else {
+        &state.hash_permits
+    };
+    let _permit = match password::check_permit(permits).await {
+        Ok(permit) => permit,
+        Err(busy) => {
+            // An attempt the server was too busy to check must not count against anyone.
+            throttle::take_back(&state.db, &subjects).await?;
+            return Err(busy);
+        }
+    };
     let ok = password::verify(
         password.into_inner(),
         found.as_ref().map(|u| u.password_hash.clone()),
