@@ -49,6 +49,13 @@ for label, title in ROWS:
         ratio = f"{100 * r['rps'] / ping['rps']:.0f} %" if ping else "–"
         line += f" {num(r['rps'])} | {ms(r['p50_ms'])} / {ms(r['p99_ms'])} | {ratio} |"
     out.append(line)
+for _, db in dbs:
+    plain, nested = runs.get(db, {}).get("url_plain"), runs.get(db, {}).get("url_nested")
+    if plain and nested:
+        out.append("")
+        out.append(f"{db}: the worst URL the server reads (8 KiB of nested percent-encoding, refused) "
+                   f"{num(nested['rps'])} req/s vs a plain 8 KiB URL {num(plain['rps'])} req/s: "
+                   f"**{plain['rps'] / nested['rps']:.1f}×** the cost (target: at most ~10×).")
 peer = runs.get("sqlite", {}).get("peer")
 if peer:
     page = runs["sqlite"].get("page1")
