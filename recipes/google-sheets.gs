@@ -10,8 +10,9 @@
  *    trigger, which runs as you).
  *
  * Who can see what. The key is kept in YOUR user properties: only scripts running as you can
- * read it; other editors of this spreadsheet cannot, and neither can the Script Properties page
- * of the project (which every editor can open: keys kept there are moved out by this script).
+ * read it; other editors of this spreadsheet cannot. (Script Properties, which every editor can
+ * read, are not used: a key found there is refused until you set it with "Set API key…",
+ * which deletes it there.)
  * Other editors do see everything the script writes into the sheets. They can also change this
  * script, and a changed script runs as you the next time your hourly trigger fires: give edit
  * access only to people you would trust with the key, and view or comment access to the rest.
@@ -112,24 +113,17 @@ function setApiKey() {
 }
 
 function apiKey_() {
-  var user = PropertiesService.getUserProperties();
-  var key = user.getProperty(KEY_PROPERTY);
-  var shared = PropertiesService.getScriptProperties();
-  var old = shared.getProperty(KEY_PROPERTY);
-  if (old) {
-    // Set up with an earlier version of this script, where every editor could read the key:
-    // move it to the user's own properties (unless they set one of their own) and delete it.
-    if (!key) {
-      key = old;
-      user.setProperty(KEY_PROPERTY, key);
-    }
-    shared.deleteProperty(KEY_PROPERTY);
+  var key = PropertiesService.getUserProperties().getProperty(KEY_PROPERTY);
+  if (key) return key;
+  if (PropertiesService.getScriptProperties().getProperty(KEY_PROPERTY)) {
+    // Set up with an earlier version of this script, where every editor can read the key. It is
+    // not moved by itself: whoever ran the script first would take it, and the key's owner's
+    // trigger would stop. The owner sets it again instead, which deletes the shared copy.
+    throw new PartLogicError(0, 'key_in_script_properties',
+      'The API key is in Script Properties, where every editor of this spreadsheet can read it.');
   }
-  if (!key) {
-    throw new PartLogicError(0, 'missing_api_key',
-      'No PartLogic API key is set for you: choose PartLogic → Set API key… and paste your key.');
-  }
-  return key;
+  throw new PartLogicError(0, 'missing_api_key',
+    'No PartLogic API key is set for you: choose PartLogic → Set API key… and paste your key.');
 }
 
 function get_(path) {
@@ -185,6 +179,7 @@ function run_(what, refresh) {
 function advice_(code) {
   var advice = {
     missing_api_key: 'Choose PartLogic → Set API key… and paste your key.',
+    key_in_script_properties: 'Choose PartLogic → Set API key… and paste the key: it is then kept in your own user properties and deleted from Script Properties. Retire the key in the portal if people you would not trust with it can edit this spreadsheet.',
     malformed_api_key: 'The key set is not a whole key: choose PartLogic → Set API key… and paste it again (it starts with pl_ and is 52 characters long).',
     invalid_api_key: 'The key is not known: create a new one in the PartLogic portal under Integrations.',
     api_key_expired: 'The key has expired: create a new one in the PartLogic portal, then PartLogic → Set API key….',

@@ -41,11 +41,12 @@ TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 def cell(value):
     """A CSV cell safe to open in a spreadsheet: text starting with = + - @ TAB or CR would be a
     formula there, so it gets a leading ' (as PartLogic's own CSV does). Excel splits on ; in
-    many locales, and anything may split on TAB, so the same goes after every ; and TAB (past
+    many locales (where a quote inside a field is text, so a quoted line break ends a row too),
+    and anything may split on TAB, so the same goes after every ;, TAB and line break (past
     spaces and quotes). Numbers stay numbers."""
     if not isinstance(value, str):
         return value
-    fields = re.split(r"([;\t])", value)
+    fields = re.split(r"([;\t\r\n])", value)
     return "".join(f if i % 2 or f.lstrip(' "')[:1] not in TRIGGERS else "'" + f
                    for i, f in enumerate(fields))
 

@@ -26,8 +26,9 @@ pub struct AppState {
     /// Password checks running at once for untrusted logins (each holds ~19 MiB); about one
     /// per core.
     pub hash_permits: Arc<tokio::sync::Semaphore>,
-    /// One more password check, for trusted browsers alone: however many strangers queue for
-    /// [`AppState::hash_permits`], a browser that logged in before never waits behind them.
+    /// One more password check, for trusted browsers alone (which may take any other free turn
+    /// too): however many strangers queue for [`AppState::hash_permits`], a browser that logged
+    /// in before never waits behind them.
     pub trusted_permits: Arc<tokio::sync::Semaphore>,
     /// The login throttle's key.
     pub throttle: Throttle,

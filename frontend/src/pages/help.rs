@@ -266,7 +266,7 @@ fn google_sheets() -> impl IntoView {
         <h2>"Who can see the key"</h2>
         <ul>
             <li><strong>"Not other editors of the spreadsheet."</strong>" The key is kept in your user properties, which only scripts running as you can read. "
-                "(Script Properties, under Project Settings, are readable by every editor: the script moves a key it finds there into yours and deletes it there.)"</li>
+                "(Script Properties, under Project Settings, are readable by every editor: the script refuses a key it finds there until you set it with Set API key…, which deletes it there.)"</li>
             <li><strong>"Everyone who can open the spreadsheet sees the data"</strong>" the script writes: stock, alerts and the status sheet."</li>
             <li><strong>"Editors can change the script"</strong>", and a changed script runs as you the next time your hourly trigger fires, "
                 "so it could read your key then. Give edit access only to people you would trust with the key; view or comment access to everyone else."</li>

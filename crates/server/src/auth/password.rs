@@ -48,6 +48,27 @@ pub(crate) async fn check_permit(
         .ok_or(crate::error::ApiError::Busy(5))
 }
 
+/// A turn at whichever of two password checkers comes free first (`first` when both are), with
+/// the same 10-second bound as [`check_permit`]: a trusted browser takes its own turn or any
+/// other, so one busy lane never holds it up.
+pub(crate) async fn check_permit_either<'a>(
+    first: &'a tokio::sync::Semaphore,
+    second: &'a tokio::sync::Semaphore,
+) -> Result<tokio::sync::SemaphorePermit<'a>, crate::error::ApiError> {
+    let either = async {
+        tokio::select! {
+            biased;
+            p = first.acquire() => p,
+            p = second.acquire() => p,
+        }
+    };
+    tokio::time::timeout(std::time::Duration::from_secs(10), either)
+        .await
+        .ok()
+        .and_then(Result::ok)
+        .ok_or(crate::error::ApiError::Busy(5))
+}
+
 /// Checks `password` against `phc` (or spends the same time when there is no such user) on the
 /// blocking pool, off the request workers. Hold a [`check_permit`] while calling it.
 pub(crate) async fn verify(

@@ -69,13 +69,19 @@ struct Window {
     known: u32,
     /// Requests accepted here and not yet added to the database (alone: every request).
     pending: u32,
+    /// Requests on their way to the database (a sync or a strict decision not answered yet):
+    /// counted as used meanwhile, so that requests beside them are not let through on a count
+    /// that leaves them out.
+    in_flight: u32,
     /// Whether `known` has been read from the database in this window.
     synced: bool,
 }
 
 impl Window {
     fn used(&self) -> u32 {
-        self.known.saturating_add(self.pending)
+        self.known
+            .saturating_add(self.pending)
+            .saturating_add(self.in_flight)
     }
 }
 
@@ -164,6 +170,7 @@ impl RateLimiter {
         match strict(db, key, minute, ask, limit).await {
             Ok((accepted, used)) => {
                 let state = self.update(key, minute, |w| {
+                    w.in_flight = w.in_flight.saturating_sub(ask);
                     w.known = w.known.max(used);
                     w.synced = true;
                 });
@@ -181,6 +188,7 @@ impl RateLimiter {
                 tracing::warn!(error = %e, "rate limit not shared; counting on this instance alone");
                 let mut allowed = false;
                 let state = self.update(key, minute, |w| {
+                    w.in_flight = w.in_flight.saturating_sub(ask);
                     w.pending += ask.saturating_sub(1);
                     if w.used() < limit {
                         w.pending += 1;
@@ -212,6 +220,7 @@ impl RateLimiter {
             limit,
             known: 0,
             pending: 0,
+            in_flight: 0,
             synced: false,
         };
         let w = windows.entry(key).or_insert(fresh);
@@ -240,6 +249,7 @@ impl RateLimiter {
         // The database decides: the counts not shared yet go along with this request.
         let ask = w.pending + 1;
         w.pending = 0;
+        w.in_flight += ask;
         Local::AskDatabase(ask)
     }
 
@@ -300,23 +310,32 @@ impl RateLimiter {
             for (key, w) in windows.iter_mut() {
                 if w.pending > 0 || w.minute == minute {
                     batch.push((*key, w.minute, w.pending));
+                    w.in_flight += w.pending;
                     w.pending = 0;
                 }
             }
         }
-        for chunk in batch.chunks(1000) {
+        let sent: HashMap<(i64, i64), u32> = batch.iter().map(|&(k, m, n)| ((k, m), n)).collect();
+        for (i, chunk) in batch.chunks(1000).enumerate() {
             match add_counts(db, chunk).await {
                 Ok(rows) => {
                     for (key, minute, used) in rows {
+                        let n = sent.get(&(key, minute)).copied().unwrap_or(0);
                         self.update(key, minute, |w| {
+                            w.in_flight = w.in_flight.saturating_sub(n);
                             w.known = w.known.max(used);
                             w.synced = true;
                         });
                     }
                 }
                 Err(e) => {
-                    for &(key, minute, n) in chunk {
-                        self.update(key, minute, |w| w.pending += n);
+                    // This chunk and every later one were not added: their counts wait for the
+                    // next sync.
+                    for &(key, minute, n) in &batch[i * 1000..] {
+                        self.update(key, minute, |w| {
+                            w.in_flight = w.in_flight.saturating_sub(n);
+                            w.pending += n;
+                        });
                     }
                     return Err(e);
                 }

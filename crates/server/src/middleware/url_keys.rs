@@ -89,8 +89,9 @@ const KEY_PARAM_NAMES: &[&str] = &[
 const KEY_LOOKALIKE_CHARS: usize = 20;
 
 /// Byte ranges of everything in `text` that looks like a PartLogic key: `pl_` followed by at
-/// least 20 letters and digits. Ranges never overlap and come in order: the search resumes after
-/// each match (`pl_aaaa…apl_bbbb…` is one lookalike, not two that cross).
+/// least 20 letters and digits, and every letter, digit and `_` after those. Ranges never
+/// overlap and come in order: the search resumes after each match (`pl_aaaa…apl_bbbb…` is one
+/// lookalike, not two that cross).
 fn key_lookalikes(text: &str) -> impl Iterator<Item = (usize, usize)> + '_ {
     let bytes = text.as_bytes();
     let prefix = keys::PREFIX.as_bytes();
@@ -105,7 +106,14 @@ fn key_lookalikes(text: &str) -> impl Iterator<Item = (usize, usize)> + '_ {
                     .take_while(|b| b.is_ascii_alphanumeric())
                     .count();
                 if run >= KEY_LOOKALIKE_CHARS {
+                    // The match runs on through every letter, digit and `_` after it, so a key
+                    // glued to a lookalike (`pl_aaaa…pl_<key>`) goes with it, never half.
                     at = body + run;
+                    while at < bytes.len()
+                        && (bytes[at].is_ascii_alphanumeric() || bytes[at] == b'_')
+                    {
+                        at += 1;
+                    }
                     return Some((start, at));
                 }
             }
@@ -220,10 +228,7 @@ mod tests {
     #[test]
     fn overlapping_lookalikes_are_one_match() {
         let path = "/pl_aaaaaaaaaaaaaaaaaaaapl_bbbbbbbbbbbbbbbbbbbb";
-        assert_eq!(
-            super::redact_keys(path),
-            "/pl_[redacted]_bbbbbbbbbbbbbbbbbbbb"
-        );
+        assert_eq!(super::redact_keys(path), "/pl_[redacted]");
         assert!(super::looks_like_key(path));
     }
 

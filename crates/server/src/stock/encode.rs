@@ -312,17 +312,18 @@ impl Format {
 /// is a formula to Excel, Sheets and LibreOffice (`=HYPERLINK(…)` in a description would run
 /// when someone opens the export), so such a cell gets a leading `'`, which spreadsheets read as
 /// "this is text" and do not display. Excel in locales whose list separator is `;` (German,
-/// French, Dutch, …) splits a `.csv` on `;`, and anything may split on TAB, so every `;` and TAB
-/// inside a cell starts a field too: where what follows it (past spaces and quotes, which Excel
-/// ignores there) would start a formula, a `'` goes right after it. Numeric columns are never
+/// French, Dutch, …) splits a `.csv` on `;` and takes a quote that is not at a field's start as
+/// text, and anything may split on TAB, so every `;`, TAB and line break inside a cell starts a
+/// field too: where what follows it (past spaces and quotes, which Excel skips there) would
+/// start a formula, a `'` goes right after it. Numeric columns are never
 /// touched, and JSON never is.
 pub fn neutralise(cell: &str) -> std::borrow::Cow<'_, str> {
     let bytes = cell.as_bytes();
-    let at_start = bytes.first().is_some_and(|b| is_trigger(*b));
+    let at_start = starts_formula(bytes);
     let inside = any_byte(
         bytes,
-        |w| has(w, b';') | has(w, b'\t'),
-        |b| matches!(b, b';' | b'\t'),
+        |w| has(w, b';') | has(w, b'\t') | has(w, b'\n') | has(w, b'\r'),
+        is_field_start,
     );
     if !at_start && !inside {
         return cell.into();
@@ -333,11 +334,18 @@ pub fn neutralise(cell: &str) -> std::borrow::Cow<'_, str> {
     }
     for (i, c) in cell.char_indices() {
         out.push(c);
-        if matches!(c, ';' | '\t') && starts_formula(&bytes[i + 1..]) {
+        if c.is_ascii() && is_field_start(c as u8) && starts_formula(&bytes[i + 1..]) {
             out.push('\'');
         }
     }
     out.into()
+}
+
+/// The bytes after which some spreadsheet starts a new field: `;` (Excel where the list
+/// separator is `;`), TAB, and line breaks (a quote that is not at a field's start is text to
+/// such an Excel, so a quoted line break ends its row).
+fn is_field_start(b: u8) -> bool {
+    matches!(b, b';' | b'\t' | b'\n' | b'\r')
 }
 
 /// The bytes that make a spreadsheet field a formula when they come first.
@@ -495,14 +503,23 @@ mod tests {
         assert_eq!(neutralise("=a;=b"), "'=a;'=b");
         assert_eq!(neutralise("Bolt M8; zinc"), "Bolt M8; zinc");
         assert_eq!(neutralise("a;b\tc"), "a;b\tc");
+        assert_eq!(neutralise("x\n=1"), "x\n'=1");
+        assert_eq!(neutralise("x\r\n@y"), "x\r\n'@y");
+        assert_eq!(neutralise(" =1"), "' =1");
 
-        for description in [attack, "p;@SUM(A1)", "tab\t=1+1", "x;=1;y;-2"] {
+        for description in [
+            attack,
+            "p;@SUM(A1)",
+            "tab\t=1+1",
+            "x;=1;y;-2",
+            "two\nlines\n+1",
+        ] {
             let mut row = Vec::new();
             csv_text(&mut row, description);
             let line = String::from_utf8(row).unwrap();
             // Every field a `;`-locale Excel or a TAB splitter would see, quotes stripped as
             // Excel strips a quote that opens a field.
-            for field in line.split([';', '\t', ',']) {
+            for field in line.split([';', '\t', ',', '\n', '\r']) {
                 let field = field.trim_start_matches([' ', '"']);
                 assert!(
                     !field.starts_with(['=', '+', '-', '@']),

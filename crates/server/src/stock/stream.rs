@@ -154,9 +154,6 @@ async fn produce(
             .usage
             .rows(caller.key_id(), state.clock.now(), page.rows);
         after = page.last_id.or(after);
-        if !page.full {
-            break;
-        }
         // The key was good when the export began; it must still be, batch after batch, and
         // still reach every device the export reads (a device unticked, or taken from its
         // owner, is taken from a running export too).
@@ -170,6 +167,11 @@ async fn produce(
             return Ok(Delivery::Cut(
                 "the key no longer reaches every device the export reads",
             ));
+        }
+        // Checked before the last batch goes too: it was read with the reach the export began
+        // with.
+        if !page.full {
+            break;
         }
         if buf.len() >= FLUSH_BYTES
             && let Err(why) = out.send(std::mem::take(&mut buf), false).await

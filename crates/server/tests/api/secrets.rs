@@ -49,7 +49,7 @@ async fn no_secret_appears_in_the_server_log(backend: Backend) {
 
     let log = logs();
     assert!(
-        log.contains("path=/api/stock"),
+        log.contains("path=\"/api/stock\""),
         "the access log is being captured:\n{log}"
     );
     assert!(

@@ -82,16 +82,22 @@ async fn a_path_cannot_forge_a_log_line(backend: Backend) {
         format!("/x%E2%80%A8{forged}"),
         format!("/api/x%250A{forged}"),
     ] {
-        let res = app.client().get(app.url(&path)).send().await.unwrap();
-        assert!(res.status().is_client_error(), "{path}: {}", res.status());
+        // Whatever the answer (the portal serves its page for any path of its own), the line
+        // is what matters.
+        app.client().get(app.url(&path)).send().await.unwrap();
     }
+    // The writer itself, below any field's own quoting: a `%`-formatted field holding a line
+    // break and a line separator still ends up on one line.
+    let raw = "x\nFORGED raw INFO key retired\u{2028}FORGED again";
+    tracing::info!(field = %raw, "request raw-field-check");
     let log = logs();
     let lines: Vec<&str> = log.lines().filter(|l| l.contains("FORGED")).collect();
-    assert!(lines.len() >= 4, "every request was logged: {lines:?}");
+    assert!(lines.len() >= 5, "every request was logged: {lines:?}");
     for line in lines {
-        // The forged text stays inside the quoted path of its own request line.
+        // The forged text stays inside the line of its own request.
         assert!(
-            line.contains(" request ") && line.contains("path=\""),
+            line.contains(" request ")
+                && (line.contains("path=\"") || line.contains("raw-field-check")),
             "a line of its own: {line:?}"
         );
         assert!(!line.contains('\r'), "{line:?}");

@@ -78,13 +78,14 @@ pub async fn create_session(
         tokio::time::sleep(state.settings.login_slowdown).await;
     }
     // A turn at the password checker, taken only now and held only for the check itself. A
-    // trusted browser has a turn of its own, so strangers queueing here never hold it up.
-    let permits = if throttle::is_trusted(&subjects) {
-        &state.trusted_permits
+    // trusted browser may also take a turn kept for trusted browsers, so strangers queueing
+    // for the others never hold it up.
+    let permit = if throttle::is_trusted(&subjects) {
+        password::check_permit_either(&state.trusted_permits, &state.hash_permits).await
     } else {
-        &state.hash_permits
+        password::check_permit(&state.hash_permits).await
     };
-    let _permit = match password::check_permit(permits).await {
+    let _permit = match permit {
         Ok(permit) => permit,
         Err(busy) => {
             // An attempt the server was too busy to check must not count against anyone.
