@@ -160,12 +160,16 @@ pub fn url_decoder(data: &[u8]) {
     // Whatever stands around a key, no 20 characters of its secret part survive redaction.
     let glued = format!("{}{key}{}", &text[..cut], &text[cut..]);
     let logged = redact_keys(&decode_bounded(&glued).text);
+    let around = format!("{text}\u{0}{}", decoded.text);
     for window in key.as_bytes()[3..].windows(20) {
         let window = String::from_utf8_lossy(window);
-        assert!(
-            !logged.contains(window.as_ref()),
-            "{glued:?} logged as {logged:?}"
-        );
+        // (Unless the text around the key, as sent or decoded, holds those characters itself.)
+        if !around.contains(window.as_ref()) {
+            assert!(
+                !logged.contains(window.as_ref()),
+                "{glued:?} logged as {logged:?}"
+            );
+        }
     }
 }
 
