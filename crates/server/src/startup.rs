@@ -71,7 +71,10 @@ impl Application {
             Some(l) => Some(l.local_addr()?.port()),
             None => None,
         };
-        let limits = crate::auth::rate_limit::RateLimiter::for_database(&db, clock.clone());
+        let limits =
+            crate::auth::rate_limit::RateLimiter::for_database(&settings.database_url, clock.clone())
+                .await
+                .map_err(std::io::Error::other)?;
         let state = AppState {
             db: db.clone(),
             clock,

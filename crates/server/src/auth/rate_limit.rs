@@ -23,8 +23,16 @@
 //! lets a new instance learn a window's count with one read, where notifications are
 //! fire-and-forget and would need every instance to keep every other's tally.
 //!
+//! The limiter talks to PostgreSQL through a pool of its own ([`OWN_CONNECTIONS`]
+//! connections), so that requests queueing for the main pool under load never hold up the
+//! sharing, and a sync never takes a connection a request needs.
+//!
 //! If the database cannot be reached, each instance falls back to counting alone (at most N
-//! times the limit) rather than refusing every request.
+//! times the limit) rather than refusing every request, and says so in the log at most once
+//! every [`WARN_EVERY`].
+//!
+//! Counts not shared yet when a key's window ends on this instance are dropped with it: nobody
+//! decides on an ended window again, so they would change no answer.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -49,6 +57,12 @@ pub const SYNC_EVERY: Duration = Duration::from_millis(250);
 /// other.
 pub const LOCAL_SHARE: u32 = 8;
 
+/// The connections of the limiter's own pool (a sync and a strict decision side by side).
+pub const OWN_CONNECTIONS: u32 = 2;
+
+/// How often, at most, the fallback to counting alone is logged during an outage.
+pub const WARN_EVERY: Duration = Duration::from_secs(10);
+
 /// The counters. Cloning shares them.
 #[derive(Clone, Default)]
 pub struct RateLimiter {
@@ -58,6 +72,8 @@ pub struct RateLimiter {
     shared: Option<DatabaseConnection>,
     /// The server's clock, whose minutes the windows are.
     clock: Option<crate::clock::Clock>,
+    /// When the fallback to counting alone was last logged (a Unix second; 0: never).
+    warned_at: Arc<std::sync::atomic::AtomicI64>,
 }
 
 #[derive(Clone, Copy)]
@@ -118,19 +134,21 @@ enum Local {
 }
 
 impl RateLimiter {
-    /// Counters shared with every other instance on `db` (PostgreSQL), synced by a task this
-    /// spawns; on any other database, counters of this instance alone.
-    pub fn for_database(db: &DatabaseConnection, clock: crate::clock::Clock) -> Self {
-        if db.get_database_backend() != DbBackend::Postgres {
-            return Self::default();
+    /// Counters shared with every other instance on the database at `url` (PostgreSQL),
+    /// through a pool of their own, synced by a task this spawns; on any other database,
+    /// counters of this instance alone.
+    pub async fn for_database(url: &str, clock: crate::clock::Clock) -> Result<Self, sea_orm::DbErr> {
+        if !url.starts_with("postgres") {
+            return Ok(Self::default());
         }
+        let own = crate::db::connect(url, OWN_CONNECTIONS).await?;
         let limiter = Self {
-            shared: Some(db.clone()),
+            shared: Some(own),
             clock: Some(clock),
             ..Self::default()
         };
         limiter.spawn_sync();
-        limiter
+        Ok(limiter)
     }
 
     /// Where `key` stands at `now`, counting nothing.
@@ -184,8 +202,23 @@ impl RateLimiter {
             }
             Err(e) => {
                 // Counting alone beats refusing everyone while the database is away; the
-                // counts taken out go back, to be shared once it is back.
-                tracing::warn!(error = %e, "rate limit not shared; counting on this instance alone");
+                // counts taken out go back, to be shared once it is back. Said once in a
+                // while, not once per request.
+                let second = now.timestamp();
+                let last = self.warned_at.load(std::sync::atomic::Ordering::Relaxed);
+                if second - last >= WARN_EVERY.as_secs() as i64
+                    && self
+                        .warned_at
+                        .compare_exchange(
+                            last,
+                            second,
+                            std::sync::atomic::Ordering::Relaxed,
+                            std::sync::atomic::Ordering::Relaxed,
+                        )
+                        .is_ok()
+                {
+                    tracing::warn!(error = %e, "rate limit not shared; counting on this instance alone");
+                }
                 let mut allowed = false;
                 let state = self.update(key, minute, |w| {
                     w.in_flight = w.in_flight.saturating_sub(ask);
@@ -295,7 +328,9 @@ impl RateLimiter {
     }
 
     /// Adds every key's counts not shared yet to the database, and reads back each active key's
-    /// global count, in one statement per 1,000 keys.
+    /// global count, in one statement per 1,000 keys. Keys with nothing to add are only read:
+    /// an update that adds 0 would still leave PostgreSQL a dead row to vacuum, four times a
+    /// second per key.
     pub async fn sync(&self) -> Result<(), sea_orm::DbErr> {
         let Some(db) = &self.shared else {
             return Ok(());
@@ -317,7 +352,7 @@ impl RateLimiter {
         }
         let sent: HashMap<(i64, i64), u32> = batch.iter().map(|&(k, m, n)| ((k, m), n)).collect();
         for (i, chunk) in batch.chunks(1000).enumerate() {
-            match add_counts(db, chunk).await {
+            match exchange(db, chunk).await {
                 Ok(rows) => {
                     for (key, minute, used) in rows {
                         let n = sent.get(&(key, minute)).copied().unwrap_or(0);
@@ -383,9 +418,39 @@ async fn strict(
         return Ok((true, u32::try_from(used).unwrap_or(u32::MAX)));
     }
     // Over the limit: the request is refused, the others accepted here still count.
-    let rows = add_counts(db, &[(key, minute, ask - 1)]).await?;
+    let rows = exchange(db, &[(key, minute, ask - 1)]).await?;
     let used = rows.first().map_or(limit, |r| r.2);
     Ok((false, used))
+}
+
+/// Adds each `(key, minute, n)` with `n > 0` to its window, reads the others, and returns every
+/// window's global count (a window no instance has written yet is left out: its count is 0).
+async fn exchange(
+    db: &DatabaseConnection,
+    counts: &[(i64, i64, u32)],
+) -> Result<Vec<(i64, i64, u32)>, sea_orm::DbErr> {
+    let (adds, reads): (Vec<_>, Vec<_>) = counts.iter().copied().partition(|c| c.2 > 0);
+    let mut rows = add_counts(db, &adds).await?;
+    if reads.is_empty() {
+        return Ok(rows);
+    }
+    let mut sql = String::from("SELECT key_id, minute, used FROM rate_windows WHERE (key_id, minute) IN (");
+    let mut values: Vec<sea_orm::Value> = Vec::with_capacity(reads.len() * 2);
+    for (i, (key, minute, _)) in reads.iter().enumerate() {
+        if i > 0 {
+            sql.push_str(", ");
+        }
+        sql.push_str(&format!("(${}, ${})", i * 2 + 1, i * 2 + 2));
+        values.extend([(*key).into(), (*minute).into()]);
+    }
+    sql.push(')');
+    let read = db
+        .query_all_raw(Statement::from_sql_and_values(DbBackend::Postgres, &sql, values))
+        .await?;
+    for r in &read {
+        rows.push(counts_row(r)?);
+    }
+    Ok(rows)
 }
 
 /// Adds each `(key, minute, n)` to its window and returns every window's global count.
@@ -417,16 +482,17 @@ async fn add_counts(
             values,
         ))
         .await?;
-    rows.iter()
-        .map(|r| {
-            let used: i64 = r.try_get("", "used")?;
-            Ok((
-                r.try_get("", "key_id")?,
-                r.try_get("", "minute")?,
-                u32::try_from(used).unwrap_or(u32::MAX),
-            ))
-        })
-        .collect()
+    rows.iter().map(counts_row).collect()
+}
+
+/// A `(key_id, minute, used)` row of `rate_windows`.
+fn counts_row(r: &sea_orm::QueryResult) -> Result<(i64, i64, u32), sea_orm::DbErr> {
+    let used: i64 = r.try_get("", "used")?;
+    Ok((
+        r.try_get("", "key_id")?,
+        r.try_get("", "minute")?,
+        u32::try_from(used).unwrap_or(u32::MAX),
+    ))
 }
 
 /// The window `now` falls in, and the seconds until it ends.
