@@ -1,6 +1,7 @@
 """Builds scripts/bench's table from the JSON lines each database's run left, prints it, and
-with --readme puts it into README.md between the bench markers.
-Usage: report.py DIR [--readme README.md]"""
+with --readme puts it into that Markdown file (scripts/bench passes docs/performance.md) between
+the bench markers.
+Usage: report.py DIR [--readme docs/performance.md]"""
 import json, os, re, sys
 
 dir_ = sys.argv[1]

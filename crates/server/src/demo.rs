@@ -1,11 +1,11 @@
-//! Demo data: a realistic account to click through and point integrations at. The README lists
+//! Demo data: a realistic account to click through and point integrations at. README.md lists
 //! what it contains. Generated deterministically, so every demo database looks the same.
 
 use chrono::{DateTime, Duration, Utc};
 use partlogic_entity::{account, stock};
 use sea_orm::{ActiveValue::Set, ConnectionTrait, DbErr, EntityTrait, PaginatorTrait};
 
-use crate::admin::{self, AdminError};
+use crate::accounts::admin::{self, AdminError};
 
 /// Every demo user's password.
 pub const PASSWORD: &str = "partlogic-demo";
@@ -237,4 +237,10 @@ async fn add_stock(
         });
     }
     crate::stock::writes::insert(db, batch).await
+}
+
+/// [`seed_if_empty`] in the shape [`crate::db::prepare`] takes, so the demo data is seeded under
+/// the start-up lock.
+pub async fn seed_empty(db: sea_orm::DatabaseConnection) -> Result<bool, String> {
+    seed_if_empty(&db).await.map_err(|e| e.to_string())
 }

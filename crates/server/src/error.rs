@@ -1,5 +1,10 @@
-//! The one error type of the HTTP layer. Every refusal becomes an RFC 9457 problem document
-//! (`application/problem+json`) with a stable `code`; internal causes are logged, never sent.
+//! The one error type: whatever refuses a request, in any layer, returns an [`ApiError`], and
+//! the edge answers it as an RFC 9457 problem document (`application/problem+json`) with a
+//! stable `code` (a `partlogic_types::ProblemCode`); internal causes are logged, never sent.
+//! The extractor error handlers the edge installs (`json_error`, `path_error`) are here too, so
+//! that every problem is built in one file.
+//!
+//! Foundation: uses only `db` (to tell an outage from a bad query).
 
 use actix_web::http::{StatusCode, header};
 use actix_web::{HttpResponse, ResponseError};

@@ -13,7 +13,7 @@ use actix_web::test::TestRequest;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 
-use crate::middleware::{
+use crate::http::middleware::{
     decode_bounded, looks_like_key, path_for_log, path_has_key, query_has_key, redact_keys,
 };
 
@@ -29,22 +29,22 @@ pub fn key_format(data: &[u8]) {
     }
     let body: String = data
         .iter()
-        .map(|b| char::from(crate::keys::ALPHABET[usize::from(*b) % 62]))
-        .take(crate::keys::BODY_LEN)
+        .map(|b| char::from(crate::keys::format::ALPHABET[usize::from(*b) % 62]))
+        .take(crate::keys::format::BODY_LEN)
         .collect();
-    if body.len() < crate::keys::BODY_LEN {
+    if body.len() < crate::keys::format::BODY_LEN {
         return;
     }
     let key = format!(
         "{}{body}{}",
         crate::keys::PREFIX,
-        crate::keys::checksum(&body)
+        crate::keys::format::checksum(&body)
     );
     assert!(crate::keys::is_well_formed(&key), "{key}");
     // One character changed anywhere past the prefix: CRC-32 catches every such change.
     let at = crate::keys::PREFIX.len() + usize::from(data[0]) % (key.len() - 3);
     let mut changed = key.clone().into_bytes();
-    let alphabet = crate::keys::ALPHABET;
+    let alphabet = crate::keys::format::ALPHABET;
     let now = alphabet
         .iter()
         .position(|c| *c == changed[at])
@@ -76,7 +76,7 @@ pub fn credentials(data: &[u8]) {
         sent.push(value.to_vec());
     }
     let req = req.to_http_request();
-    if let Ok(key) = crate::auth::credential::presented_key(&req) {
+    if let Ok(key) = crate::keys::credential::presented_key(&req) {
         let found = sent.iter().any(|v| {
             let text = String::from_utf8_lossy(v);
             text.contains(key.as_str())
@@ -103,7 +103,7 @@ pub fn credentials(data: &[u8]) {
         .append_header(("authorization", format!("Bearer {key}")))
         .append_header(("authorization", format!("Basic {basic}")))
         .to_http_request();
-    match crate::auth::credential::presented_key(&req) {
+    match crate::keys::credential::presented_key(&req) {
         Ok(found) => assert_eq!(found, key),
         Err(e) => panic!("{key}: {e}"),
     }
@@ -125,7 +125,7 @@ pub fn url_decoder(data: &[u8]) {
     if decoded.complete {
         // Decoding until nothing changes gets the same (it needs no more rounds than these).
         let mut naive = text.to_string();
-        for _ in 0..=crate::middleware::DECODE_ROUNDS {
+        for _ in 0..=crate::http::middleware::DECODE_ROUNDS {
             naive = percent_encoding::percent_decode_str(&naive)
                 .decode_utf8_lossy()
                 .into_owned();
@@ -212,10 +212,10 @@ pub fn portal_bodies(data: &[u8]) {
     match kind % 4 {
         0 => {
             if let Ok(b) = serde_json::from_value::<LoginRequest>(value) {
-                if let Ok(e) = crate::domain::Email::parse(&b.email) {
+                if let Ok(e) = crate::accounts::email::Email::parse(&b.email) {
                     assert!(!crate::domain::has_control_chars(e.as_str()));
                 }
-                let _ = crate::domain::Password::parse(&b.password);
+                let _ = crate::accounts::email::Password::parse(&b.password);
             }
         }
         1 => {
@@ -225,7 +225,7 @@ pub fn portal_bodies(data: &[u8]) {
                 if let Some(n) = b.rate_limit_per_minute {
                     check_rate(n);
                 }
-                let _ = crate::domain::Expiry::parse(
+                let _ = crate::keys::expiry::Expiry::parse(
                     b.expires_on.as_deref(),
                     b.time_zone.as_deref(),
                     now,
@@ -247,7 +247,7 @@ pub fn portal_bodies(data: &[u8]) {
         }
         _ => {
             if let Ok(b) = serde_json::from_value::<RollKeyRequest>(value)
-                && let Ok(o) = crate::domain::Overlap::parse(&b.overlap)
+                && let Ok(o) = crate::keys::settings::Overlap::parse(&b.overlap)
             {
                 assert!(o.duration() >= chrono::Duration::zero());
                 assert!(o.duration() <= chrono::Duration::days(7));
@@ -257,7 +257,7 @@ pub fn portal_bodies(data: &[u8]) {
 }
 
 fn check_name(raw: &str) {
-    if let Ok(name) = crate::domain::KeyName::parse(raw) {
+    if let Ok(name) = crate::keys::name::KeyName::parse(raw) {
         let n = name.as_str();
         assert!(!n.is_empty() && n.trim() == n, "{n:?}");
         assert!(!crate::domain::has_control_chars(n), "{n:?}");
@@ -265,7 +265,7 @@ fn check_name(raw: &str) {
 }
 
 fn check_devices(ids: &[i64]) {
-    if let Ok(sel) = crate::domain::DeviceSelection::parse(ids) {
+    if let Ok(sel) = crate::keys::devices::DeviceSelection::parse(ids) {
         assert!(!sel.ids().is_empty());
         assert!(
             sel.ids().windows(2).all(|w| w[0] < w[1]),
@@ -275,7 +275,7 @@ fn check_devices(ids: &[i64]) {
 }
 
 fn check_rate(n: i64) {
-    if let Ok(r) = crate::domain::RateLimit::parse(n) {
+    if let Ok(r) = crate::keys::settings::RateLimit::parse(n) {
         assert!((1..=100_000).contains(&r.get()));
         assert_eq!(i64::from(r.get()), n);
     }
@@ -288,7 +288,7 @@ fn fixed_now() -> chrono::DateTime<chrono::Utc> {
 /// `Expires On` with its time zone: an accepted date ends after now and at most five years
 /// ahead; any real date written `YYYY-MM-DD` in a real zone is never refused as malformed.
 pub fn expires_on(data: &[u8]) {
-    use crate::domain::{Expiry, ExpiryError};
+    use crate::keys::expiry::{Expiry, ExpiryError};
     let text = String::from_utf8_lossy(data);
     let (date, zone) = text.split_once('\u{0}').unwrap_or((&text, ""));
     let zone = (!zone.is_empty()).then_some(zone);
@@ -331,7 +331,7 @@ pub fn expires_on(data: &[u8]) {
 
 /// The CSV import parser: rows it accepts keep the template's rules, in file order.
 pub fn import_csv(data: &[u8]) {
-    if let Ok(rows) = crate::import::parse_csv(data, |name| !name.starts_with('?')) {
+    if let Ok(rows) = crate::stock::import::parse_csv(data, |name| !name.starts_with('?')) {
         let mut last = 0;
         for r in rows {
             assert!(!r.sku.is_empty() && !r.description.is_empty() && !r.storeroom.is_empty());
@@ -368,9 +368,10 @@ pub fn leak_report(data: &[u8]) {
     assert!(keys.verify(Some("fuzz"), Some(&b64), &other).is_err());
 }
 
-fn scanning_pair() -> &'static (p256::ecdsa::SigningKey, crate::leaks::ScanningKeys) {
+fn scanning_pair() -> &'static (p256::ecdsa::SigningKey, crate::keys::leaks::ScanningKeys) {
     use p256::pkcs8::{EncodePublicKey, LineEnding};
-    static PAIR: OnceLock<(p256::ecdsa::SigningKey, crate::leaks::ScanningKeys)> = OnceLock::new();
+    static PAIR: OnceLock<(p256::ecdsa::SigningKey, crate::keys::leaks::ScanningKeys)> =
+        OnceLock::new();
     PAIR.get_or_init(|| {
         let Ok(sk) = p256::ecdsa::SigningKey::from_bytes(&[7u8; 32].into()) else {
             panic!("a fixed signing key");
@@ -382,7 +383,7 @@ fn scanning_pair() -> &'static (p256::ecdsa::SigningKey, crate::leaks::ScanningK
         let file = serde_json::json!({"public_keys": [
             {"key_identifier": "fuzz", "key": pem, "is_current": true}
         ]});
-        match crate::leaks::ScanningKeys::parse(&file.to_string()) {
+        match crate::keys::leaks::ScanningKeys::parse(&file.to_string()) {
             Ok(keys) => (sk, keys),
             Err(e) => panic!("{e}"),
         }

@@ -1,23 +1,15 @@
-//! Parsed input: each type here can only hold a value that passed its rules, so code that
-//! receives a `KeyName` or an `Expiry` never checks again. Parsers report every broken rule as a
-//! [`FieldError`] for the field at fault, and callers gather them into one 422.
+//! The rules every feature's parsed input shares. Each feature keeps its own parsed types next to
+//! it (`keys::name::KeyName`, `keys::expiry::Expiry`, `accounts::email::Email`, …): a type that
+//! can only hold a value that passed its rules, so code that receives one never checks again.
+//! Parsers report every broken rule as a [`FieldError`] for the field at fault, gathered here
+//! into one 422; text rules and secret digests are here too.
+//!
+//! Foundation: uses nothing of this crate but `partlogic-types`.
 
-mod device_ids;
-mod email;
-mod expiry;
-mod key_name;
-mod lifecycle;
+pub mod digest;
 mod text;
 
-pub(crate) use device_ids::DeviceSelection;
-pub(crate) use email::{Email, Password};
-pub use expiry::MAX_LIFETIME_DAYS;
-pub(crate) use expiry::{Expiry, ExpiryError};
-pub(crate) use key_name::KeyName;
-pub use key_name::MAX_NAME_CHARS;
-pub use lifecycle::MAX_RATE_LIMIT;
-pub(crate) use lifecycle::{Overlap, RateLimit};
-pub(crate) use text::has_control_chars;
+pub(crate) use text::{has_control_chars, trimmed_name};
 
 use partlogic_types::FieldError;
 

@@ -3,9 +3,9 @@
 use chrono::{DateTime, Utc};
 use partlogic_types::{AlertKind, FieldError, StockAlert};
 
-use crate::auth::ApiCaller;
+use crate::db::store::Store;
 use crate::error::ApiError;
-use crate::store::Store;
+use crate::keys::ApiCaller;
 
 /// The most alerts one request may ask for.
 pub const MAX_LIMIT: u64 = 1000;

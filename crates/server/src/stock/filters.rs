@@ -3,6 +3,7 @@
 use chrono::{DateTime, TimeZone, Utc};
 use partlogic_types::FieldError;
 
+use crate::db::store::StockFilters;
 use crate::domain::has_control_chars;
 use crate::error::ApiError;
 
@@ -10,23 +11,6 @@ use crate::error::ApiError;
 pub const MAX_LIMIT: u64 = 1000;
 /// The longest item code a filter may name.
 pub const MAX_SKU_CHARS: usize = 100;
-
-/// The query parameters of `GET /api/stock`, parsed and checked.
-#[derive(Debug, Clone, Default)]
-pub struct StockFilters {
-    /// Only these devices (each must be within the key's reach).
-    pub devices: Vec<i64>,
-    /// Only this item code.
-    pub sku: Option<String>,
-    /// Only rows below their minimum.
-    pub below_min: bool,
-    /// Only rows updated at or after this instant.
-    pub updated_since: Option<DateTime<Utc>>,
-    /// Page size; `None` streams every row.
-    pub limit: Option<u64>,
-    /// Only rows with a greater id (keyset paging).
-    pub after: Option<i64>,
-}
 
 /// The latest instant every database stores alike; later `updated_since` values mean the same
 /// ("nothing yet").
@@ -36,6 +20,8 @@ fn latest_storable() -> DateTime<Utc> {
         .unwrap_or(DateTime::<Utc>::MAX_UTC)
 }
 
+// The type lives with the store that reads it (`db::store`); what a client may ask for, and
+// how it is said in a query string, is stock's business and lives here.
 impl StockFilters {
     /// Parses a query string. `device` may repeat. Unknown names are refused so that a typo
     /// (`belowmin=true`) does not silently return everything; names starting with `_` (cache

@@ -1,8 +1,8 @@
 //! The stock queries a key makes, over its reach (kept with the key: no lookup per request).
 
-use crate::auth::ApiCaller;
+use crate::db::store::{PageEnd, RowView, Store};
 use crate::error::ApiError;
-use crate::store::{PageEnd, RowView, Store};
+use crate::keys::ApiCaller;
 
 use super::StockFilters;
 

@@ -18,15 +18,17 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use actix_web::web::Bytes;
-use actix_web::web::Data;
 use futures_util::stream;
 use tokio::sync::mpsc;
 
 use super::encode::Names;
+use super::slots::{StreamLimits, StreamSlot};
 use super::{Format, StockFilters, query};
-use crate::auth::ApiCaller;
-use crate::config::StreamLimits;
-use crate::state::{AppState, StreamSlot};
+use crate::clock::Clock;
+use crate::db::store::Store;
+use crate::keys::ApiCaller;
+use crate::keys::cache::KeyCache;
+use crate::keys::usage::Usage;
 
 /// Rows read per batch query.
 const BATCH_ROWS: u64 = 1000;
@@ -35,9 +37,23 @@ const FLUSH_BYTES: usize = 32 * 1024;
 
 type Chunk = Result<Bytes, actix_web::Error>;
 
+/// What an export reads through: the store for its batches, the key cache to check the key
+/// between them, the usage counters for the rows it sends, and the clock.
+#[derive(Clone)]
+pub struct Exporter {
+    /// The hot reads.
+    pub store: Store,
+    /// Verified keys, to check the caller's again between batches.
+    pub keys: KeyCache,
+    /// Counts the rows sent.
+    pub usage: Usage,
+    /// "Now".
+    pub clock: Clock,
+}
+
 /// The export as a response body. `slot` is held until the export ends.
 pub fn export(
-    state: Data<AppState>,
+    state: Exporter,
     slot: StreamSlot,
     caller: ApiCaller,
     filters: StockFilters,
@@ -137,7 +153,7 @@ impl Sender {
 }
 
 async fn produce(
-    state: &AppState,
+    state: &Exporter,
     caller: &ApiCaller,
     filters: &StockFilters,
     format: Format,
@@ -157,7 +173,9 @@ async fn produce(
         // The key was good when the export began; it must still be, batch after batch, and
         // still reach every device the export reads (a device unticked, or taken from its
         // owner, is taken from a running export too).
-        let Some(now) = crate::auth::api_key::current(state, caller, state.clock.now()).await?
+        let Some(now) =
+            crate::keys::caller::current(&state.keys, &state.store, caller, state.clock.now())
+                .await?
         else {
             return Ok(Delivery::Cut(
                 "the key was retired, expired or lost its owner",
@@ -187,7 +205,7 @@ async fn produce(
 }
 
 /// Whether `reach` (sorted by id) holds every device of `reading`.
-fn reaches_all(reach: &[crate::store::ReachDevice], reading: &[i64]) -> bool {
+fn reaches_all(reach: &[crate::db::store::ReachDevice], reading: &[i64]) -> bool {
     reading
         .iter()
         .all(|id| reach.binary_search_by_key(id, |d| d.id).is_ok())
@@ -198,14 +216,14 @@ fn reaches_all(reach: &[crate::store::ReachDevice], reading: &[i64]) -> bool {
 /// or two) would hold up every other request of that worker (measured: 100-row pages beside
 /// back-to-back exports had a p99 of 69 ms). PostgreSQL reads wait on the network instead.
 async fn batch(
-    state: &AppState,
+    state: &Exporter,
     caller: &ApiCaller,
     filters: &StockFilters,
     format: Format,
     after: Option<i64>,
     first: &mut bool,
     buf: &mut Vec<u8>,
-) -> Result<crate::store::PageEnd, sea_orm::DbErr> {
+) -> Result<crate::db::store::PageEnd, sea_orm::DbErr> {
     let Some(reads) = state.store.sqlite() else {
         let mut names = Names::of(caller);
         return query::page(
@@ -224,7 +242,7 @@ async fn batch(
         let devices = query::devices(&caller, &filters);
         let mut names = Names::of(&caller);
         let end = if devices.is_empty() {
-            Ok(crate::store::PageEnd::default())
+            Ok(crate::db::store::PageEnd::default())
         } else {
             reads.stock_page(&devices, &filters, after, BATCH_ROWS, &mut |row| {
                 format.write_row(row, &mut names, &mut now_first, &mut out)

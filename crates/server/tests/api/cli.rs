@@ -278,7 +278,7 @@ async fn demo_data_is_as_documented(backend: Backend) {
         !demo::seed_if_empty(&app.db).await.unwrap(),
         "seeding twice does nothing"
     );
-    let acme = partlogic_server::admin::find_account(&app.db, "Acme Manufacturing")
+    let acme = partlogic_server::accounts::admin::find_account(&app.db, "Acme Manufacturing")
         .await
         .unwrap();
     let customers = customer::Entity::find()

@@ -3,7 +3,9 @@
 
 use base64::Engine;
 use chrono::{Duration, TimeZone, Utc};
-use partlogic_server::{Clock, admin::DeviceRef, import};
+use partlogic_server::Clock;
+use partlogic_server::accounts::admin::DeviceRef;
+use partlogic_server::stock::import;
 use serde_json::{Value, json};
 
 use crate::helpers::{Backend, TestApp, World, assert_problem, logs, within_a_second};
@@ -216,9 +218,13 @@ async fn the_key_describes_itself_and_announces_its_expiry(backend: Backend) {
     let v: Value = res.json().await.unwrap();
     assert_eq!(v["expires_at"], Value::Null);
     // The devices are the key's reach *now*.
-    partlogic_server::admin::revoke(&app.db, &w.member.email, &[DeviceRef::Name("S1".into())])
-        .await
-        .unwrap();
+    partlogic_server::accounts::admin::revoke(
+        &app.db,
+        &w.member.email,
+        &[DeviceRef::Name("S1".into())],
+    )
+    .await
+    .unwrap();
     within_a_second("the revoke", || {
         let (app, dated) = (&app, dated.clone());
         async move {

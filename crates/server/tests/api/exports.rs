@@ -6,7 +6,7 @@ use std::time::Duration;
 use chrono::Utc;
 use partlogic_entity::stock;
 use partlogic_server::Clock;
-use partlogic_server::admin::{self, DeviceRef};
+use partlogic_server::accounts::admin::{self, DeviceRef};
 use sea_orm::{ActiveValue::Set, EntityTrait};
 use serde_json::{Value, json};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};

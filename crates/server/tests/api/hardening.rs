@@ -2,7 +2,8 @@
 //! characters, stale edits, formula cells, imports that must not damage data, HTTP hygiene.
 
 use partlogic_entity::stock;
-use partlogic_server::{Clock, import};
+use partlogic_server::Clock;
+use partlogic_server::stock::import;
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Statement};
 use serde_json::{Value, json};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};

@@ -6,8 +6,9 @@ use std::sync::{Arc, Mutex, OnceLock};
 
 use chrono::{DateTime, Utc};
 use partlogic_entity::{customer, device, stock, user};
-use partlogic_server::admin::DeviceRef;
-use partlogic_server::{Application, Clock, Settings, admin};
+use partlogic_server::accounts::admin;
+use partlogic_server::accounts::admin::DeviceRef;
+use partlogic_server::{Application, Clock, Settings};
 use sea_orm::{ActiveValue::Set, ConnectionTrait, Database, DatabaseConnection, EntityTrait};
 use serde_json::Value;
 

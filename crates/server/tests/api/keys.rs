@@ -53,7 +53,10 @@ async fn create_shows_the_secret_once_and_stores_only_its_digest(backend: Backen
         .await
         .unwrap()
         .unwrap();
-    assert_eq!(row.digest, partlogic_server::keys::digest(&secret));
+    assert_eq!(
+        row.digest,
+        partlogic_server::domain::digest::digest(&secret)
+    );
     let dump = format!("{row:?}");
     assert!(!dump.contains(&secret[3..]), "the secret is not stored");
 

@@ -12,7 +12,7 @@ use p256::ecdsa::signature::Signer;
 use p256::ecdsa::{Signature, SigningKey};
 use p256::pkcs8::{EncodePublicKey, LineEnding};
 use partlogic_server::Clock;
-use partlogic_server::usage::{Refusal, Usage};
+use partlogic_server::keys::usage::{Refusal, Usage};
 use partlogic_types::ProblemCode;
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
 use serde_json::{Value, json};
@@ -319,7 +319,7 @@ async fn rate_limits_per_key_with_fields_on_every_answer(backend: Backend) {
         res.headers()["ratelimit-policy"].to_str().unwrap(),
         "\"per-key\";q=600;w=60"
     );
-    partlogic_server::admin::set_account_rate_limit(&app.db, w.acme, 2)
+    partlogic_server::accounts::admin::set_account_rate_limit(&app.db, w.acme, 2)
         .await
         .unwrap();
     within_a_second("the account's new default", || async {

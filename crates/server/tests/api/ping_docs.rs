@@ -117,7 +117,7 @@ async fn unknown_api_paths_are_problems(backend: Backend) {
 #[test]
 fn committed_openapi_has_not_drifted() {
     let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../openapi/openapi.json");
-    let generated = partlogic_server::openapi::spec_json();
+    let generated = partlogic_server::http::openapi::spec_json();
     if std::env::var("UPDATE_OPENAPI").is_ok() {
         std::fs::write(path, &generated).unwrap();
     }

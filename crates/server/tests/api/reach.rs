@@ -1,8 +1,8 @@
 //! A key's reach is its ticked devices ∩ what its owner may see now.
 
 use partlogic_entity::device;
-use partlogic_server::admin;
-use partlogic_server::admin::DeviceRef;
+use partlogic_server::accounts::admin;
+use partlogic_server::accounts::admin::DeviceRef;
 use sea_orm::EntityTrait;
 use serde_json::{Value, json};
 

@@ -94,7 +94,7 @@ async fn wrong_credentials_are_refused_alike(backend: Backend) {
         details[0], details[1],
         "unknown emails and wrong passwords look the same"
     );
-    partlogic_server::admin::disable_user(&app.db, &w.member2.email, chrono::Utc::now())
+    partlogic_server::accounts::admin::disable_user(&app.db, &w.member2.email, chrono::Utc::now())
         .await
         .unwrap();
     let res = app

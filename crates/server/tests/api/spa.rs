@@ -2,7 +2,7 @@
 //! for good, and the JSON APIs keep their own 404s.
 
 use partlogic_server::Clock;
-use partlogic_server::spa::EmbeddedFile;
+use partlogic_server::http::spa::EmbeddedFile;
 
 use crate::helpers::{Backend, TestApp, assert_problem};
 use crate::on_every_database;

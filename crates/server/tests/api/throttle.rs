@@ -169,7 +169,7 @@ async fn a_trusted_browser_lapses_when_the_password_changes(backend: Backend) {
         200
     );
     // A new password distrusts it: it is an ordinary client of a locked network again.
-    let hash = partlogic_server::auth::password::hash("a brand new passphrase").unwrap();
+    let hash = partlogic_server::accounts::password::hash("a brand new passphrase").unwrap();
     user::Entity::update_many()
         .col_expr(
             user::Column::PasswordHash,

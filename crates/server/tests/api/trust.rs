@@ -33,7 +33,7 @@ async fn nested_percent_encoding_costs_linear_time(backend: Backend) {
 
     // The worst URL the server reads: nested to just under the cap.
     let nested = format!("/api/%{}41", "25".repeat(4_000));
-    assert!(nested.len() < partlogic_server::middleware::MAX_URL_BYTES);
+    assert!(nested.len() < partlogic_server::http::middleware::MAX_URL_BYTES);
     let res = app.client().get(app.url(&nested)).send().await.unwrap();
     assert_problem(res, 400, "api_key_in_query").await;
     let in_query = format!("/api/stock?sku=%{}41", "25".repeat(4_000));

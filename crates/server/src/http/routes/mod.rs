@@ -1,0 +1,153 @@
+//! Every HTTP route, one file per handler action; the handler's name is its OpenAPI operation id.
+
+pub mod api;
+pub mod portal;
+
+use std::sync::OnceLock;
+
+use actix_web::{HttpRequest, HttpResponse, http::Method, http::header, middleware::from_fn};
+use utoipa_actix_web::{scope, service_config::ServiceConfig};
+
+use crate::error::ApiError;
+use crate::http::middleware;
+
+/// Registers the Stock API under `/api` and the portal JSON API under `/portal/api`.
+pub fn configure(cfg: &mut ServiceConfig) {
+    cfg.service(
+        scope::scope("/api")
+            .wrap(from_fn(middleware::api_answers))
+            .wrap(from_fn(middleware::refuse_control_chars))
+            .service(api::ping::ping)
+            .service(api::health::health)
+            .service(api::key::get_key)
+            .service(api::key_retire::retire_own_key)
+            .service(api::secret_scanning::report_leaks)
+            .service(api::stock::list_stock)
+            .service(api::alerts::list_alerts)
+            .service(api::devices::list_api_devices)
+            .default_service(actix_web::web::to(fallback)),
+    )
+    .service(
+        scope::scope("/portal/api")
+            .wrap(from_fn(middleware::refuse_control_chars))
+            .wrap(from_fn(middleware::same_origin_only))
+            .service(portal::session_create::create_session)
+            .service(portal::session_get::get_session)
+            .service(portal::session_delete::delete_session)
+            .service(portal::devices_list::list_devices)
+            .service(portal::connect_get::get_connect)
+            .service(portal::keys_list::list_keys)
+            .service(portal::keys_create::create_key)
+            .service(portal::keys_get::get_key)
+            .service(portal::keys_update::update_key)
+            .service(portal::keys_retire::retire_key)
+            .service(portal::keys_roll::roll_key)
+            .service(portal::keys_usage::get_usage)
+            .default_service(actix_web::web::to(fallback)),
+    );
+}
+
+/// A path template (`/portal/api/keys/{id}`) and the methods it takes.
+struct Route {
+    segments: Vec<String>,
+    methods: Vec<Method>,
+}
+
+impl Route {
+    fn matches(&self, path: &str) -> bool {
+        let parts: Vec<&str> = path.split('/').collect();
+        parts.len() == self.segments.len()
+            && parts
+                .iter()
+                .zip(&self.segments)
+                .all(|(p, s)| (s.starts_with('{') && s.ends_with('}') && !p.is_empty()) || p == s)
+    }
+
+    /// The `Allow` value: the methods, with `HEAD` wherever `GET` is.
+    fn allow(&self) -> String {
+        let mut names: Vec<&str> = Vec::new();
+        for m in &self.methods {
+            names.push(m.as_str());
+            if *m == Method::GET {
+                names.push("HEAD");
+            }
+        }
+        names.join(", ")
+    }
+}
+
+/// Every path of the OpenAPI document with its methods (the document is made from the very
+/// handlers registered above, so the two cannot disagree), plus the docs' own paths.
+fn routes() -> &'static [Route] {
+    static ROUTES: OnceLock<Vec<Route>> = OnceLock::new();
+    ROUTES.get_or_init(|| {
+        let spec = crate::http::openapi::spec();
+        let order = [
+            Method::GET,
+            Method::POST,
+            Method::PUT,
+            Method::PATCH,
+            Method::DELETE,
+        ];
+        let mut out: Vec<Route> = spec
+            .paths
+            .paths
+            .iter()
+            .map(|(path, item)| {
+                let has = |m: &Method| match *m {
+                    Method::GET => item.get.is_some(),
+                    Method::POST => item.post.is_some(),
+                    Method::PUT => item.put.is_some(),
+                    Method::PATCH => item.patch.is_some(),
+                    Method::DELETE => item.delete.is_some(),
+                    _ => false,
+                };
+                Route {
+                    segments: path.split('/').map(str::to_owned).collect(),
+                    methods: order.iter().filter(|m| has(m)).cloned().collect(),
+                }
+            })
+            .collect();
+        for extra in [
+            "/api/openapi.json",
+            "/api/docs",
+            "/api/docs/",
+            "/api/docs/{file}",
+        ] {
+            out.push(Route {
+                segments: extra.split('/').map(str::to_owned).collect(),
+                methods: vec![Method::GET],
+            });
+        }
+        out
+    })
+}
+
+/// Whatever no handler took under the JSON APIs: a known path asked with another method is 405
+/// with `Allow` (`OPTIONS` answers 204 with it), anything else 404, always in JSON.
+pub async fn fallback(req: HttpRequest) -> Result<HttpResponse, ApiError> {
+    // Exact paths only: `/api/stock/` is not `/api/stock` (no handler took it, whatever the
+    // method, so it is simply not there).
+    let Some(route) = routes().iter().find(|r| r.matches(req.path())) else {
+        return Err(ApiError::NotFound("endpoint"));
+    };
+    if route.methods.contains(req.method()) {
+        return Err(ApiError::NotFound("endpoint"));
+    }
+    if req.method() == Method::OPTIONS {
+        return Ok(HttpResponse::NoContent()
+            .insert_header((header::ALLOW, format!("{}, OPTIONS", route.allow())))
+            .finish());
+    }
+    Err(ApiError::MethodNotAllowed {
+        method: req.method().to_string(),
+        allow: route.allow(),
+    })
+}
+
+/// `/api/docs` without the slash: the docs UI lives at `/api/docs/`.
+pub async fn docs_redirect() -> HttpResponse {
+    HttpResponse::PermanentRedirect()
+        .insert_header((header::LOCATION, "/api/docs/"))
+        .finish()
+}
