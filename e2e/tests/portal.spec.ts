@@ -518,17 +518,22 @@ test('API docs work offline, and Try it out calls the API with a key', async ({ 
   const outside: string[] = [];
   page.on('request', (r) => { if (!r.url().startsWith(base) && !r.url().startsWith('data:')) outside.push(r.url()); });
   await page.goto('/api/docs');                                  // redirects to /api/docs/
-  await expect(page.locator('.info .title')).toContainText('PartLogic API');
+  await expect(page.locator('.info .title')).toContainText('PartLogic Stock API');
   await page.locator('.auth-wrapper button.authorize').click();
   await page.locator('.modal-ux input[type=text]').first().fill(secret);
   await page.locator('.modal-ux button.authorize').first().click();
   await page.locator('.modal-ux button.btn-done').first().click();
-  const op = page.locator('#operations-stock-list_api_devices');
+  const op = page.locator('#operations-stock-list_devices');
   await op.locator('.opblock-summary').click();
   await op.locator('.try-out__btn').click();
   await op.locator('button.execute').click();
   await expect(op.locator('.live-responses-table tr.response .response-col_status').first()).toContainText('200');
   await expect(op.locator('.live-responses-table')).toContainText('NP Tool Crib');
   await shot(page, info, 'api-docs');
+  // The portal's own API is the other document, one switch away.
+  await page.locator('.topbar select').selectOption({ label: 'Portal API (session cookie)' });
+  await expect(page.locator('.info .title')).toContainText('PartLogic Portal API');
+  await expect(page.locator('#operations-keys-create_key')).toBeVisible();
+  await expect(page.locator('#operations-stock-list_devices')).toHaveCount(0);
   expect(outside).toEqual([]);
 });

@@ -3,7 +3,10 @@
 
 use chrono::{DateTime, Duration, Utc};
 use partlogic_entity::{account, stock};
-use sea_orm::{ActiveValue::Set, ConnectionTrait, DbErr, EntityTrait, PaginatorTrait};
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, PaginatorTrait,
+    QueryFilter, QueryOrder, QuerySelect,
+};
 
 use crate::accounts::admin::{self, AdminError};
 
@@ -142,6 +145,7 @@ pub async fn seed(db: &sea_orm::DatabaseConnection, now: DateTime<Utc>) -> Resul
         for name in devices {
             let d = admin::add_device(&txn, acme.id, customer.id, name).await?;
             add_stock(&txn, d.id, 120, &mut rng, now).await?;
+            add_alert_history(&txn, d.id, now).await?;
             if site == "North Plant" || site == "Harbour Depot" {
                 member_devices.push(admin::DeviceRef::Name(name.to_owned()));
             }
@@ -174,6 +178,7 @@ pub async fn seed(db: &sea_orm::DatabaseConnection, now: DateTime<Utc>) -> Resul
     for name in ["GX Central Stores", "GX Reactor Tool Crib", "GX Vending 1"] {
         let d = admin::add_device(&txn, globex.id, springfield.id, name).await?;
         add_stock(&txn, d.id, 60, &mut rng, now).await?;
+        add_alert_history(&txn, d.id, now).await?;
     }
     admin::add_user(
         &txn,
@@ -237,6 +242,50 @@ async fn add_stock(
         });
     }
     crate::stock::writes::insert(db, batch).await
+}
+
+/// A few days of stock movements on a device's first two rows, made through the one stock writer
+/// so that they record alerts as real changes do: the first row falls below its minimum three
+/// days ago and is restocked two days ago, the second falls below yesterday and stays there. So a
+/// fresh demo shows both kinds in `/api/stock/alerts`, the Sheets recipe's Alerts sheet and the
+/// Zapier guide's sample.
+async fn add_alert_history(
+    db: &impl ConnectionTrait,
+    device_id: i64,
+    now: DateTime<Utc>,
+) -> Result<(), DbErr> {
+    let rows = stock::Entity::find()
+        .filter(stock::Column::DeviceId.eq(device_id))
+        .order_by_asc(stock::Column::Id)
+        .limit(2)
+        .all(db)
+        .await?;
+    let plan: [&[(i64, bool)]; 2] = [
+        // (hours ago, below the minimum afterwards?)
+        &[(96, false), (72, true), (48, false)],
+        &[(30, false), (20, true)],
+    ];
+    for (row, steps) in rows.into_iter().zip(plan) {
+        let id = row.id;
+        let mut current = row;
+        for &(hours, below) in steps {
+            let physical = if below {
+                current.min_qty - 1
+            } else {
+                current.max_qty
+            };
+            let change = crate::stock::writes::RowChange {
+                physical: Some(physical),
+                ..Default::default()
+            };
+            crate::stock::writes::update(db, current, change, now - Duration::hours(hours)).await?;
+            let Some(next) = stock::Entity::find_by_id(id).one(db).await? else {
+                break;
+            };
+            current = next;
+        }
+    }
+    Ok(())
 }
 
 /// [`seed_if_empty`] in the shape [`crate::db::prepare`] takes, so the demo data is seeded under

@@ -74,8 +74,12 @@ enum Command {
         #[command(subcommand)]
         command: UserCommand,
     },
-    /// Print the OpenAPI document.
-    Openapi,
+    /// Print the Stock API's OpenAPI document (as committed in openapi/openapi.json).
+    Openapi {
+        /// Print the portal's document instead (openapi/portal.json).
+        #[arg(long)]
+        portal: bool,
+    },
 }
 
 #[derive(clap::Args)]
@@ -233,8 +237,13 @@ async fn run(cli: Cli) -> Result<(), String> {
     let now = chrono::Utc::now();
     let command = cli.command.unwrap_or(Command::Serve(cli.serve));
     let retention = chrono::Duration::days(i64::from(cli.alert_retention_days.max(1)));
-    if let Command::Openapi = command {
-        print!("{}", openapi::spec_json());
+    if let Command::Openapi { portal } = command {
+        let which = if portal {
+            openapi::Document::Portal
+        } else {
+            openapi::Document::Stock
+        };
+        print!("{}", openapi::spec_json(which));
         return Ok(());
     }
     if let Command::Serve(args) = command {
@@ -282,7 +291,7 @@ async fn run(cli: Cli) -> Result<(), String> {
         .map_err(|e| e.to_string())?;
     match command {
         // Both returned above, before a database was opened.
-        Command::Serve(_) | Command::Openapi => {}
+        Command::Serve(_) | Command::Openapi { .. } => {}
         Command::Migrate => println!("migrations are up to date"),
         Command::Demo => {
             if seeded {

@@ -1,88 +1,170 @@
-//! The OpenAPI document. utoipa-actix-web collects every handler registered with `.service()`;
-//! this adds the title, security schemes and tags, then states the rules utoipa's attributes
-//! cannot (patterns built from the server's own character classes, id ranges, required fields,
-//! the zone list, the 503 every database-backed operation can answer), so that the document
-//! calls valid exactly what the server accepts. `openapi/openapi.json` is this, committed.
+//! The two OpenAPI documents, one per audience. utoipa-actix-web collects every handler
+//! registered with `.service()`; this splits what it collects by path into the **Stock API**
+//! (`/api/openapi.json`, committed as `openapi/openapi.json`: what a key can call) and the
+//! **Portal API** (`/portal/api/openapi.json`, committed as `openapi/portal.json`: what the SPA
+//! calls with its session cookie), each with its own title, tags, security schemes and only the
+//! schemas it uses. It also states the rules utoipa's attributes cannot (patterns built from the
+//! server's own character classes, id ranges, required fields, the zone pattern, the 503 every
+//! database-backed operation can answer, `security: []` where no credential is needed), so that
+//! each document calls valid exactly what the server accepts, and orders the operations so that
+//! tools running every request in document order (Postman's "Run collection") reach the ones that
+//! change the caller's key last.
+
+use std::collections::{BTreeMap, BTreeSet};
 
 use partlogic_types::{NAME_SPACES, character_class, forbidden_class};
 use serde_json::{Value, json};
-use utoipa::openapi::security::{ApiKey, ApiKeyValue, Http, HttpAuthScheme, SecurityScheme};
-use utoipa::{Modify, OpenApi};
+use utoipa::OpenApi;
 use utoipa_actix_web::AppExt;
 
 use crate::keys::name::MAX_NAME_CHARS;
 
-/// The document's fixed parts.
+/// A bare document for utoipa-actix-web to collect the handlers into; everything else is added
+/// per [`Document`].
 #[derive(OpenApi)]
-#[openapi(
-    info(
-        title = "PartLogic API",
-        description = "Read stock from your PartLogic devices with a device-scoped API key.\n\n\
-            Send the key in the `X-API-Key` header, or as HTTP Basic (the key as the user name, any \
-            password) or a Bearer token; never in the URL (such requests are refused with \
-            `api_key_in_query`). Two different keys in one request are refused \
-            (`conflicting_api_keys`). Every answer to a key with an expiry carries \
-            `PartLogic-Key-Expires`; `GET /api/key` tells which key you are using and what it \
-            reaches. Every error is an RFC 9457 problem document \
-            (`application/problem+json`) with a stable `code`. When the database cannot be reached, \
-            requests that need it answer `503 service_unavailable` with `Retry-After` within about \
-            two seconds; `GET /api/ping` stays up and `GET /api/health` reports the database.\n\n\
-            CSV answers (`Accept: text/csv`) neutralise spreadsheet formulas: a text cell starting \
-            with `=`, `+`, `-`, `@`, TAB or CR gets a leading `'`. JSON is never changed.\n\n\
-            The `portal` endpoints are what the PartLogic web portal calls; they take the portal's \
-            session cookie, not an API key.",
-        license(name = "Proprietary")
-    ),
-    modifiers(&Security),
-    tags(
-        (name = "stock", description = "The Stock API, for integrations holding an API key"),
-        (name = "portal", description = "The portal's own JSON API (session cookie)"),
-    )
-)]
 pub struct ApiDoc;
 
-struct Security;
+/// The base URL the committed documents carry. The served ones carry `PARTLOGIC_PUBLIC_URL` (or
+/// the bind address). Not `localhost`: linters flag that as a leftover.
+pub const PLACEHOLDER_URL: &str = "http://127.0.0.1:8080";
 
-impl Modify for Security {
-    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
-        let components = openapi.components.get_or_insert_with(Default::default);
-        components.add_security_scheme(
-            "api_key",
-            SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::with_description(
-                "X-API-Key",
-                "A PartLogic API key (pl_…), created in the portal under Integrations",
-            ))),
-        );
-        components.add_security_scheme(
-            "basic",
-            SecurityScheme::Http(
-                Http::builder()
-                    .scheme(HttpAuthScheme::Basic)
-                    .description(Some(
-                        "The same key as HTTP Basic: the key as the user name, any password (it is ignored). For tools that only do Basic, such as Zapier's Retrieve Poll or Power Query's credential store",
-                    ))
-                    .build(),
-            ),
-        );
-        components.add_security_scheme(
-            "bearer",
-            SecurityScheme::Http(
-                Http::builder()
-                    .scheme(HttpAuthScheme::Bearer)
-                    .bearer_format("pl_…")
-                    .description(Some("The same key as a Bearer token"))
-                    .build(),
-            ),
-        );
-        components.add_security_scheme(
-            "session_cookie",
-            SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::with_description(
-                crate::accounts::session::COOKIE,
-                "The portal session (named `__Host-pl_session` when the server runs with secure cookies)",
-            ))),
-        );
+/// One of the two OpenAPI documents.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Document {
+    /// The Stock API: everything under `/api`, with an API key.
+    Stock,
+    /// The portal's JSON API: everything under `/portal/api`, with the session cookie.
+    Portal,
+}
+
+impl Document {
+    /// Both, the Stock API first (the docs UI opens on it).
+    pub const ALL: [Document; 2] = [Document::Stock, Document::Portal];
+
+    /// Where the server serves it.
+    pub fn path(self) -> &'static str {
+        match self {
+            Document::Stock => "/api/openapi.json",
+            Document::Portal => "/portal/api/openapi.json",
+        }
+    }
+
+    /// Where it is committed, relative to the repository root.
+    pub fn committed(self) -> &'static str {
+        match self {
+            Document::Stock => "openapi/openapi.json",
+            Document::Portal => "openapi/portal.json",
+        }
+    }
+
+    /// Its name in the docs UI's document switcher.
+    pub fn label(self) -> &'static str {
+        match self {
+            Document::Stock => "Stock API (API key)",
+            Document::Portal => "Portal API (session cookie)",
+        }
+    }
+
+    /// The paths it describes start with this.
+    fn prefix(self) -> &'static str {
+        match self {
+            Document::Stock => "/api/",
+            Document::Portal => "/portal/api/",
+        }
+    }
+
+    fn info(self) -> Value {
+        let (title, description) = match self {
+            Document::Stock => ("PartLogic Stock API", STOCK_DESCRIPTION),
+            Document::Portal => ("PartLogic Portal API", PORTAL_DESCRIPTION),
+        };
+        json!({
+            "title": title,
+            "description": description,
+            "license": {"name": "MIT", "identifier": "MIT"},
+            "version": env!("CARGO_PKG_VERSION"),
+        })
+    }
+
+    /// Its tags, in the order the docs UI and generated collections show them.
+    fn tags(self) -> Value {
+        match self {
+            Document::Stock => json!([
+                {"name": "status", "description": "Is the API up, and can it reach its database? No key needed."},
+                {"name": "stock", "description": "Stock levels, alerts and devices within the key's reach. Read only."},
+                {"name": "key", "description": "The key you are calling with: its name, expiry and reach. Read only."},
+                {"name": "key-retirement", "description": "**Changes your key.** `DELETE /api/key` retires the key that sends it, at once and for good (a rolled key's previous secret: only that secret). Listed last, so that tools running every request in order (Postman's *Run collection*) reach it after everything else."},
+                {"name": "secret-scanning", "description": "**Retires keys found leaked.** For GitHub secret scanning only: a signed report of a leaked key retires that key at once. Needs no key, answers 404 unless the server takes reports. Listed last, with `key-retirement`."},
+            ]),
+            Document::Portal => json!([
+                {"name": "session", "description": "Logging in and out of the portal."},
+                {"name": "devices", "description": "The devices a user may give keys."},
+                {"name": "keys", "description": "Creating, changing, rolling and retiring API keys, and their usage."},
+                {"name": "connect", "description": "What the portal's connection guides need: the public URL and the recipes."},
+            ]),
+        }
+    }
+
+    fn security_schemes(self) -> Value {
+        match self {
+            Document::Stock => json!({
+                "api_key": {
+                    "type": "apiKey", "in": "header", "name": "X-API-Key",
+                    "description": "A PartLogic API key (pl_…), created in the portal under Integrations"
+                },
+                "basic": {
+                    "type": "http", "scheme": "basic",
+                    "description": "The same key as HTTP Basic: the key as the user name, any password (it is ignored). For tools that only do Basic, such as Zapier's Retrieve Poll or Power Query's credential store"
+                },
+                "bearer": {
+                    "type": "http", "scheme": "bearer", "bearerFormat": "pl_…",
+                    "description": "The same key as a Bearer token"
+                },
+            }),
+            Document::Portal => json!({
+                "session_cookie": {
+                    "type": "apiKey", "in": "cookie", "name": crate::accounts::session::COOKIE,
+                    "description": "The portal session (named `__Host-pl_session` when the server runs with secure cookies), set by `POST /portal/api/session`"
+                },
+            }),
+        }
+    }
+
+    /// The position of a path in the document: status first, the key-changing ones last, the
+    /// rest as collected.
+    fn rank(path: &str) -> u8 {
+        match path {
+            "/api/ping" => 0,
+            "/api/health" => 1,
+            "/api/key" => 8,
+            "/api/secret-scanning" => 9,
+            _ => 5,
+        }
     }
 }
+
+const STOCK_DESCRIPTION: &str = "Read stock from your PartLogic devices with a device-scoped API key.\n\n\
+Send the key in the `X-API-Key` header, or as HTTP Basic (the key as the user name, any password) \
+or a Bearer token; never in the URL (such requests are refused with `api_key_in_query`). Two \
+different keys in one request are refused (`conflicting_api_keys`). Every answer to a key with an \
+expiry carries `PartLogic-Key-Expires`; `GET /api/key` tells which key you are using and what it \
+reaches. Every error is an RFC 9457 problem document (`application/problem+json`) with a stable \
+`code`. When the database cannot be reached, requests that need it answer \
+`503 service_unavailable` with `Retry-After` within about two seconds; `GET /api/ping` stays up \
+and `GET /api/health` reports the database.\n\n\
+`GET /api/stock` and `GET /api/stock/alerts` answer JSON by default and CSV on \
+`Accept: text/csv`. CSV answers neutralise spreadsheet formulas: a text cell starting with `=`, \
+`+`, `-`, `@`, TAB or CR (also after a `;`, TAB or line break) gets a leading `'`. JSON is never \
+changed.\n\n\
+The operations tagged `key-retirement` and `secret-scanning` change keys and come last in this \
+document; everything else only reads.";
+
+const PORTAL_DESCRIPTION: &str = "The JSON API the PartLogic web portal calls: logging in, \
+listing devices, creating, changing, rolling and retiring API keys. It takes the portal's session \
+cookie (from `POST /portal/api/session`), not an API key, and refuses state-changing requests \
+sent from another site (`cross_origin_refused`). Integrations use the Stock API \
+(`/api/openapi.json`) instead. Every error is an RFC 9457 problem document \
+(`application/problem+json`) with a stable `code`.";
 
 /// A pattern for a trimmed name of 1 to `max` characters with none of the forbidden ones: the
 /// spaces around it are free, the first and last of what remains are neither space nor
@@ -94,6 +176,9 @@ fn name_pattern(max: usize) -> String {
         max - 2
     )
 }
+
+/// The shape of every IANA zone name (checked against chrono-tz's list by a unit test).
+pub(crate) const TIME_ZONE_PATTERN: &str = "^[A-Za-z][A-Za-z0-9_+-]*(/[A-Za-z0-9_+-]+){0,2}$";
 
 /// Stock filters and other short texts: no control characters.
 const NO_CONTROL: &str = "^[^\\u0000-\\u001f\\u007f-\\u009f]*$";
@@ -112,6 +197,77 @@ fn require(doc: &mut Value, schema: &str, fields: &[&str]) {
     if let Some(obj) = doc.pointer_mut(&format!("/components/schemas/{schema}")) {
         obj["required"] = json!(fields);
     }
+}
+
+/// Whole-object examples: what the docs UI shows and what generators put in sample requests and
+/// mocks. Demo-like values, consistent across schemas (device 1 is NP Main Stores).
+fn schema_examples() -> Vec<(&'static str, Value)> {
+    let at = "2026-01-01T12:00:00.000Z";
+    vec![
+        (
+            "StockRow",
+            json!({
+                "id": 1, "DeviceName": "NP Main Stores", "SKU": "BRG-6204",
+                "Description": "Deep groove ball bearing 6204-2RS", "MinQty": 10, "MaxQty": 40,
+                "Physical": 25, "DeviceId": 1, "Customer": "North Plant", "Location": "A-01-03",
+                "UpdatedAt": at
+            }),
+        ),
+        (
+            "StockAlert",
+            json!({
+                "id": 7, "StockId": 1, "DeviceId": 1, "DeviceName": "NP Main Stores",
+                "Customer": "North Plant", "SKU": "BRG-6204",
+                "Description": "Deep groove ball bearing 6204-2RS", "MinQty": 10, "MaxQty": 40,
+                "Physical": 8, "PreviousPhysical": 12, "Kind": "below_min", "At": at
+            }),
+        ),
+        (
+            "ApiDevice",
+            json!({"id": 1, "Name": "NP Main Stores", "Customer": "North Plant"}),
+        ),
+        (
+            "KeyInfo",
+            json!({
+                "name": "Zapier stock sync", "prefix": "pl_3kT9x", "created_at": at,
+                "expires_on": "2027-06-30", "time_zone": "Europe/London",
+                "expires_at": "2027-06-30T23:00:00.000Z", "status": "active",
+                "devices": [{"id": 1, "Name": "NP Main Stores", "Customer": "North Plant"}]
+            }),
+        ),
+        (
+            "Problem",
+            json!({
+                "type": "urn:partlogic:problem:invalid_api_key", "title": "API key invalid",
+                "status": 401, "detail": "No key matches the one sent.", "code": "invalid_api_key"
+            }),
+        ),
+        (
+            "LeakReport",
+            json!({
+                "token": "pl_7Hq2rV9cXw4Lm8Zp3Ns6Bt1Ky5Fd0Gj2Qa4We7Ru9Ti3Oy6Pu8Ix",
+                "type": "partlogic_api_key",
+                "url": "https://github.com/octo-org/octo-repo/blob/main/.env",
+                "source": "content"
+            }),
+        ),
+        (
+            "LoginRequest",
+            json!({"email": "admin@acme.example", "password": "partlogic-demo"}),
+        ),
+        (
+            "CreateKeyRequest",
+            json!({
+                "name": "Zapier stock sync", "device_ids": [1, 2], "expires_on": "2027-06-30",
+                "time_zone": "Europe/London"
+            }),
+        ),
+        (
+            "UpdateKeyRequest",
+            json!({"name": "Zapier stock sync (North Plant)", "device_ids": [1]}),
+        ),
+        ("RollKeyRequest", json!({"overlap": "PT24H"})),
+    ]
 }
 
 /// States what the attributes cannot.
@@ -136,19 +292,33 @@ fn refine(doc: &mut Value) {
                "description": "The last day the key works (`YYYY-MM-DD`), read in `time_zone`; omit or null for no expiry. A date already over in that zone, or more than five years ahead, is refused with 409 `expiry_out_of_range`."}),
     );
     if let Some(tz) = schema_prop(doc, "CreateKeyRequest", "time_zone") {
-        let zones: Vec<&str> = chrono_tz::TZ_VARIANTS.iter().map(|z| z.name()).collect();
         *tz = json!({
             "description": "An IANA time zone, spelled exactly (such as `Europe/London`); omit or null for UTC",
             "oneOf": [{"$ref": "#/components/schemas/TimeZone"}, {"type": "null"}]
         });
-        if let Some(Value::Object(schemas)) = doc.pointer_mut("/components/schemas") {
-            schemas.insert(
-                "TimeZone".to_owned(),
-                json!({"type": "string", "enum": zones, "description": "An IANA time zone name"}),
-            );
-        }
+    }
+    if let Some(Value::Object(schemas)) = doc.pointer_mut("/components/schemas") {
+        // A pattern, not an enum of the ~600 names: generators turn enum values into
+        // identifiers, and `GMT+0`, `GMT-0` and `GMT0` (or `Etc/GMT+1` and `Etc/GMT-1`) become
+        // the same one. The server still accepts exactly the IANA names.
+        schemas.insert(
+            "TimeZone".to_owned(),
+            json!({
+                "type": "string",
+                "pattern": TIME_ZONE_PATTERN,
+                "maxLength": 40,
+                "example": "Europe/London",
+                "description": "An IANA time zone name, spelled exactly as in the tz database (`Europe/London`, `America/Argentina/Buenos_Aires`, `UTC`); a well-formed name that is not one is refused"
+            }),
+        );
     }
     require(doc, "CreateKeyRequest", &["name", "device_ids"]);
+    for (schema, example) in schema_examples() {
+        if let Some(Value::Object(obj)) = doc.pointer_mut(&format!("/components/schemas/{schema}"))
+        {
+            obj.insert("example".to_owned(), example);
+        }
+    }
     merge(
         schema_prop(doc, "RollKeyRequest", "overlap"),
         json!({"enum": partlogic_types::RollOverlap::ALL.map(|o| o.as_str())}),
@@ -178,8 +348,13 @@ fn refine(doc: &mut Value) {
         for (method, op) in ops.iter_mut() {
             if let Some(Value::Array(params)) = op.get_mut("parameters") {
                 for p in params.iter_mut() {
-                    refine_parameter(p, &whole);
+                    refine_parameter(path, p, &whole);
                 }
+            }
+            // No credential needed says so explicitly, so that a linter or a generator does
+            // not take it for a forgotten one.
+            if let Value::Object(o) = op {
+                o.entry("security").or_insert_with(|| json!([]));
             }
             let Some(Value::Object(responses)) = op.get_mut("responses") else {
                 continue;
@@ -204,8 +379,37 @@ fn refine(doc: &mut Value) {
     }
 }
 
-fn refine_parameter(p: &mut Value, whole: &Value) {
+/// The example a parameter gets: what the docs UI fills in and what a converted collection sends
+/// (`parametersResolution=Example`). Each is a real demo value that answers 2xx for a key that
+/// reaches the first demo device.
+fn parameter_example(path: &str, name: &str) -> Option<Value> {
+    Some(match (path, name) {
+        (_, "device") => json!([1]),
+        (_, "sku") => json!("BRG-6204"),
+        (_, "below_min") => json!(false),
+        (_, "updated_since") => json!("2026-01-01T00:00:00Z"),
+        ("/api/stock/alerts", "limit") => json!(20),
+        (_, "limit") => json!(100),
+        (_, "after") => json!(0),
+        (_, "kind") => json!("below_min"),
+        (_, "mine") => json!(false),
+        (_, "id") => json!(1),
+        (_, "time_zone") => json!("Europe/London"),
+        (_, "GITHUB-PUBLIC-KEY-IDENTIFIER") => {
+            json!("bcb53661c06b4728e59d897fb6165d5c9cda0fd9cdf9d09ead458168deb7518c")
+        }
+        (_, "GITHUB-PUBLIC-KEY-SIGNATURE") => json!(
+            "MEUCIQDNjiHzXq3qz/qLE2x/z1j8CXJ2HU8Cy0XwR4/Ol8xgBAIgN3nEeLmC5yg8s5E0Zfub8Z1Rc3Ooq4ZgXLLmn0RPpVk="
+        ),
+        _ => return None,
+    })
+}
+
+fn refine_parameter(path: &str, p: &mut Value, whole: &Value) {
     let name = p["name"].as_str().unwrap_or_default().to_owned();
+    if let (Some(example), Value::Object(o)) = (parameter_example(path, &name), &mut *p) {
+        o.entry("example").or_insert(example);
+    }
     let Some(schema) = p.get_mut("schema") else {
         return;
     };
@@ -216,29 +420,136 @@ fn refine_parameter(p: &mut Value, whole: &Value) {
         "device" => merge(schema.get_mut("items"), whole.clone()),
         "sku" => schema["pattern"] = json!(NO_CONTROL),
         "time_zone" => *schema = json!({"$ref": "#/components/schemas/TimeZone"}),
+        "limit" if path == "/api/stock/alerts" => {
+            schema["default"] = json!(crate::stock::alerts::DEFAULT_LIMIT);
+        }
         _ => {}
     }
 }
 
-/// The complete document, exactly as the server serves it at `/api/openapi.json`.
-pub fn spec() -> utoipa::openapi::OpenApi {
+/// Everything utoipa-actix-web collects from the registered handlers, refined: both
+/// documents' paths and every schema.
+fn collected() -> Value {
     let (_, spec) = actix_web::App::new()
         .into_utoipa_app()
         .openapi(ApiDoc::openapi())
         .configure(crate::http::routes::configure)
         .split_for_parts();
-    let Ok(mut doc) = serde_json::to_value(&spec) else {
-        return spec;
-    };
+    let mut doc = serde_json::to_value(&spec).unwrap_or(Value::Null);
     refine(&mut doc);
-    serde_json::from_value(doc).unwrap_or(spec)
+    doc
 }
 
-/// The document as committed in `openapi/openapi.json` (pretty, with a final newline).
-pub fn spec_json() -> String {
-    let mut s = spec().to_pretty_json().unwrap_or_default();
+/// Every `$ref` to a schema in `v`, by schema name.
+fn schema_refs(v: &Value, out: &mut BTreeSet<String>) {
+    match v {
+        Value::Object(map) => {
+            for (k, child) in map {
+                if k == "$ref"
+                    && let Some(name) = child
+                        .as_str()
+                        .and_then(|r| r.strip_prefix("#/components/schemas/"))
+                {
+                    out.insert(name.to_owned());
+                }
+                schema_refs(child, out);
+            }
+        }
+        Value::Array(items) => items.iter().for_each(|c| schema_refs(c, out)),
+        _ => {}
+    }
+}
+
+/// One document cut from the collected whole: its paths, the schemas they reach (following
+/// references between schemas), its info, tags, security schemes and server.
+fn document(all: &Value, which: Document, server_url: &str) -> Option<utoipa::openapi::OpenApi> {
+    let paths: serde_json::Map<String, Value> = all["paths"]
+        .as_object()?
+        .iter()
+        .filter(|(path, _)| path.starts_with(which.prefix()))
+        .map(|(p, item)| (p.clone(), item.clone()))
+        .collect();
+    let schemas = all["components"]["schemas"].as_object()?;
+    let mut used = BTreeSet::new();
+    schema_refs(&Value::Object(paths.clone()), &mut used);
+    let mut pending: Vec<String> = used.iter().cloned().collect();
+    while let Some(name) = pending.pop() {
+        let mut more = BTreeSet::new();
+        if let Some(schema) = schemas.get(&name) {
+            schema_refs(schema, &mut more);
+        }
+        for m in more {
+            if used.insert(m.clone()) {
+                pending.push(m);
+            }
+        }
+    }
+    let kept: BTreeMap<&String, &Value> =
+        schemas.iter().filter(|(n, _)| used.contains(*n)).collect();
+    let doc = json!({
+        "openapi": all["openapi"],
+        "info": which.info(),
+        "servers": [{"url": server_url, "description": "This PartLogic server"}],
+        "paths": paths,
+        "components": {"schemas": kept, "securitySchemes": which.security_schemes()},
+        "tags": which.tags(),
+    });
+    let mut spec: utoipa::openapi::OpenApi = serde_json::from_value(doc).ok()?;
+    spec.paths
+        .paths
+        .sort_by(|a, _, b, _| Document::rank(a).cmp(&Document::rank(b)).then(a.cmp(b)));
+    Some(spec)
+}
+
+/// Both documents as served, with `server_url` as their server (collected once).
+pub fn specs(server_url: &str) -> Vec<(Document, utoipa::openapi::OpenApi)> {
+    let all = collected();
+    Document::ALL
+        .into_iter()
+        .filter_map(|d| document(&all, d, server_url).map(|spec| (d, spec)))
+        .collect()
+}
+
+/// One document, with `server_url` as its server.
+pub fn spec(which: Document, server_url: &str) -> Option<utoipa::openapi::OpenApi> {
+    document(&collected(), which, server_url)
+}
+
+/// The document as committed (with [`PLACEHOLDER_URL`] as its server; pretty, with a final
+/// newline).
+pub fn spec_json(which: Document) -> String {
+    let mut s = spec(which, PLACEHOLDER_URL)
+        .and_then(|s| s.to_pretty_json().ok())
+        .unwrap_or_default();
     s.push('\n');
     s
+}
+
+/// Every path of both documents with its methods, for the 405/404 fallback.
+pub(crate) fn operations() -> Vec<(String, Vec<actix_web::http::Method>)> {
+    use actix_web::http::Method;
+    let all = collected();
+    let Some(paths) = all["paths"].as_object() else {
+        return Vec::new();
+    };
+    let order = [
+        Method::GET,
+        Method::POST,
+        Method::PUT,
+        Method::PATCH,
+        Method::DELETE,
+    ];
+    paths
+        .iter()
+        .map(|(path, item)| {
+            let methods = order
+                .iter()
+                .filter(|m| item.get(m.as_str().to_ascii_lowercase()).is_some())
+                .cloned()
+                .collect();
+            (path.clone(), methods)
+        })
+        .collect()
 }
 
 #[cfg(test)]
@@ -279,6 +590,39 @@ mod tests {
     }
 
     use proptest::strategy::Strategy;
+
+    /// Every zone the server accepts matches the documented pattern and length.
+    #[test]
+    fn every_zone_matches_the_pattern() {
+        let re = regex::Regex::new(super::TIME_ZONE_PATTERN).unwrap();
+        for zone in chrono_tz::TZ_VARIANTS.iter().map(|z| z.name()) {
+            assert!(re.is_match(zone) && zone.len() <= 40, "{zone}");
+        }
+    }
+
+    /// Each operation lands in exactly one document, and each document reaches only its schemes.
+    #[test]
+    fn the_documents_split_by_audience() {
+        let all = super::collected();
+        let total = all["paths"].as_object().unwrap().len();
+        let mut seen = 0;
+        for which in super::Document::ALL {
+            let doc = serde_json::to_value(super::spec(which, "http://x").unwrap()).unwrap();
+            let paths = doc["paths"].as_object().unwrap();
+            seen += paths.len();
+            assert!(paths.keys().all(|p| p.starts_with(which.prefix())));
+            // Every referenced schema is present.
+            let mut refs = std::collections::BTreeSet::new();
+            super::schema_refs(&doc, &mut refs);
+            for r in refs {
+                assert!(
+                    doc["components"]["schemas"].get(&r).is_some(),
+                    "{which:?} lacks {r}"
+                );
+            }
+        }
+        assert_eq!(seen, total);
+    }
 
     static NAME: std::sync::LazyLock<regex::Regex> =
         std::sync::LazyLock::new(|| regex::Regex::new(&super::name_pattern(100)).unwrap());

@@ -176,7 +176,10 @@ pub const CLIENT_REQUEST_TIMEOUT: std::time::Duration = std::time::Duration::fro
 
 fn run(listener: TcpListener, data: web::Data<AppState>) -> std::io::Result<Server> {
     let state = data.get_ref();
-    let spec = crate::http::openapi::spec();
+    let docs: Vec<_> = crate::http::openapi::specs(&state.public_url)
+        .into_iter()
+        .map(|(doc, spec)| (utoipa_swagger_ui::Url::new(doc.label(), doc.path()), spec))
+        .collect();
     let workers = state.settings.workers;
     let grace = state.settings.shutdown_grace;
     let portal = crate::http::spa::Portal::choose(
@@ -216,9 +219,8 @@ fn run(listener: TcpListener, data: web::Data<AppState>) -> std::io::Result<Serv
                     .wrap(from_fn(crate::http::middleware::bound_request_heads))
                     .wrap(from_fn(crate::http::middleware::secure_responses))
                     .wrap(from_fn(crate::http::middleware::access_log))
-                    .service(
-                        SwaggerUi::new("/api/docs/{_:.*}").url("/api/openapi.json", spec.clone()),
-                    )
+                    // Both documents, the Stock API first; the UI's switcher opens the other.
+                    .service(SwaggerUi::new("/api/docs/{_:.*}").urls(docs.clone()))
                     .route(
                         "/api/docs",
                         web::get().to(crate::http::routes::docs_redirect),

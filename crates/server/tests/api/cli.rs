@@ -3,7 +3,7 @@
 use std::io::Write;
 use std::process::{Command, Stdio};
 
-use partlogic_entity::{customer, device, stock, user};
+use partlogic_entity::{customer, device, stock, stock_alert, user};
 use partlogic_server::demo;
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
@@ -261,14 +261,19 @@ async fn cli_manages_users_and_accounts(backend: Backend) {
         .unwrap();
     assert!(u.disabled_at.is_some());
 
-    let (ok, out, _) = partlogic(&app, &["openapi"], "");
-    assert!(ok);
-    let committed = std::fs::read_to_string(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../openapi/openapi.json"
-    ))
-    .unwrap();
-    assert_eq!(out, committed);
+    for (args, file) in [
+        (&["openapi"][..], "openapi.json"),
+        (&["openapi", "--portal"][..], "portal.json"),
+    ] {
+        let (ok, out, _) = partlogic(&app, args, "");
+        assert!(ok);
+        let committed = std::fs::read_to_string(format!(
+            "{}/../../openapi/{file}",
+            env!("CARGO_MANIFEST_DIR")
+        ))
+        .unwrap();
+        assert_eq!(out, committed, "{args:?}");
+    }
 }
 
 async fn demo_data_is_as_documented(backend: Backend) {
@@ -307,6 +312,15 @@ async fn demo_data_is_as_documented(backend: Backend) {
         .await
         .unwrap();
     assert!(below > 0 && below < rows);
+    // Every device has a few days of alerts of both kinds, written through the stock writer.
+    for kind in ["below_min", "restocked"] {
+        let alerts = stock_alert::Entity::find()
+            .filter(stock_alert::Column::Kind.eq(kind))
+            .count(&app.db)
+            .await
+            .unwrap();
+        assert!(alerts >= devices.len() as u64, "{kind}: {alerts}");
+    }
 
     // The documented logins work and see what the README says.
     for (email, count) in [

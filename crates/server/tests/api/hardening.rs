@@ -19,6 +19,7 @@ on_every_database!(
     every_answer_carries_the_security_headers,
     known_paths_answer_405_with_allow,
     csv_cells_that_look_like_formulas_are_neutralised,
+    csv_formulas_after_semicolons_and_tabs_become_text,
     health_reports_the_database_and_ping_needs_none,
     sqlite_commits_are_durable,
     import_touches_only_columns_present_and_rows_that_changed,
@@ -411,6 +412,66 @@ async fn csv_cells_that_look_like_formulas_are_neutralised(backend: Backend) {
     assert!(line.contains(",1,2,3,"), "{line}");
     let rows: Vec<Value> = app.api_get("/api/stock", &key).await.json().await.unwrap();
     assert!(rows.iter().any(|r| r["SKU"] == "=HYPERLINK(\"http://x\")"));
+}
+
+/// A formula hidden after a `;` (what Excel splits on in many locales) or a TAB (what a paste
+/// splits on) is neutralised too, in the stock CSV and in the alerts CSV; JSON keeps the text.
+async fn csv_formulas_after_semicolons_and_tabs_become_text(backend: Backend) {
+    let (app, w) = TestApp::with_world(backend).await;
+    let now = chrono::Utc::now();
+    let semicolon = "x;=HYPERLINK(\"http://evil.example\")";
+    let tab = "tab\t=1+1";
+    let a = add_stock(&app.db, w.n1, semicolon, 5, 10, 7, now).await;
+    let b = add_stock(&app.db, w.n1, tab, 5, 10, 7, now).await;
+    // Both fall below their minimum through the stock writer, which records an alert each.
+    for id in [a, b] {
+        let row = partlogic_entity::stock::Entity::find_by_id(id)
+            .one(&app.db)
+            .await
+            .unwrap()
+            .unwrap();
+        let change = partlogic_server::stock::writes::RowChange {
+            physical: Some(1),
+            ..Default::default()
+        };
+        assert!(
+            partlogic_server::stock::writes::update(&app.db, row, change, now)
+                .await
+                .unwrap()
+        );
+    }
+    let admin = app.login(&w.admin.email).await;
+    let (_, key) = app
+        .create_key(&admin, json!({"name": "k", "device_ids": [w.n1]}))
+        .await;
+    for path in ["/api/stock", "/api/stock/alerts"] {
+        let csv = app
+            .client()
+            .get(app.url(path))
+            .header("X-API-Key", &key)
+            .header("Accept", "text/csv")
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(
+            csv.contains("x;'=HYPERLINK(\"\"http://evil.example\"\")"),
+            "{path}: {csv}"
+        );
+        assert!(csv.contains("tab\t'=1+1"), "{path}: {csv}");
+        // No field a `;` or TAB splitter sees starts a formula.
+        for line in csv.lines() {
+            for field in line.split([';', '\t', ',']) {
+                let field = field.trim_start_matches([' ', '"']);
+                assert!(!field.starts_with(['=', '+', '@']), "{path}: {line}");
+            }
+        }
+        let rows: Vec<Value> = app.api_get(path, &key).await.json().await.unwrap();
+        assert!(rows.iter().any(|r| r["SKU"] == semicolon), "{path}");
+        assert!(rows.iter().any(|r| r["SKU"] == tab), "{path}");
+    }
 }
 
 async fn health_reports_the_database_and_ping_needs_none(backend: Backend) {

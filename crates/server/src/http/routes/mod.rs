@@ -18,13 +18,13 @@ pub fn configure(cfg: &mut ServiceConfig) {
             .wrap(from_fn(middleware::api_answers))
             .wrap(from_fn(middleware::refuse_control_chars))
             .service(api::ping::ping)
-            .service(api::health::health)
-            .service(api::key::get_key)
-            .service(api::key_retire::retire_own_key)
-            .service(api::secret_scanning::report_leaks)
+            .service(api::health::get_health)
+            .service(api::key::get_current_key)
+            .service(api::key_retire::retire_current_key)
+            .service(api::secret_scanning::report_leaked_keys)
             .service(api::stock::list_stock)
-            .service(api::alerts::list_alerts)
-            .service(api::devices::list_api_devices)
+            .service(api::alerts::list_stock_alerts)
+            .service(api::devices::list_devices)
             .default_service(actix_web::web::to(fallback)),
     )
     .service(
@@ -34,7 +34,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
             .service(portal::session_create::create_session)
             .service(portal::session_get::get_session)
             .service(portal::session_delete::delete_session)
-            .service(portal::devices_list::list_devices)
+            .service(portal::devices_list::list_assignable_devices)
             .service(portal::connect_get::get_connect)
             .service(portal::keys_list::list_keys)
             .service(portal::keys_create::create_key)
@@ -76,40 +76,21 @@ impl Route {
     }
 }
 
-/// Every path of the OpenAPI document with its methods (the document is made from the very
+/// Every path of the OpenAPI documents with its methods (the documents are made from the very
 /// handlers registered above, so the two cannot disagree), plus the docs' own paths.
 fn routes() -> &'static [Route] {
     static ROUTES: OnceLock<Vec<Route>> = OnceLock::new();
     ROUTES.get_or_init(|| {
-        let spec = crate::http::openapi::spec();
-        let order = [
-            Method::GET,
-            Method::POST,
-            Method::PUT,
-            Method::PATCH,
-            Method::DELETE,
-        ];
-        let mut out: Vec<Route> = spec
-            .paths
-            .paths
-            .iter()
-            .map(|(path, item)| {
-                let has = |m: &Method| match *m {
-                    Method::GET => item.get.is_some(),
-                    Method::POST => item.post.is_some(),
-                    Method::PUT => item.put.is_some(),
-                    Method::PATCH => item.patch.is_some(),
-                    Method::DELETE => item.delete.is_some(),
-                    _ => false,
-                };
-                Route {
-                    segments: path.split('/').map(str::to_owned).collect(),
-                    methods: order.iter().filter(|m| has(m)).cloned().collect(),
-                }
+        let mut out: Vec<Route> = crate::http::openapi::operations()
+            .into_iter()
+            .map(|(path, methods)| Route {
+                segments: path.split('/').map(str::to_owned).collect(),
+                methods,
             })
             .collect();
         for extra in [
-            "/api/openapi.json",
+            crate::http::openapi::Document::Stock.path(),
+            crate::http::openapi::Document::Portal.path(),
             "/api/docs",
             "/api/docs/",
             "/api/docs/{file}",

@@ -9,6 +9,8 @@ use crate::keys::ApiCaller;
 use crate::stock::Format;
 use crate::stock::alerts::{self, AlertFilters};
 
+/// List low-stock alerts, newest first
+///
 /// Low-stock alerts of the key's devices, newest first: one per crossing of a row's `MinQty`,
 /// down (`below_min`) or back up (`restocked`). Each `id` is one crossing and is never reused,
 /// so a polling tool (Zapier's Retrieve Poll deduplicates on `id`) fires exactly once per
@@ -32,7 +34,7 @@ use crate::stock::alerts::{self, AlertFilters};
     )
 )]
 #[get("/stock/alerts")]
-pub async fn list_alerts(
+pub async fn list_stock_alerts(
     caller: ApiCaller,
     req: HttpRequest,
     state: web::Data<AppState>,

@@ -7,6 +7,8 @@ use crate::error::ApiError;
 use crate::keys::ApiCaller;
 use crate::stock::query;
 
+/// List the devices this key reads
+///
 /// The devices this key can read: its ticked devices that its owner may still see.
 #[utoipa::path(
     tag = "stock",
@@ -19,7 +21,7 @@ use crate::stock::query;
     )
 )]
 #[get("/devices")]
-pub async fn list_api_devices(caller: ApiCaller) -> Result<HttpResponse, ApiError> {
+pub async fn list_devices(caller: ApiCaller) -> Result<HttpResponse, ApiError> {
     // The reach comes with the key, encoded once: no database read, no encoding.
     Ok(HttpResponse::Ok()
         .content_type(header::ContentType::json())

@@ -6,11 +6,13 @@ use sea_orm::{ConnectionTrait, Statement};
 
 use crate::http::state::AppState;
 
+/// Check that the API can reach its database
+///
 /// Is the service ready? Needs no key. 200 when the database answers within two seconds, 503
 /// (with `Retry-After`) when it does not; `/api/ping` stays 200 either way, so a load balancer
 /// can tell "process alive" from "able to serve".
 #[utoipa::path(
-    tag = "stock",
+    tag = "status",
     responses(
         (status = 200, description = "The database answers", body = Health),
         (status = 400, description = "A key was sent in the URL (`api_key_in_query`) or a parameter holds control characters (`invalid_parameters`)", body = Problem, content_type = "application/problem+json"),
@@ -18,7 +20,7 @@ use crate::http::state::AppState;
     )
 )]
 #[get("/health")]
-pub async fn health(state: web::Data<AppState>) -> HttpResponse {
+pub async fn get_health(state: web::Data<AppState>) -> HttpResponse {
     let started = std::time::Instant::now();
     let probe = state.db.execute_raw(Statement::from_string(
         state.db.get_database_backend(),

@@ -9,11 +9,13 @@ use crate::keys::ApiCaller;
 use crate::keys::expiry;
 use crate::stock::query;
 
+/// Describe the key making this request
+///
 /// The calling key: its name, prefix, when it was made and when it stops working, its status,
 /// and the devices it reaches *now* (its ticked devices that its owner may still see). What
 /// every tool's "test connection" step should call.
 #[utoipa::path(
-    tag = "stock",
+    tag = "key",
     security(("api_key" = []), ("basic" = []), ("bearer" = [])),
     responses(
         (status = 200, description = "The key", body = KeyInfo, headers(("PartLogic-Key-Expires" = String, description = "When the key stops working (keys with an expiry only)"))),
@@ -23,7 +25,7 @@ use crate::stock::query;
     )
 )]
 #[get("/key")]
-pub async fn get_key(
+pub async fn get_current_key(
     caller: ApiCaller,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {

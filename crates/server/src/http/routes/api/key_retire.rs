@@ -9,12 +9,14 @@ use crate::http::net::client_ip;
 use crate::http::state::AppState;
 use crate::keys::lifecycle::{self, Retirement, Which};
 
+/// Retire the key making this request
+///
 /// Retires the calling key: for whoever finds a key they should not have, or a partner
 /// switching off an integration. It fails from the next request on, and its owner sees why in
 /// the portal. Sent with a rolled key's previous secret, it stops that secret only (the new one
 /// keeps working).
 #[utoipa::path(
-    tag = "stock",
+    tag = "key-retirement",
     security(("api_key" = []), ("basic" = []), ("bearer" = [])),
     responses(
         (status = 204, description = "Retired (or, for a rolled key's previous secret, that secret stopped)"),
@@ -24,7 +26,7 @@ use crate::keys::lifecycle::{self, Retirement, Which};
     )
 )]
 #[delete("/key")]
-pub async fn retire_own_key(
+pub async fn retire_current_key(
     UnlimitedCaller(caller): UnlimitedCaller,
     req: HttpRequest,
     state: web::Data<AppState>,

@@ -11,6 +11,8 @@ use crate::keys::lifecycle::{self, Retirement, Which};
 /// The largest report taken (GitHub sends batches of a few hundred tokens at most).
 const MAX_BODY: usize = 1024 * 1024;
 
+/// Report leaked keys (GitHub secret scanning)
+///
 /// GitHub's secret-scanning partner endpoint. The body is a JSON array of `{token, type, url,
 /// source}`, signed over its raw bytes with ECDSA P-256 by a key named in
 /// `GITHUB-PUBLIC-KEY-IDENTIFIER` (signature, base64 DER, in `GITHUB-PUBLIC-KEY-SIGNATURE`).
@@ -19,7 +21,7 @@ const MAX_BODY: usize = 1024 * 1024;
 /// server) or `false_positive`. Answers 404 unless the server was given the public keys
 /// (`PARTLOGIC_SECRET_SCANNING_KEYS`).
 #[utoipa::path(
-    tag = "stock",
+    tag = "secret-scanning",
     request_body = Vec<LeakReport>,
     params(
         ("GITHUB-PUBLIC-KEY-IDENTIFIER" = String, Header, description = "The key that signed the body"),
@@ -33,7 +35,7 @@ const MAX_BODY: usize = 1024 * 1024;
     )
 )]
 #[post("/secret-scanning")]
-pub async fn report_leaks(
+pub async fn report_leaked_keys(
     req: HttpRequest,
     payload: web::Payload,
     state: web::Data<AppState>,

@@ -28,6 +28,8 @@ fn next_link(req: &HttpRequest, prefix: &str, last_id: i64) -> String {
     format!("<{prefix}{}?{}>; rel=\"next\"", req.path(), qs.finish())
 }
 
+/// List stock rows, paged or as a full export
+///
 /// Stock rows of the key's devices (its ticked devices that its owner may still see), by `id`.
 ///
 /// Without `limit` every matching row is exported (streamed; at most two exports run at once

@@ -7,10 +7,12 @@ use crate::accounts::PortalUser;
 use crate::error::ApiError;
 use crate::http::state::AppState;
 
+/// Get the public URL and the recipes
+///
 /// The server's public base URL (as integrations should call it) and the recipes it serves,
 /// for the Help pages and the "Use this key" panel.
 #[utoipa::path(
-    tag = "portal",
+    tag = "connect",
     security(("session_cookie" = [])),
     responses(
         (status = 200, description = "Where integrations reach this server", body = ConnectInfo),

@@ -8,9 +8,11 @@ use crate::error::ApiError;
 use crate::http::state::AppState;
 use crate::keys::manage;
 
+/// List the devices the user may give keys
+///
 /// Every device the user may put on a key, with its customer, by customer then name.
 #[utoipa::path(
-    tag = "portal",
+    tag = "devices",
     security(("session_cookie" = [])),
     responses(
         (status = 200, description = "The user's devices", body = Vec<PortalDevice>),
@@ -18,7 +20,7 @@ use crate::keys::manage;
     )
 )]
 #[get("/devices")]
-pub async fn list_devices(
+pub async fn list_assignable_devices(
     me: PortalUser,
     state: web::Data<AppState>,
 ) -> Result<web::Json<Vec<PortalDevice>>, ApiError> {

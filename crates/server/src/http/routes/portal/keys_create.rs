@@ -17,10 +17,12 @@ use crate::keys::name::KeyName;
 use crate::keys::settings::RateLimit;
 use crate::keys::{manage, views};
 
+/// Create an API key
+///
 /// Creates a key for the given devices and returns its secret, this once
 /// (`Cache-Control: no-store`). Only the secret's SHA-256 digest is stored.
 #[utoipa::path(
-    tag = "portal",
+    tag = "keys",
     security(("session_cookie" = [])),
     request_body = CreateKeyRequest,
     responses(

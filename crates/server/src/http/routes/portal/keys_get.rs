@@ -8,9 +8,11 @@ use crate::error::ApiError;
 use crate::http::state::AppState;
 use crate::keys::{manage, views};
 
+/// Get one API key with its history
+///
 /// One key with its devices and audit events (never its secret).
 #[utoipa::path(
-    tag = "portal",
+    tag = "keys",
     security(("session_cookie" = [])),
     params(("id" = i64, Path, minimum = 1, description = "The key's id")),
     responses(

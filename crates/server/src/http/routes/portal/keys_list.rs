@@ -10,10 +10,12 @@ use crate::error::ApiError;
 use crate::http::state::AppState;
 use crate::keys::views;
 
+/// List API keys
+///
 /// The user's keys, newest first; for admins every key of the account, with its owner
 /// (`?mine=true` narrows that to their own). Expired and retired keys stay listed.
 #[utoipa::path(
-    tag = "portal",
+    tag = "keys",
     security(("session_cookie" = [])),
     params(("mine" = Option<bool>, Query, description = "Admins: only keys they own")),
     responses(

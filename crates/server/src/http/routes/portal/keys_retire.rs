@@ -9,11 +9,13 @@ use crate::http::net::client_ip;
 use crate::http::state::AppState;
 use crate::keys::{manage, views};
 
+/// Retire an API key
+///
 /// Retires a key: it fails from its very next request and stays listed as retired, with who and
 /// when. Retiring a retired key changes nothing and answers the same. Send the key's `ETag` in
 /// `If-Match` to retire it only as you last saw it (412 `precondition_failed` otherwise).
 #[utoipa::path(
-    tag = "portal",
+    tag = "keys",
     security(("session_cookie" = [])),
     params(("id" = i64, Path, minimum = 1, description = "The key's id")),
     responses(

@@ -14,6 +14,8 @@ use crate::keys;
 use crate::keys::settings::Overlap;
 use crate::keys::{manage, views};
 
+/// Give a key a new secret
+///
 /// Gives a key a new secret, shown once like a new key's; its name, devices, expiry, owner and
 /// history stay. The old secret keeps working for the overlap chosen (`PT0S`: not at all,
 /// `PT1H`, `PT24H`, `P7D`) and is then refused with `api_key_retired`. Rolling again while an
@@ -21,7 +23,7 @@ use crate::keys::{manage, views};
 /// rolled past are refused as `api_key_retired`). Expired keys are not rolled. Send the
 /// key's `ETag` in `If-Match` to roll it only as you last saw it.
 #[utoipa::path(
-    tag = "portal",
+    tag = "keys",
     security(("session_cookie" = [])),
     params(("id" = i64, Path, minimum = 1, description = "The key's id")),
     request_body = RollKeyRequest,

@@ -20,11 +20,13 @@ use crate::keys::name::KeyName;
 use crate::keys::settings::RateLimit;
 use crate::keys::{manage, views};
 
+/// Rename a key or change its devices
+///
 /// Renames a key and/or replaces its device list. The secret does not change; the new reach
 /// applies from the key's next request. Send the key's `ETag` as you read it in `If-Match`, and
 /// a change someone else made meanwhile is not overwritten: 412 `precondition_failed`.
 #[utoipa::path(
-    tag = "portal",
+    tag = "keys",
     security(("session_cookie" = [])),
     params(("id" = i64, Path, minimum = 1, description = "The key's id")),
     request_body = UpdateKeyRequest,

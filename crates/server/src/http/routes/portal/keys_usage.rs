@@ -9,12 +9,14 @@ use crate::error::ApiError;
 use crate::http::state::AppState;
 use crate::keys::manage;
 
+/// Get how a key was used
+///
 /// How a key was used: the last 24 hours by hour and the last 30 days by day, oldest first,
 /// each bucket with requests answered (`ok`), refused (by problem code) and stock rows
 /// returned. Days are read in `time_zone` (default: the key's). This instance's counts are
 /// included at once; other instances' within about ten seconds.
 #[utoipa::path(
-    tag = "portal",
+    tag = "keys",
     security(("session_cookie" = [])),
     params(
         ("id" = i64, Path, minimum = 1, description = "The key's id"),

@@ -12,11 +12,13 @@ use crate::error::ApiError;
 use crate::http::net::client_addr;
 use crate::http::state::AppState;
 
+/// Log in
+///
 /// Logs in with email and password and sets the session cookie (HttpOnly, SameSite=Strict).
 /// Failed attempts are throttled so that a guesser cannot lock the owner out: see "Login
 /// throttling" in docs/operations.md.
 #[utoipa::path(
-    tag = "portal",
+    tag = "session",
     request_body = LoginRequest,
     responses(
         (status = 200, description = "Logged in; the session cookie is set (and the trusted-browser cookie renewed)", body = CurrentUser),

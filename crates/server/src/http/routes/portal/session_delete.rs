@@ -9,9 +9,11 @@ use crate::accounts::{PortalUser, session as cookie};
 use crate::error::ApiError;
 use crate::http::state::AppState;
 
+/// Log out
+///
 /// Ends the session on the server and removes the cookie.
 #[utoipa::path(
-    tag = "portal",
+    tag = "session",
     security(("session_cookie" = [])),
     responses(
         (status = 204, description = "Logged out"),

@@ -7,9 +7,11 @@ use crate::accounts::PortalUser;
 use crate::error::ApiError;
 use crate::http::state::AppState;
 
+/// Get the logged-in user
+///
 /// The logged-in user.
 #[utoipa::path(
-    tag = "portal",
+    tag = "session",
     security(("session_cookie" = [])),
     responses(
         (status = 200, description = "The logged-in user", body = CurrentUser),
