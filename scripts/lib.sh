@@ -91,3 +91,41 @@ ensure_schemathesis() {
     .venv-schemathesis/bin/pip install -q "schemathesis==$want"
   fi
 }
+
+# Installs Node.js from Debian if it is missing (like ensure_node_modules). The npm tools of
+# e2e/clients/ (Redocly CLI among them) want Node 20.19+ (or 22.12+).
+ensure_node() {
+  if ! command -v npm >/dev/null 2>&1; then
+    log "installing Node.js"
+    apt_install nodejs npm
+  fi
+  if ! node -e 'const [a, b] = process.versions.node.split(".").map(Number); process.exit(a > 22 || (a === 22 && b >= 12) || (a === 20 && b >= 19) ? 0 : 1)'; then
+    log "Node.js $(node --version) is too old for e2e/clients/ (Redocly CLI wants 20.19+ or 22.12+)"
+    return 1
+  fi
+}
+
+# npm packages of e2e/clients/, pinned by its package-lock.json: the Redocly CLI (scripts/openapi-lint),
+# openapi-typescript + openapi-fetch + typescript, openapi-to-postmanv2 + newman (scripts/clients).
+ensure_client_tools() {
+  ensure_node
+  if [ ! -f e2e/clients/node_modules/.package-lock.json ] \
+     || [ e2e/clients/package-lock.json -nt e2e/clients/node_modules/.package-lock.json ]; then
+    log "installing e2e/clients/ npm packages"
+    (cd e2e/clients && npm ci --no-audit --no-fund)
+  fi
+}
+
+# openapi-python-client, pinned, in a venv of its own (.venv-clients, ignored by git), with the
+# ruff it formats its output with (without ruff on PATH it only warns). The generated client needs
+# only httpx and attrs, which openapi-python-client brings. Puts the venv's bin/ first on PATH.
+ensure_python_client_tools() {
+  local want="0.29.1" ruff="0.17.6"
+  if [ "$(.venv-clients/bin/openapi-python-client --version 2>/dev/null)" != "openapi-python-client version: $want" ] \
+     || [ "$(.venv-clients/bin/ruff --version 2>/dev/null)" != "ruff $ruff" ]; then
+    log "installing openapi-python-client $want and ruff $ruff into .venv-clients (once; seconds)"
+    python3 -m venv .venv-clients
+    .venv-clients/bin/pip install -q "openapi-python-client==$want" "ruff==$ruff"
+  fi
+  export PATH="$PWD/.venv-clients/bin:$PATH"
+}
