@@ -10,6 +10,7 @@ mod m20261127_000004_stock_alerts;
 mod m20261128_000005_key_cache;
 mod m20261129_000006_key_lifecycle;
 mod m20261205_000007_rate_windows;
+mod m20261206_000008_orders;
 
 /// Every migration, oldest first.
 pub struct Migrator;
@@ -25,6 +26,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261128_000005_key_cache::Migration),
             Box::new(m20261129_000006_key_lifecycle::Migration),
             Box::new(m20261205_000007_rate_windows::Migration),
+            Box::new(m20261206_000008_orders::Migration),
         ]
     }
 }

@@ -52,6 +52,9 @@ pub struct Model {
     pub leaked_at: Option<DateTimeUtc>,
     /// Where that report said it was found.
     pub leaked_url: Option<String>,
+    /// The permissions it holds beyond reading stock, as scope words (`orders:write`); empty
+    /// for none (`partlogic_types::KeyPermissions::from_scopes`).
+    pub permissions: String,
 }
 
 /// Relations of `api_keys`.

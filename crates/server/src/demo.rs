@@ -151,7 +151,7 @@ pub async fn seed(db: &sea_orm::DatabaseConnection, now: DateTime<Utc>) -> Resul
             }
         }
     }
-    admin::add_user(
+    let alex = admin::add_user(
         &txn,
         acme.id,
         "admin@acme.example",
@@ -172,6 +172,7 @@ pub async fn seed(db: &sea_orm::DatabaseConnection, now: DateTime<Utc>) -> Resul
     )
     .await?;
     admin::grant(&txn, "member@acme.example", &member_devices).await?;
+    add_orders(&txn, acme.id, &alex, now).await?;
 
     let globex = admin::add_account(&txn, "Globex", now).await?;
     let springfield = admin::ensure_customer(&txn, globex.id, "Globex Springfield").await?;
@@ -283,6 +284,88 @@ async fn add_alert_history(
                 break;
             };
             current = next;
+        }
+    }
+    Ok(())
+}
+
+/// Five orders in Acme's first devices, one of each kind, made and moved through the orders
+/// store as people would: PO-000001 open (device 1: BRG-6204 ×10, GLV-NIT-L ×2),
+/// PO-000002 partly received, PO-000003 received, PO-000004 cancelled, PO-000005 open with
+/// nothing received. The API document's examples use orders 1 (receive) and 5 (cancel).
+async fn add_orders(
+    db: &impl ConnectionTrait,
+    account_id: i64,
+    by: &partlogic_entity::user::Model,
+    now: DateTime<Utc>,
+) -> Result<(), AdminError> {
+    use crate::orders::parse::{NewLine, NewOrder, Receipt};
+    use crate::orders::store;
+    let actor = store::Actor::User {
+        id: by.id,
+        name: by.name.clone(),
+        email: by.email.clone(),
+    };
+    let devices: Vec<i64> = partlogic_entity::device::Entity::find()
+        .select_only()
+        .column(partlogic_entity::device::Column::Id)
+        .filter(partlogic_entity::device::Column::AccountId.eq(account_id))
+        .order_by_asc(partlogic_entity::device::Column::Id)
+        .limit(3)
+        .into_tuple()
+        .all(db)
+        .await?;
+    let [d1, d2, d3] = devices[..] else {
+        return Ok(());
+    };
+    let line = |sku: &str, quantity: i64| NewLine {
+        sku: sku.to_owned(),
+        quantity,
+    };
+    let plans = [
+        (
+            d1,
+            vec![line("BRG-6204", 10), line("GLV-NIT-L", 2)],
+            "sheet-row-2",
+            50,
+        ),
+        (
+            d1,
+            vec![line("NUT-M8", 200), line("WSH-M8", 300)],
+            "sheet-row-3",
+            40,
+        ),
+        (d2, vec![line("EAR-PLUG", 100)], "sheet-row-4", 30),
+        (d3, vec![line("TAP-DUCT", 6)], "sheet-row-5", 20),
+        (d2, vec![line("GOG-CLR", 12)], "sheet-row-6", 10),
+    ];
+    let fail = |e: crate::error::ApiError| AdminError::Invalid(format!("demo orders: {e}"));
+    for (n, (device_id, lines, reference, hours)) in plans.into_iter().enumerate() {
+        let at = now - Duration::hours(hours);
+        let new = NewOrder {
+            device_id,
+            lines,
+            reference: Some(reference.to_owned()),
+            note: None,
+        };
+        let order = store::create(db, account_id, &new, &actor, at)
+            .await
+            .map_err(fail)?;
+        let later = at + Duration::hours(2);
+        match n {
+            1 => {
+                let receipt = Receipt::Lines(vec![(0, "NUT-M8".to_owned(), 200)]);
+                store::receive(db, &order, &receipt, &actor, later)
+                    .await
+                    .map_err(fail)?;
+            }
+            2 => store::receive(db, &order, &Receipt::Everything, &actor, later)
+                .await
+                .map_err(fail)?,
+            3 => store::cancel(db, &order, &actor, later)
+                .await
+                .map_err(fail)?,
+            _ => {}
         }
     }
     Ok(())

@@ -91,6 +91,28 @@ pub enum ApiError {
     /// Something only account admins may do.
     #[error("{0}")]
     AdminOnly(&'static str),
+    /// The key lacks the permission the operation needs (403).
+    #[error(
+        "this API key does not have the {} permission; its owner can give it in the portal (Integrations, the key's page, Permissions)",
+        .0.as_str()
+    )]
+    PermissionDenied(partlogic_types::Permission),
+    /// An `Idempotency-Key` reused with another body or endpoint (422).
+    #[error(
+        "this Idempotency-Key was already used with a different request; use a new key for a new request"
+    )]
+    IdempotencyKeyReused,
+    /// An `Idempotency-Key` whose first request is still running (409).
+    #[error(
+        "a request with this Idempotency-Key is still being processed; retry in a moment to get its result"
+    )]
+    IdempotencyKeyInUse,
+    /// The order is received or cancelled (409).
+    #[error("order {0} is {1} and can no longer be changed")]
+    OrderNotOpen(String, &'static str),
+    /// The order has received lines (409).
+    #[error("order {0} has received goods and can no longer be cancelled")]
+    OrderPartlyReceived(String),
     /// Nothing there (or nothing this caller may see, which must look the same).
     #[error("{0} not found")]
     NotFound(&'static str),
@@ -162,6 +184,11 @@ impl ApiError {
             Self::RateLimited(..) => ProblemCode::RateLimited,
             Self::InvalidSignature(_) => ProblemCode::InvalidSignature,
             Self::AdminOnly(_) => ProblemCode::AdminOnly,
+            Self::PermissionDenied(_) => ProblemCode::PermissionDenied,
+            Self::IdempotencyKeyReused => ProblemCode::IdempotencyKeyReused,
+            Self::IdempotencyKeyInUse => ProblemCode::IdempotencyKeyInUse,
+            Self::OrderNotOpen(..) => ProblemCode::OrderNotOpen,
+            Self::OrderPartlyReceived(_) => ProblemCode::OrderPartlyReceived,
             Self::NotFound(_) => ProblemCode::NotFound,
             Self::MethodNotAllowed { .. } => ProblemCode::MethodNotAllowed,
             Self::PayloadTooLarge(_) => ProblemCode::PayloadTooLarge,
@@ -198,6 +225,11 @@ impl ApiError {
             ProblemCode::RateLimited => "Rate limit reached",
             ProblemCode::InvalidSignature => "Invalid signature",
             ProblemCode::AdminOnly => "Admins only",
+            ProblemCode::PermissionDenied => "Permission denied",
+            ProblemCode::IdempotencyKeyReused => "Idempotency key reused",
+            ProblemCode::IdempotencyKeyInUse => "Idempotency key in use",
+            ProblemCode::OrderNotOpen => "Order not open",
+            ProblemCode::OrderPartlyReceived => "Order partly received",
             ProblemCode::NotFound => "Not found",
             ProblemCode::MethodNotAllowed => "Method not allowed",
             ProblemCode::PayloadTooLarge => "Payload too large",
@@ -261,16 +293,23 @@ impl ResponseError for ApiError {
             | ProblemCode::InvalidBody => StatusCode::BAD_REQUEST,
             ProblemCode::DeviceNotInScope
             | ProblemCode::CrossOriginRefused
-            | ProblemCode::AdminOnly => StatusCode::FORBIDDEN,
+            | ProblemCode::AdminOnly
+            | ProblemCode::PermissionDenied => StatusCode::FORBIDDEN,
             ProblemCode::NotFound => StatusCode::NOT_FOUND,
             ProblemCode::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             ProblemCode::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             ProblemCode::UriTooLong => StatusCode::URI_TOO_LONG,
             ProblemCode::RequestHeadersTooLarge => StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
-            ProblemCode::KeyRetired | ProblemCode::ExpiryOutOfRange => StatusCode::CONFLICT,
+            ProblemCode::KeyRetired
+            | ProblemCode::ExpiryOutOfRange
+            | ProblemCode::IdempotencyKeyInUse
+            | ProblemCode::OrderNotOpen
+            | ProblemCode::OrderPartlyReceived => StatusCode::CONFLICT,
             ProblemCode::PreconditionFailed => StatusCode::PRECONDITION_FAILED,
             ProblemCode::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            ProblemCode::ValidationFailed => StatusCode::UNPROCESSABLE_ENTITY,
+            ProblemCode::ValidationFailed | ProblemCode::IdempotencyKeyReused => {
+                StatusCode::UNPROCESSABLE_ENTITY
+            }
             ProblemCode::TooManyAttempts
             | ProblemCode::TooManyStreams
             | ProblemCode::RateLimited => StatusCode::TOO_MANY_REQUESTS,
@@ -296,6 +335,9 @@ impl ResponseError for ApiError {
             }
             Self::TooManyStreams(..) => {
                 res.insert_header((header::RETRY_AFTER, "10"));
+            }
+            Self::IdempotencyKeyInUse => {
+                res.insert_header((header::RETRY_AFTER, "1"));
             }
             Self::RateLimited(secs, _) => {
                 res.insert_header((header::RETRY_AFTER, secs.to_string()));

@@ -18,6 +18,7 @@ pub mod error;
 pub mod fuzzing;
 pub mod http;
 pub mod keys;
+pub mod orders;
 pub mod stock;
 pub mod telemetry;
 

@@ -9,6 +9,7 @@ use utoipa::ToSchema;
 
 use crate::audit::AuditEvent;
 use crate::lifecycle::RetiredReason;
+use crate::permissions::KeyPermissions;
 use crate::portal::{PortalDevice, UserRef};
 use crate::problem::ProblemCode;
 use crate::serde_helpers::rfc3339_millis;
@@ -39,6 +40,9 @@ pub struct KeyInfo {
     pub status: KeyStatus,
     /// The devices it reaches now: its ticked devices that its owner may still see.
     pub devices: Vec<ApiDevice>,
+    /// What it may do besides reading stock.
+    #[serde(default)]
+    pub permissions: KeyPermissions,
 }
 
 /// Where a key stands now.
@@ -107,6 +111,9 @@ pub struct KeySummary {
     pub rate_limit_per_minute: Option<u32>,
     /// The rate limit that applies to it now (its own, or its account's default).
     pub effective_rate_limit_per_minute: u32,
+    /// What it may do: stock is always `read`; orders `none`, `read` or `write`.
+    #[serde(default)]
+    pub permissions: KeyPermissions,
     /// Requests it made over the last seven days (every outcome).
     pub requests_7d: u64,
     /// When one of its secrets (current or previous) was last reported found in public;

@@ -6,6 +6,8 @@
 mod audit;
 mod keys;
 mod lifecycle;
+mod orders;
+mod permissions;
 mod portal;
 mod problem;
 mod secret_scanning;
@@ -18,6 +20,11 @@ pub use keys::{KeyDetail, KeyInfo, KeyStatus, KeySummary, KeyUsage, UsageBucket}
 pub use lifecycle::{
     CreateKeyRequest, CreatedKey, RetiredReason, RollKeyRequest, RollOverlap, UpdateKeyRequest,
 };
+pub use orders::{
+    CreateOrderRequest, Order, OrderAction, OrderActor, OrderDevice, OrderEvent, OrderLine,
+    OrderLineRequest, OrderStatus, ReceiveOrderRequest, order_number,
+};
+pub use permissions::{Access, KeyPermissions, Permission, PermissionsRequest, describe_orders};
 pub use portal::{ConnectInfo, CurrentUser, LoginRequest, PortalDevice, Role, UserRef};
 pub use problem::{FieldError, Problem, ProblemCode};
 pub use secret_scanning::{LeakLabel, LeakReport, LeakVerdict};

@@ -3,6 +3,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::permissions::PermissionsRequest;
+
 #[cfg(feature = "openapi")]
 use utoipa::ToSchema;
 
@@ -133,6 +135,9 @@ pub struct CreateKeyRequest {
     #[serde(default, deserialize_with = "whole_numbers::option")]
     #[cfg_attr(feature = "openapi", schema(minimum = 1, maximum = 100000))]
     pub rate_limit_per_minute: Option<i64>,
+    /// What the key may do besides reading stock; omit for read-only (orders `none`).
+    #[serde(default)]
+    pub permissions: Option<PermissionsRequest>,
 }
 
 /// `PATCH /portal/api/keys/{id}`: rename a key or change its devices (the secret stays).
@@ -156,6 +161,10 @@ pub struct UpdateKeyRequest {
     )]
     #[cfg_attr(feature = "openapi", schema(value_type = Option<i64>, minimum = 1, maximum = 100000))]
     pub rate_limit_per_minute: Option<Option<i64>>,
+    /// New permissions; resources not named keep theirs. Takes effect from the key's next
+    /// request.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub permissions: Option<PermissionsRequest>,
 }
 
 /// The answer to creating a key: the only time its secret is ever shown.

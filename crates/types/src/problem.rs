@@ -63,6 +63,9 @@ pub enum ProblemCode {
     CrossOriginRefused,
     /// 403: something only an account admin may do (set a key's rate limit).
     AdminOnly,
+    /// 403: the key lacks the permission this operation needs (named in the problem and in
+    /// `PartLogic-Required-Permission`).
+    PermissionDenied,
     /// 404: nothing there (or nothing this caller may see).
     NotFound,
     /// 405: the path exists but not with this method; see `Allow`.
@@ -78,12 +81,20 @@ pub enum ProblemCode {
     /// 409: a well-formed expiry date outside what is allowed today (already over, or more than
     /// five years ahead).
     ExpiryOutOfRange,
+    /// 409: an `Idempotency-Key` whose first request is still being processed; retry shortly.
+    IdempotencyKeyInUse,
+    /// 409: the order is no longer open (received or cancelled).
+    OrderNotOpen,
+    /// 409: the order has received lines and can no longer be cancelled.
+    OrderPartlyReceived,
     /// 412: the key changed since it was read (`If-Match` did not match its `ETag`).
     PreconditionFailed,
     /// 415: the body is not `application/json`.
     UnsupportedMediaType,
     /// 422: body fields break the rules; see `errors`.
     ValidationFailed,
+    /// 422: an `Idempotency-Key` already used with a different body or endpoint.
+    IdempotencyKeyReused,
     /// 429: too many failed logins; see `Retry-After`.
     TooManyAttempts,
     /// 429: this key already has as many unpaged exports running as it may; see `Retry-After`.
@@ -118,6 +129,7 @@ impl ProblemCode {
             Self::DeviceNotInScope => "device_not_in_scope",
             Self::CrossOriginRefused => "cross_origin_refused",
             Self::AdminOnly => "admin_only",
+            Self::PermissionDenied => "permission_denied",
             Self::NotFound => "not_found",
             Self::MethodNotAllowed => "method_not_allowed",
             Self::PayloadTooLarge => "payload_too_large",
@@ -128,6 +140,10 @@ impl ProblemCode {
             Self::PreconditionFailed => "precondition_failed",
             Self::UnsupportedMediaType => "unsupported_media_type",
             Self::ValidationFailed => "validation_failed",
+            Self::IdempotencyKeyReused => "idempotency_key_reused",
+            Self::IdempotencyKeyInUse => "idempotency_key_in_use",
+            Self::OrderNotOpen => "order_not_open",
+            Self::OrderPartlyReceived => "order_partly_received",
             Self::TooManyAttempts => "too_many_attempts",
             Self::TooManyStreams => "too_many_streams",
             Self::RateLimited => "rate_limited",

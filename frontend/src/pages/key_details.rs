@@ -14,8 +14,9 @@ use crate::api::{self, field_error};
 use crate::app::Auth;
 use crate::browser;
 use crate::components::{
-    DevicePicker, KeyHistory, OneTimeSecret, ProblemAlert, RetireDialog, RetireTarget, RollDialog,
-    StatusBadge, UsageChart, UseKeyPanel, expiry_text, last_used_text, rate_limit_ok,
+    DevicePicker, KeyHistory, OneTimeSecret, PermissionsPicker, ProblemAlert, RetireDialog,
+    RetireTarget, RollDialog, StatusBadge, UsageChart, UseKeyPanel, expiry_text, last_used_text,
+    rate_limit_ok,
 };
 use crate::routes::Page;
 
@@ -201,6 +202,20 @@ fn Details(
             "Rate limit",
         );
     };
+    let orders_access = RwSignal::new(s.permissions.orders);
+    let saved_orders = s.permissions.orders;
+    let save_permissions = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        save(
+            UpdateKeyRequest {
+                permissions: Some(partlogic_types::PermissionsRequest {
+                    orders: Some(orders_access.get_untracked()),
+                }),
+                ..Default::default()
+            },
+            "Permissions",
+        );
+    };
     let rolling = RwSignal::new(false);
     let rollable = !retired && s.status != KeyStatus::Expired;
     let on_rolled = Callback::new(move |k: partlogic_types::CreatedKey| {
@@ -307,6 +322,12 @@ fn Details(
                 <DevicePicker devices=available selected=selected error=Signal::derive(err("device_ids")) disabled=Signal::derive(move || retired)/>
                 <div class="actions">
                     <button type="submit" disabled=move || retired || pending.get() || selected.with(HashSet::is_empty)>"Save devices"</button>
+                </div>
+            </form>
+            <form on:submit=save_permissions novalidate>
+                <PermissionsPicker orders=orders_access disabled=Signal::derive(move || retired)/>
+                <div class="actions">
+                    <button type="submit" disabled=move || retired || pending.get() || orders_access.get() == saved_orders>"Save permissions"</button>
                 </div>
             </form>
             {(is_admin && !retired).then(|| view! {

@@ -12,7 +12,9 @@ use partlogic_types::{CreateKeyRequest, CreatedKey, PortalDevice, Problem, Role}
 use crate::api::{self, field_error};
 use crate::app::Auth;
 use crate::browser;
-use crate::components::{DevicePicker, Explain, OneTimeSecret, ProblemAlert, Term, rate_limit_ok};
+use crate::components::{
+    DevicePicker, Explain, OneTimeSecret, PermissionsPicker, ProblemAlert, Term, rate_limit_ok,
+};
 use crate::routes::{HelpTopic, Page};
 
 /// The longest key name the server accepts.
@@ -41,6 +43,7 @@ fn KeyForm(created: RwSignal<Option<CreatedKey>>) -> impl IntoView {
     let problem = RwSignal::new(None::<Problem>);
     let pending = RwSignal::new(false);
     let rate_limit = RwSignal::new(String::new());
+    let orders_access = RwSignal::new(partlogic_types::Access::None);
     let auth = expect_context::<Auth>();
     let is_admin = move || {
         auth.user
@@ -76,6 +79,7 @@ fn KeyForm(created: RwSignal<Option<CreatedKey>>) -> impl IntoView {
                     expires_on.set(d);
                 }
                 selected.set(k.devices.iter().map(|d| d.id).collect());
+                orders_access.set(s.permissions.orders);
                 // Only admins set limits: a member's copy takes the account's default.
                 if let Some(n) = s.rate_limit_per_minute.filter(|_| is_admin_now()) {
                     rate_limit.set(n.to_string());
@@ -130,6 +134,9 @@ fn KeyForm(created: RwSignal<Option<CreatedKey>>) -> impl IntoView {
                 .parse()
                 .ok()
                 .filter(|_| is_admin_now()),
+            permissions: Some(partlogic_types::PermissionsRequest {
+                orders: Some(orders_access.get_untracked()),
+            }),
         };
         pending.set(true);
         problem.set(None);
@@ -201,6 +208,7 @@ fn KeyForm(created: RwSignal<Option<CreatedKey>>) -> impl IntoView {
                     </p>
                 </div>
                 <DevicePicker devices=devices selected=selected error=Signal::derive(err("device_ids"))/>
+                <PermissionsPicker orders=orders_access/>
                 <Show when=is_admin>
                     <div class="field">
                         <label for="rate-limit">"Rate limit (requests a minute)"</label>

@@ -51,6 +51,21 @@ impl FromRequest for UnlimitedCaller {
     }
 }
 
+impl<P: caller::Needs + 'static> FromRequest for caller::Permitted<P> {
+    type Error = ApiError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, Self::Error>>>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let req = req.clone();
+        Box::pin(async move {
+            req.extensions_mut()
+                .insert(caller::RequiredPermission(P::PERMISSION));
+            let caller = authenticate(&req, Limit::Counted).await?;
+            caller::Permitted::check(caller)
+        })
+    }
+}
+
 async fn authenticate(req: &HttpRequest, limit: Limit) -> Result<ApiCaller, ApiError> {
     let state = req
         .app_data::<web::Data<AppState>>()

@@ -7,6 +7,7 @@
 
 pub mod config;
 pub mod extract;
+pub(crate) mod idempotent;
 pub mod json;
 pub mod metrics;
 pub mod middleware;

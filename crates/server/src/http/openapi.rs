@@ -92,7 +92,8 @@ impl Document {
             Document::Stock => json!([
                 {"name": "status", "description": "Is the API up, and can it reach its database? No key needed."},
                 {"name": "stock", "description": "Stock levels, alerts and devices within the key's reach. Read only."},
-                {"name": "key", "description": "The key you are calling with: its name, expiry and reach. Read only."},
+                {"name": "orders", "description": "Replenishment orders of the devices the key reaches. Listing and reading them needs the key's `orders:read` permission; creating, receiving and cancelling them `orders:write` (given in the portal, on the key's page). Every `POST` takes an `Idempotency-Key`: retried with the same key and body it answers the first result again instead of acting twice."},
+                {"name": "key", "description": "The key you are calling with: its name, expiry, reach and permissions. Read only."},
                 {"name": "key-retirement", "description": "**Changes your key.** `DELETE /api/key` retires the key that sends it, at once and for good (a rolled key's previous secret: only that secret). Listed last, so that tools running every request in order (Postman's *Run collection*) reach it after everything else."},
                 {"name": "secret-scanning", "description": "**Retires keys found leaked.** For GitHub secret scanning only: a signed report of a leaked key retires that key at once. Needs no key, answers 404 unless the server takes reports. Listed last, with `key-retirement`."},
             ]),
@@ -136,8 +137,13 @@ impl Document {
         match path {
             "/api/ping" => 0,
             "/api/health" => 1,
-            "/api/key" => 8,
-            "/api/secret-scanning" => 9,
+            // Orders: list and create, read one, receive it, then cancel (another one: see the
+            // examples), so that a collection run in order finds each step possible.
+            "/api/orders" | "/api/orders/{id}" => 6,
+            "/api/orders/{id}/receive" => 7,
+            "/api/orders/{id}/cancel" => 8,
+            "/api/key" => 10,
+            "/api/secret-scanning" => 11,
             _ => 5,
         }
     }
@@ -267,6 +273,23 @@ fn schema_examples() -> Vec<(&'static str, Value)> {
             json!({"name": "Zapier stock sync (North Plant)", "device_ids": [1]}),
         ),
         ("RollKeyRequest", json!({"overlap": "PT24H"})),
+        (
+            "CreateOrderRequest",
+            json!({
+                "device_id": 1,
+                "lines": [{"sku": "BRG-6204", "quantity": 10}, {"sku": "GLV-NIT-L", "quantity": 2}],
+                "reference": "sheet-row-12",
+                "note": "Line 3 is waiting for these"
+            }),
+        ),
+        (
+            "OrderLineRequest",
+            json!({"sku": "BRG-6204", "quantity": 10}),
+        ),
+        (
+            "ReceiveOrderRequest",
+            json!({"lines": [{"sku": "BRG-6204", "quantity": 2}]}),
+        ),
     ]
 }
 
@@ -333,6 +356,8 @@ fn refine(doc: &mut Value) {
         json!({"minLength": 1, "maxLength": 1024}),
     );
     require(doc, "LoginRequest", &["email", "password"]);
+    require(doc, "CreateOrderRequest", &["device_id", "lines"]);
+    require(doc, "OrderLineRequest", &["sku", "quantity"]);
 
     let Some(Value::Object(paths)) = doc.pointer_mut("/paths") else {
         return;
@@ -389,6 +414,17 @@ fn parameter_example(path: &str, name: &str) -> Option<Value> {
         (_, "below_min") => json!(false),
         (_, "updated_since") => json!("2026-01-01T00:00:00Z"),
         ("/api/stock/alerts", "limit") => json!(20),
+        // Demo order 1 is open with BRG-6204 outstanding; demo order 5 is open with nothing
+        // received, so it can be cancelled.
+        ("/api/orders/{id}/cancel", "id") => json!(5),
+        (_, "status") => json!("open"),
+        (_, "reference") => json!("sheet-row-12"),
+        (_, "created_since") => json!("2026-01-01T00:00:00Z"),
+        (_, "before") => json!(1000),
+        // One per operation: a key names one request, and is refused at another endpoint.
+        ("/api/orders/{id}/receive", "Idempotency-Key") => json!("delivery-2026-01-15-PO-000001"),
+        ("/api/orders/{id}/cancel", "Idempotency-Key") => json!("cancel-PO-000005"),
+        (_, "Idempotency-Key") => json!("sheet-row-12"),
         (_, "limit") => json!(100),
         (_, "after") => json!(0),
         (_, "kind") => json!("below_min"),

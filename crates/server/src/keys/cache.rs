@@ -285,6 +285,7 @@ mod tests {
             owner_is_admin: true,
             owner_disabled: false,
             owner_account_id: 1,
+            permissions: Default::default(),
             reach: Vec::new(),
             devices_json: Default::default(),
         })

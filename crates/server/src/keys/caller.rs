@@ -36,6 +36,11 @@ impl ApiCaller {
         &self.key.reach
     }
 
+    /// The ids of the devices the key reaches now.
+    pub fn reach_ids(&self) -> Vec<i64> {
+        self.key.reach.iter().map(|d| d.id).collect()
+    }
+
     /// The reached device `id`, if the key reaches it.
     pub fn reached(&self, id: i64) -> Option<&ReachDevice> {
         self.key
@@ -45,6 +50,58 @@ impl ApiCaller {
             .map(|i| &self.key.reach[i])
     }
 }
+
+/// A permission as a type, so that a handler's signature says what it needs
+/// (`Permitted<OrdersWrite>`), and the extractor, not an `if` in the handler, checks it.
+pub trait Needs {
+    /// The permission.
+    const PERMISSION: partlogic_types::Permission;
+}
+
+/// Needs `orders:read`.
+#[derive(Debug, Clone, Copy)]
+pub struct OrdersRead;
+
+impl Needs for OrdersRead {
+    const PERMISSION: partlogic_types::Permission = partlogic_types::Permission::OrdersRead;
+}
+
+/// Needs `orders:write`.
+#[derive(Debug, Clone, Copy)]
+pub struct OrdersWrite;
+
+impl Needs for OrdersWrite {
+    const PERMISSION: partlogic_types::Permission = partlogic_types::Permission::OrdersWrite;
+}
+
+/// An [`ApiCaller`] whose key holds the permission `P` names; a key without it is refused with
+/// 403 `permission_denied`. Every answer of an operation taking one names the permission in
+/// `PartLogic-Required-Permission` (see [`RequiredPermission`]).
+#[derive(Debug, Clone)]
+pub struct Permitted<P: Needs> {
+    /// The caller.
+    pub caller: ApiCaller,
+    need: std::marker::PhantomData<P>,
+}
+
+impl<P: Needs> Permitted<P> {
+    /// `caller`, if its key holds `P`.
+    pub fn check(caller: ApiCaller) -> Result<Self, ApiError> {
+        if caller.key.permissions.allows(P::PERMISSION) {
+            Ok(Permitted {
+                caller,
+                need: std::marker::PhantomData,
+            })
+        } else {
+            Err(ApiError::PermissionDenied(P::PERMISSION))
+        }
+    }
+}
+
+/// Put in a request's extensions by a permission-checked operation before anything else, so
+/// that its every answer (refusals included) names the permission it needs.
+#[derive(Debug, Clone, Copy)]
+pub struct RequiredPermission(pub partlogic_types::Permission);
 
 /// Put in a request's extensions once its key is accepted: the expiry every authenticated
 /// answer announces (`PartLogic-Key-Expires`).

@@ -17,6 +17,7 @@ pub mod leaks;
 pub mod lifecycle;
 pub mod manage;
 pub mod name;
+pub mod permissions;
 pub mod rate_limit;
 pub mod settings;
 pub mod usage;

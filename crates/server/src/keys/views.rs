@@ -93,6 +93,7 @@ pub async fn summaries(
                     .unwrap_or(600)
                     .into(),
             ),
+            permissions: partlogic_types::KeyPermissions::from_scopes(&k.permissions),
             retired_reason: k.retired_reason.as_deref().and_then(RetiredReason::parse),
             retired_detail: k.retired_detail,
             leaked_at: k.leaked_at,

@@ -14,6 +14,7 @@ mod hardening;
 mod keys;
 mod lifecycle;
 mod metrics;
+mod orders;
 mod outage;
 mod ping_docs;
 mod rate_limits;

@@ -11,7 +11,7 @@ mod sqlite;
 use chrono::{DateTime, NaiveDate, Utc};
 use sea_orm::{DatabaseConnection, DbErr};
 
-use partlogic_types::AlertKind;
+use partlogic_types::{AlertKind, KeyPermissions};
 
 /// Which stock rows to read: the query parameters of `GET /api/stock`, parsed and checked
 /// (by `stock::filters`).
@@ -76,6 +76,8 @@ pub struct KeyRecord {
     pub owner_disabled: bool,
     /// The owner's account (a key whose owner moved accounts is dead).
     pub owner_account_id: i64,
+    /// What it may do besides reading stock.
+    pub permissions: KeyPermissions,
     /// Its ticked devices that its owner may see now, by id.
     pub reach: Vec<ReachDevice>,
     /// `reach` as `/api/devices` answers it, encoded by the first request that needs it (a

@@ -6,7 +6,7 @@ use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, DbErr, RuntimeErr,
 use super::StockFilters;
 use super::sql::{self, Arg};
 use super::{KeyRecord, PageEnd, RawAlert, ReachDevice, RowView, SecretKind};
-use partlogic_types::AlertKind;
+use partlogic_types::{AlertKind, KeyPermissions};
 
 fn statement(text: &str, args: Vec<Arg>) -> Statement {
     let values: Vec<sea_orm::Value> = args
@@ -54,6 +54,7 @@ pub(super) async fn key_record(
         rate_limit: super::rate_limit(r.try_get_by_index::<i32>(15)?.into()),
         previous_until: r.try_get_by_index(16)?,
         secret: SecretKind::from_column(r.try_get_by_index::<i32>(17)?.into()),
+        permissions: KeyPermissions::from_scopes(&r.try_get_by_index::<String>(18)?),
         reach: Vec::new(),
         devices_json: Default::default(),
     };

@@ -143,7 +143,8 @@ pub(super) fn device_rows(
 /// A key by the digest of one of its secrets, with its owner, its effective rate limit and its
 /// previous secret's end: its current secret, the one it had before it was last rolled, or one
 /// it was rolled past (`retired_digests`). Column 5 is the matched digest (empty for a secret
-/// rolled past), column 17 which secret matched: 0 current, 1 previous, 2 rolled past. Every
+/// rolled past), column 17 which secret matched: 0 current, 1 previous, 2 rolled past; column 18 its
+/// permissions' scope words. Every
 /// `?` is the same digest. Each branch of the `OR` is an index lookup (the subquery, on a
 /// primary key, yields at most one id and runs once: PostgreSQL makes the `OR` a bitmap of
 /// three index scans, SQLite three index lookups).
@@ -152,7 +153,7 @@ pub(super) const KEY_BY_DIGEST: &str = "SELECT k.id, k.account_id, k.user_id, k.
      k.created_at, k.expires_on, k.time_zone, k.expires_at, k.retired_at, \
      k.last_used_at IS NOT NULL, u.role, u.disabled_at IS NOT NULL, u.account_id, \
      COALESCE(k.rate_limit_per_minute, a.rate_limit_per_minute), k.previous_until, \
-     CASE WHEN k.digest = ? THEN 0 WHEN k.previous_digest = ? THEN 1 ELSE 2 END \
+     CASE WHEN k.digest = ? THEN 0 WHEN k.previous_digest = ? THEN 1 ELSE 2 END, k.permissions \
      FROM api_keys k JOIN users u ON u.id = k.user_id JOIN accounts a ON a.id = k.account_id \
      WHERE k.digest = ? OR k.previous_digest = ? \
      OR k.id = (SELECT key_id FROM retired_digests WHERE digest = ?)";

@@ -16,7 +16,7 @@ use sea_orm::{DbErr, RuntimeErr};
 use super::StockFilters;
 use super::sql::{self, Arg};
 use super::{KeyRecord, PageEnd, RawAlert, ReachDevice, RowView, SecretKind, rate_limit};
-use partlogic_types::AlertKind;
+use partlogic_types::{AlertKind, KeyPermissions};
 
 /// Reads from one SQLite file.
 #[derive(Clone, Debug)]
@@ -173,6 +173,7 @@ impl SqliteReads {
                 rate_limit: rate_limit(row.get(15)?),
                 previous_until: opt_time(row, 16)?,
                 secret: SecretKind::from_column(row.get(17)?),
+                permissions: KeyPermissions::from_scopes(&row.get::<_, String>(18)?),
                 reach: Vec::new(),
                 devices_json: Default::default(),
             };

@@ -116,6 +116,17 @@ pub async fn api_answers(
             ext.get::<crate::keys::caller::KeyUsed>().copied(),
         )
     };
+    let needs = res
+        .request()
+        .extensions()
+        .get::<crate::keys::caller::RequiredPermission>()
+        .copied();
+    if let Some(needs) = needs {
+        res.headers_mut().insert(
+            header::HeaderName::from_static("partlogic-required-permission"),
+            HeaderValue::from_static(needs.0.as_str()),
+        );
+    }
     if let Some(rate) = rate {
         for (name, value) in [
             ("ratelimit-policy", rate.policy_field()),

@@ -25,6 +25,11 @@ pub fn configure(cfg: &mut ServiceConfig) {
             .service(api::stock::list_stock)
             .service(api::alerts::list_stock_alerts)
             .service(api::devices::list_devices)
+            .service(api::orders_create::create_order)
+            .service(api::orders_list::list_orders)
+            .service(api::orders_get::get_order)
+            .service(api::orders_receive::receive_order)
+            .service(api::orders_cancel::cancel_order)
             .default_service(actix_web::web::to(fallback)),
     )
     .service(

@@ -207,6 +207,7 @@ mod tests {
                 owner_is_admin: true,
                 owner_disabled: false,
                 owner_account_id: 1,
+                permissions: Default::default(),
                 reach: vec![ReachDevice {
                     id: 7,
                     name: "Tab\there \"quoted\" \\ é \u{1}".into(),

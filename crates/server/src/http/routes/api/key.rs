@@ -42,5 +42,6 @@ pub async fn get_current_key(
             expires_at: k.expires_at,
             status: expiry::status(None, k.expires_at, state.clock.now()),
             devices,
+            permissions: k.permissions,
         }))
 }

@@ -13,21 +13,6 @@ use crate::stock::{Format, StockFilters, query, stream};
 /// Unpaged answers up to this many rows are sent in one piece; longer ones are streamed.
 const SMALL_ANSWER: u64 = 1000;
 
-/// The next page's link: this request's own path (behind the public URL's path, if it has one)
-/// and parameters with `after` moved on, as a relative reference. Never a host from the request
-/// (a forged `X-Forwarded-Host` would send the client, key and all, elsewhere); clients resolve
-/// it against the URL they called.
-fn next_link(req: &HttpRequest, prefix: &str, last_id: i64) -> String {
-    let mut qs = form_urlencoded::Serializer::new(String::new());
-    for (name, value) in form_urlencoded::parse(req.query_string().as_bytes()) {
-        if name != "after" {
-            qs.append_pair(&name, &value);
-        }
-    }
-    qs.append_pair("after", &last_id.to_string());
-    format!("<{prefix}{}?{}>; rel=\"next\"", req.path(), qs.finish())
-}
-
 /// List stock rows, paged or as a full export
 ///
 /// Stock rows of the key's devices (its ticked devices that its owner may still see), by `id`.
@@ -104,7 +89,10 @@ pub async fn list_stock(
         if end.full
             && let Some(last) = last
         {
-            res.insert_header((header::LINK, next_link(&req, &state.link_prefix, last)));
+            res.insert_header((
+                header::LINK,
+                super::next_link(&req, &state.link_prefix, "after", last),
+            ));
         }
         format.close(&mut body);
         return Ok(res.body(body));

@@ -15,7 +15,8 @@ use crate::keys::devices::DeviceSelection;
 use crate::keys::expiry::{Expiry, ExpiryError};
 use crate::keys::name::KeyName;
 use crate::keys::settings::RateLimit;
-use crate::keys::{manage, views};
+use crate::keys::{manage, permissions, views};
+use partlogic_types::KeyPermissions;
 
 /// Create an API key
 ///
@@ -50,6 +51,9 @@ pub async fn create_key(
     let rate = body
         .rate_limit_per_minute
         .and_then(|n| errors.take(RateLimit::parse(n)));
+    let permissions = body.permissions.map_or_else(KeyPermissions::default, |p| {
+        permissions::apply(KeyPermissions::default(), &p)
+    });
     let expiry = match Expiry::parse(body.expires_on.as_deref(), body.time_zone.as_deref(), now) {
         Ok(e) => Some(Ok(e)),
         Err(ExpiryError::Invalid(es)) => {
@@ -86,6 +90,7 @@ pub async fn create_key(
         expires_at: Set(expiry.ends_at()),
         version: Set(1),
         rate_limit_per_minute: Set(rate.map(RateLimit::get)),
+        permissions: Set(permissions.to_scopes()),
         ..Default::default()
     })
     .exec_with_returning(&txn)
@@ -104,6 +109,7 @@ pub async fn create_key(
         Some(r) => format!("{what}; {} requests a minute", r.get()),
         None => what,
     };
+    let what = format!("{what}; {}", permissions.describe());
     let tag = manage::etag(&key);
     manage::audit(
         &txn,

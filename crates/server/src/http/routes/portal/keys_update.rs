@@ -18,7 +18,8 @@ use crate::http::state::AppState;
 use crate::keys::devices::DeviceSelection;
 use crate::keys::name::KeyName;
 use crate::keys::settings::RateLimit;
-use crate::keys::{manage, views};
+use crate::keys::{manage, permissions, views};
+use partlogic_types::KeyPermissions;
 
 /// Rename a key or change its devices
 ///
@@ -139,6 +140,18 @@ pub async fn update_key(
                 say(new)
             ));
             am.rate_limit_per_minute = Set(new);
+        }
+    }
+    if let Some(p) = &body.permissions {
+        let old = KeyPermissions::from_scopes(&key.permissions);
+        let new = permissions::apply(old, p);
+        if new != old {
+            changes.push(format!(
+                "permissions: {} \u{2192} {}",
+                old.describe(),
+                new.describe()
+            ));
+            am.permissions = Set(new.to_scopes());
         }
     }
     let key = if changes.is_empty() {

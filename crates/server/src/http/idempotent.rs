@@ -1,0 +1,260 @@
+//! Writes through the Stock API: their JSON bodies (read whole, size-capped, so that the bytes a
+//! client sent can be compared on a retry) and their `Idempotency-Key` (`orders::idempotency`):
+//! a handler starts an [`Idempotent`] write, replays a stored answer if there is one, does its
+//! work in a transaction, and hands the outcome to [`Idempotent::complete`], which commits the
+//! work together with its stored answer.
+
+use actix_web::http::{StatusCode, header};
+use actix_web::{HttpRequest, HttpResponse, web};
+use sea_orm::{DatabaseConnection, DatabaseTransaction};
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+
+use crate::error::{ApiError, without_values};
+use crate::orders::idempotency::{self, Attempt, Begin, Claim, Stored};
+
+/// Reads a JSON body of at most `cap` bytes: 413 beyond (at once when `Content-Length` says
+/// so), 415 unless it is `application/json`.
+pub(crate) async fn read_body(
+    req: &HttpRequest,
+    mut payload: web::Payload,
+    cap: usize,
+) -> Result<Vec<u8>, ApiError> {
+    use futures_util::StreamExt;
+    let json = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .is_some_and(|m| {
+            let m = m.trim().to_ascii_lowercase();
+            m == "application/json" || (m.starts_with("application/") && m.ends_with("+json"))
+        });
+    if !json {
+        return Err(ApiError::UnsupportedMediaType);
+    }
+    let declared = req
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<usize>().ok());
+    if declared.is_some_and(|n| n > cap) {
+        return Err(ApiError::PayloadTooLarge(cap));
+    }
+    let mut body = Vec::new();
+    while let Some(chunk) = payload.next().await {
+        let chunk =
+            chunk.map_err(|e| ApiError::InvalidBody(format!("the body could not be read: {e}")))?;
+        if body.len() + chunk.len() > cap {
+            return Err(ApiError::PayloadTooLarge(cap));
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
+}
+
+/// Parses a body read by [`read_body`] as a JSON object of type `T` (400 `invalid_body`
+/// otherwise; an empty body is `{}`).
+pub(crate) fn parse_body<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
+    let value: Value = if body.iter().all(u8::is_ascii_whitespace) {
+        Value::Object(Default::default())
+    } else {
+        serde_json::from_slice(body).map_err(|e| {
+            ApiError::InvalidBody(format!(
+                "the body is not JSON: {}",
+                without_values(&e.to_string())
+            ))
+        })?
+    };
+    if !value.is_object() {
+        return Err(ApiError::InvalidBody(
+            "the body must be a JSON object".to_owned(),
+        ));
+    }
+    serde_json::from_value(value).map_err(|e| {
+        ApiError::InvalidBody(format!(
+            "the body is not valid JSON for this request: {}",
+            without_values(&e.to_string())
+        ))
+    })
+}
+
+/// What a write answers when it succeeds.
+#[derive(Debug)]
+pub(crate) struct Outcome {
+    /// 200 or 201.
+    pub status: StatusCode,
+    /// The JSON body.
+    pub body: String,
+    /// `Location`, for a creation.
+    pub location: Option<String>,
+}
+
+impl Outcome {
+    /// `value` as JSON with `status`.
+    pub(crate) fn json(
+        status: StatusCode,
+        value: &impl serde::Serialize,
+        location: Option<String>,
+    ) -> Result<Outcome, ApiError> {
+        Ok(Outcome {
+            status,
+            body: serde_json::to_string(value)
+                .map_err(|e| ApiError::Internal(format!("encoding an answer: {e}")))?,
+            location,
+        })
+    }
+}
+
+fn respond(status: u16, body: String, location: Option<&str>, replayed: bool) -> HttpResponse {
+    let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let mut res = HttpResponse::build(status);
+    res.insert_header((
+        header::CONTENT_TYPE,
+        if status.is_success() {
+            "application/json"
+        } else {
+            "application/problem+json"
+        },
+    ))
+    .insert_header((header::CACHE_CONTROL, "no-store"));
+    if let Some(l) = location {
+        res.insert_header((header::LOCATION, l.to_owned()));
+    }
+    if replayed {
+        res.insert_header(("Idempotent-Replayed", "true"));
+    }
+    res.body(body)
+}
+
+/// How a write starts: the stored answer of its key's first request, or the work to do.
+pub(crate) enum Started {
+    /// Answer this (the first request's answer, again).
+    Replay(HttpResponse),
+    /// Do the work in this transaction, then [`Idempotent::complete`] it.
+    Run(Idempotent, DatabaseTransaction),
+}
+
+/// Starts `account_id`'s write to `endpoint` with `body`: looks at its `Idempotency-Key` and,
+/// unless that holds a stored answer, opens the write transaction.
+pub(crate) async fn begin(
+    db: &DatabaseConnection,
+    req: &HttpRequest,
+    account_id: i64,
+    endpoint: String,
+    body: &[u8],
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<Started, ApiError> {
+    match Idempotent::start(db, req, account_id, endpoint, body, now).await? {
+        Idempotent::Replay(res) => Ok(Started::Replay(res)),
+        write => Ok(Started::Run(write, crate::db::begin_write(db).await?)),
+    }
+}
+
+/// A write in progress, with the `Idempotency-Key` it holds (if the client sent one).
+pub(crate) enum Idempotent {
+    /// No key sent: an ordinary write.
+    Plain,
+    /// The key is this request's.
+    Claimed(Claim),
+    /// The key's first request already answered: this is that answer again.
+    Replay(HttpResponse),
+}
+
+impl Idempotent {
+    /// Looks at the request's `Idempotency-Key` for `account_id`'s write to `endpoint` with
+    /// `body`: claims it, or finds its stored answer, or refuses (reused with another request,
+    /// or still in use).
+    pub(crate) async fn start(
+        db: &DatabaseConnection,
+        req: &HttpRequest,
+        account_id: i64,
+        endpoint: String,
+        body: &[u8],
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Result<Idempotent, ApiError> {
+        let Some(key) = idempotency::header(req)? else {
+            return Ok(Idempotent::Plain);
+        };
+        let attempt = Attempt::new(account_id, key, endpoint, body);
+        Ok(match idempotency::begin(db, &attempt, now).await? {
+            Begin::Run(claim) => Idempotent::Claimed(claim),
+            Begin::Replay(stored) => Idempotent::Replay(respond(
+                stored.status,
+                stored.body,
+                stored.location.as_deref(),
+                true,
+            )),
+        })
+    }
+
+    /// Finishes the write: on success the work in `txn` commits with its stored answer; a 4xx
+    /// rolls the work back and stores the refusal; a 5xx rolls back and lets the key go, so the
+    /// client may retry it.
+    pub(crate) async fn complete(
+        self,
+        db: &DatabaseConnection,
+        txn: DatabaseTransaction,
+        result: Result<Outcome, ApiError>,
+    ) -> Result<HttpResponse, ApiError> {
+        let claim = match self {
+            Idempotent::Replay(res) => return Ok(res),
+            Idempotent::Plain => None,
+            Idempotent::Claimed(c) => Some(c),
+        };
+        match result {
+            Ok(outcome) => {
+                if let Some(claim) = &claim
+                    && let Err(e) = idempotency::finish(
+                        &txn,
+                        claim,
+                        &Stored {
+                            status: outcome.status.as_u16(),
+                            body: outcome.body.clone(),
+                            location: outcome.location.clone(),
+                        },
+                    )
+                    .await
+                {
+                    drop(txn);
+                    return Err(e);
+                }
+                if let Err(e) = txn.commit().await {
+                    if let Some(claim) = &claim {
+                        let _ = idempotency::release(db, claim).await;
+                    }
+                    return Err(e.into());
+                }
+                Ok(respond(
+                    outcome.status.as_u16(),
+                    outcome.body,
+                    outcome.location.as_deref(),
+                    false,
+                ))
+            }
+            Err(e) => {
+                drop(txn);
+                if let Some(claim) = &claim {
+                    use actix_web::ResponseError;
+                    if e.status_code().is_server_error() {
+                        idempotency::release(db, claim).await?;
+                    } else {
+                        let body = serde_json::to_string(&e.problem())
+                            .map_err(|x| ApiError::Internal(format!("encoding a problem: {x}")))?;
+                        idempotency::finish(
+                            db,
+                            claim,
+                            &Stored {
+                                status: e.status_code().as_u16(),
+                                body,
+                                location: None,
+                            },
+                        )
+                        .await?;
+                    }
+                }
+                Err(e)
+            }
+        }
+    }
+}

@@ -1,0 +1,245 @@
+//! `Idempotency-Key`, with Stripe's semantics: the first request's result (status and body,
+//! success or 4xx) is kept 24 hours per account and key; the same key with the same body gets
+//! that result again, marked `Idempotent-Replayed: true`; the same key with another body or
+//! endpoint is `422 idempotency_key_reused`; while the first is still running,
+//! `409 idempotency_key_in_use`. A 5xx is not kept, so the client may retry.
+//!
+//! The database decides who is first, not a lock in memory: claiming a key is one insert under
+//! a unique index, which holds across instances on one PostgreSQL. The claim is committed at
+//! once (that is what lets a second request see "in use" instead of waiting); the result is then
+//! written in the same transaction as the work it reports (the order), so a crash between them
+//! cannot leave an order without its record or the reverse. A claim whose holder died (no
+//! result after [`STALE_AFTER`]) is taken over by the next request with the key.
+
+use chrono::{DateTime, Duration, Utc};
+use partlogic_entity::idempotency_key as idem;
+use sea_orm::sea_query::OnConflict;
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, sea_query::Expr,
+};
+use sha2::{Digest, Sha256};
+
+use crate::error::ApiError;
+
+/// How long a result is kept.
+pub const KEEP_FOR: Duration = Duration::hours(24);
+/// A claim older than this without a result belongs to a request that died; the next request
+/// with the key takes it over.
+pub const STALE_AFTER: Duration = Duration::seconds(60);
+/// The longest key, in characters.
+pub const MAX_KEY_CHARS: usize = 255;
+
+/// The `Idempotency-Key` header, if sent: 1 to 255 printable ASCII characters.
+pub fn header(req: &actix_web::HttpRequest) -> Result<Option<String>, ApiError> {
+    let mut values = req.headers().get_all("idempotency-key");
+    let Some(value) = values.next() else {
+        return Ok(None);
+    };
+    let bad = |message: &str| {
+        ApiError::InvalidParameters(vec![crate::domain::field_error("Idempotency-Key", message)])
+    };
+    if values.next().is_some() {
+        return Err(bad("send one Idempotency-Key"));
+    }
+    let text = value
+        .to_str()
+        .ok()
+        .filter(|s| s.bytes().all(|b| (0x20..0x7f).contains(&b)))
+        .ok_or_else(|| bad("must be printable ASCII characters"))?;
+    if text.is_empty() || text.len() > MAX_KEY_CHARS {
+        return Err(bad("must be 1 to 255 characters"));
+    }
+    Ok(Some(text.to_owned()))
+}
+
+/// A request that carried a key: what identifies it and what it must match.
+#[derive(Debug, Clone)]
+pub struct Attempt {
+    /// The caller's account.
+    pub account_id: i64,
+    /// The header's value.
+    pub key: String,
+    /// Method and route (`POST /api/orders/{id}/receive` with the id filled in).
+    pub endpoint: String,
+    /// Hex SHA-256 of the body as sent.
+    pub digest: String,
+}
+
+impl Attempt {
+    /// An attempt at `endpoint` with `body`.
+    pub fn new(account_id: i64, key: String, endpoint: String, body: &[u8]) -> Attempt {
+        Attempt {
+            account_id,
+            key,
+            endpoint,
+            digest: hex(&Sha256::digest(body)),
+        }
+    }
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// This request holds the key: its result must be stored with [`finish`] or the claim let go
+/// with [`release`].
+#[derive(Debug, Clone)]
+pub struct Claim {
+    id: i64,
+    token: String,
+}
+
+/// A result kept from the first request.
+#[derive(Debug, Clone)]
+pub struct Stored {
+    /// Its status.
+    pub status: u16,
+    /// Its body.
+    pub body: String,
+    /// Its `Location`, if it had one.
+    pub location: Option<String>,
+}
+
+/// What to do with a request carrying a key.
+#[derive(Debug)]
+pub enum Begin {
+    /// Do the work; this request holds the key.
+    Run(Claim),
+    /// Answer the first request's result again.
+    Replay(Stored),
+}
+
+fn token() -> Result<String, ApiError> {
+    let mut bytes = [0u8; 16];
+    getrandom::fill(&mut bytes).map_err(|e| ApiError::Internal(format!("no randomness: {e}")))?;
+    Ok(hex(&bytes))
+}
+
+/// Claims the key for `attempt`, or says why not.
+pub async fn begin(
+    db: &impl ConnectionTrait,
+    attempt: &Attempt,
+    now: DateTime<Utc>,
+) -> Result<Begin, ApiError> {
+    // Twice at most: once more after clearing an expired record of the same key.
+    for _ in 0..2 {
+        let mine = token()?;
+        let inserted = idem::Entity::insert(idem::ActiveModel {
+            account_id: Set(attempt.account_id),
+            idem_key: Set(attempt.key.clone()),
+            endpoint: Set(attempt.endpoint.clone()),
+            request_digest: Set(attempt.digest.clone()),
+            token: Set(Some(mine.clone())),
+            locked_at: Set(now),
+            expires_at: Set(now + KEEP_FOR),
+            ..Default::default()
+        })
+        .on_conflict(
+            OnConflict::columns([idem::Column::AccountId, idem::Column::IdemKey])
+                .do_nothing()
+                .to_owned(),
+        )
+        .exec_without_returning(db)
+        .await?;
+        let found = idem::Entity::find()
+            .filter(idem::Column::AccountId.eq(attempt.account_id))
+            .filter(idem::Column::IdemKey.eq(attempt.key.as_str()))
+            .one(db)
+            .await?;
+        let Some(row) = found else { continue };
+        if inserted == 1 && row.token.as_deref() == Some(mine.as_str()) {
+            return Ok(Begin::Run(Claim {
+                id: row.id,
+                token: mine,
+            }));
+        }
+        if row.expires_at <= now {
+            // Kept long enough: the key is free again.
+            idem::Entity::delete_many()
+                .filter(idem::Column::Id.eq(row.id))
+                .filter(idem::Column::ExpiresAt.lte(now))
+                .exec(db)
+                .await?;
+            continue;
+        }
+        if row.endpoint != attempt.endpoint || row.request_digest != attempt.digest {
+            return Err(ApiError::IdempotencyKeyReused);
+        }
+        if let (Some(status), Some(body)) = (row.response_status, row.response_body) {
+            return Ok(Begin::Replay(Stored {
+                status: u16::try_from(status).unwrap_or(500),
+                body,
+                location: row.response_location,
+            }));
+        }
+        if row.locked_at > now - STALE_AFTER {
+            return Err(ApiError::IdempotencyKeyInUse);
+        }
+        // Its holder died without a result: take it over, if no one else just did.
+        let taken = idem::Entity::update_many()
+            .col_expr(idem::Column::Token, Expr::value(mine.clone()))
+            .col_expr(idem::Column::LockedAt, Expr::value(now))
+            .filter(idem::Column::Id.eq(row.id))
+            .filter(idem::Column::Token.eq(row.token.clone()))
+            .filter(idem::Column::ResponseStatus.is_null())
+            .exec(db)
+            .await?;
+        if taken.rows_affected == 1 {
+            return Ok(Begin::Run(Claim {
+                id: row.id,
+                token: mine,
+            }));
+        }
+        return Err(ApiError::IdempotencyKeyInUse);
+    }
+    Err(ApiError::IdempotencyKeyInUse)
+}
+
+/// Stores the result of the claimed request; in the transaction of the work it reports.
+/// Fails (and so rolls that work back) if the claim was taken over meanwhile.
+pub async fn finish(
+    db: &impl ConnectionTrait,
+    claim: &Claim,
+    result: &Stored,
+) -> Result<(), ApiError> {
+    let done = idem::Entity::update_many()
+        .col_expr(idem::Column::Token, Expr::value(Option::<String>::None))
+        .col_expr(
+            idem::Column::ResponseStatus,
+            Expr::value(i32::from(result.status)),
+        )
+        .col_expr(idem::Column::ResponseBody, Expr::value(result.body.clone()))
+        .col_expr(
+            idem::Column::ResponseLocation,
+            Expr::value(result.location.clone()),
+        )
+        .filter(idem::Column::Id.eq(claim.id))
+        .filter(idem::Column::Token.eq(claim.token.as_str()))
+        .exec(db)
+        .await?;
+    if done.rows_affected == 1 {
+        Ok(())
+    } else {
+        Err(ApiError::IdempotencyKeyInUse)
+    }
+}
+
+/// Lets the key go without a result (the request failed on the server's side: the client may
+/// retry with the same key).
+pub async fn release(db: &impl ConnectionTrait, claim: &Claim) -> Result<(), ApiError> {
+    idem::Entity::delete_many()
+        .filter(idem::Column::Id.eq(claim.id))
+        .filter(idem::Column::Token.eq(claim.token.as_str()))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+/// Deletes records kept long enough.
+pub async fn prune(db: &impl ConnectionTrait, now: DateTime<Utc>) -> Result<u64, ApiError> {
+    Ok(idem::Entity::delete_many()
+        .filter(idem::Column::ExpiresAt.lte(now))
+        .exec(db)
+        .await?
+        .rows_affected)
+}

@@ -1,0 +1,887 @@
+//! Orders through the Stock API: key permissions, creating, listing, receiving and cancelling,
+//! reach, bad input, and `Idempotency-Key` (replay, reuse, in flight, several instances).
+
+use std::sync::Arc;
+
+use partlogic_server::http::config::Settings;
+use partlogic_server::http::startup::Application;
+use serde_json::{Value, json};
+
+use crate::helpers::{Backend, TestApp, World, assert_problem, error_fields, postgres_url};
+use crate::on_every_database;
+
+on_every_database!(
+    each_endpoint_needs_its_permission_and_changes_apply_at_once,
+    orders_are_created_listed_and_read_within_reach,
+    bad_orders_are_refused_naming_the_field_and_write_nothing,
+    receiving_adds_to_stock_and_records_alerts,
+    cancel_rules,
+    concurrent_receives_of_one_line_let_one_win,
+    idempotency_keys_replay_refuse_reuse_and_keep_4xx,
+    orders_csv_neutralises_formulas,
+);
+
+struct Setup {
+    app: TestApp,
+    w: World,
+    admin: reqwest::Client,
+    key_id: i64,
+    key: String,
+}
+
+async fn setup(backend: Backend, orders: &str) -> Setup {
+    let (app, w) = TestApp::with_world(backend).await;
+    let admin = app.login(&w.admin.email).await;
+    let (key_id, key) = app
+        .create_key(
+            &admin,
+            json!({"name": "orders", "device_ids": [w.n1, w.n2], "permissions": {"orders": orders}}),
+        )
+        .await;
+    Setup {
+        app,
+        w,
+        admin,
+        key_id,
+        key,
+    }
+}
+
+impl Setup {
+    fn post(&self, path: &str, body: &Value) -> reqwest::RequestBuilder {
+        self.app
+            .client()
+            .post(self.app.url(path))
+            .header("X-API-Key", &self.key)
+            .json(body)
+    }
+
+    async fn order(&self, body: Value) -> Value {
+        let res = self.post("/api/orders", &body).send().await.unwrap();
+        assert_eq!(res.status(), 201, "{}", res.text().await.unwrap());
+        res.json().await.unwrap()
+    }
+
+    fn sku(&self, device: i64, i: usize) -> String {
+        let name = if device == self.w.n1 { "N1" } else { "N2" };
+        format!("{name}-SKU{i}")
+    }
+
+    async fn physical(&self, device: i64, sku: &str) -> i64 {
+        let rows: Vec<Value> = self
+            .app
+            .api_get(&format!("/api/stock?device={device}&sku={sku}"), &self.key)
+            .await
+            .json()
+            .await
+            .unwrap();
+        rows[0]["Physical"].as_i64().unwrap()
+    }
+}
+
+async fn each_endpoint_needs_its_permission_and_changes_apply_at_once(backend: Backend) {
+    let s = setup(backend, "none").await;
+    let body = json!({"device_id": s.w.n1, "lines": [{"sku": s.sku(s.w.n1, 0), "quantity": 1}]});
+    let calls = |s: &Setup| {
+        vec![
+            ("orders:read", s.app.client().get(s.app.url("/api/orders"))),
+            (
+                "orders:read",
+                s.app.client().get(s.app.url("/api/orders/1")),
+            ),
+            (
+                "orders:write",
+                s.app.client().post(s.app.url("/api/orders")).json(&body),
+            ),
+            (
+                "orders:write",
+                s.app
+                    .client()
+                    .post(s.app.url("/api/orders/1/receive"))
+                    .json(&json!({})),
+            ),
+            (
+                "orders:write",
+                s.app.client().post(s.app.url("/api/orders/1/cancel")),
+            ),
+        ]
+    };
+    // Orders none: every orders endpoint refuses, naming what it needs; stock still reads.
+    for (needs, req) in calls(&s) {
+        let res = req.header("X-API-Key", &s.key).send().await.unwrap();
+        assert_eq!(res.headers()["partlogic-required-permission"], needs);
+        let p = assert_problem(res, 403, "permission_denied").await;
+        assert!(p["detail"].as_str().unwrap().contains(needs), "{p}");
+    }
+    assert_eq!(s.app.api_get("/api/stock", &s.key).await.status(), 200);
+    let info: Value = s
+        .app
+        .api_get("/api/key", &s.key)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        info["permissions"],
+        json!({"stock": "read", "orders": "none"})
+    );
+    // Even a refused key hears which permission an endpoint needs.
+    let res = s
+        .app
+        .client()
+        .get(s.app.url("/api/orders"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        res.headers()["partlogic-required-permission"],
+        "orders:read"
+    );
+    assert_problem(res, 401, "missing_api_key").await;
+
+    // Read only: reads pass, writes refused; the change is audited and applies at once.
+    let patch = |orders: &str| {
+        s.admin
+            .patch(s.app.url(&format!("/portal/api/keys/{}", s.key_id)))
+            .json(&json!({"permissions": {"orders": orders}}))
+            .send()
+    };
+    let res = patch("read").await.unwrap();
+    assert_eq!(res.status(), 200);
+    let detail: Value = res.json().await.unwrap();
+    assert_eq!(detail["permissions"]["orders"], "read");
+    assert!(
+        detail["events"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["action"] == "edited"
+                && e["detail"]
+                    .as_str()
+                    .unwrap()
+                    .contains("Orders: no access → Orders: read only")),
+        "{detail}"
+    );
+    assert_eq!(s.app.api_get("/api/orders", &s.key).await.status(), 200);
+    let res = s.post("/api/orders", &body).send().await.unwrap();
+    assert_problem(res, 403, "permission_denied").await;
+    patch("write").await.unwrap();
+    let res = s.post("/api/orders", &body).send().await.unwrap();
+    assert_eq!(res.status(), 201);
+    assert_eq!(
+        res.headers()["partlogic-required-permission"],
+        "orders:write"
+    );
+    // Back to none: refused on the very next request.
+    patch("none").await.unwrap();
+    let res = s.app.api_get("/api/orders", &s.key).await;
+    assert_problem(res, 403, "permission_denied").await;
+    // The portal list shows the permissions; unknown levels are refused.
+    let keys: Vec<Value> = s.app.get_json(&s.admin, "/portal/api/keys").await;
+    assert_eq!(keys[0]["permissions"]["orders"], "none");
+    let res = s
+        .admin
+        .patch(s.app.url(&format!("/portal/api/keys/{}", s.key_id)))
+        .json(&json!({"permissions": {"orders": "admin"}}))
+        .send()
+        .await
+        .unwrap();
+    assert_problem(res, 400, "invalid_body").await;
+}
+
+async fn orders_are_created_listed_and_read_within_reach(backend: Backend) {
+    let s = setup(backend, "write").await;
+    let (n1, n2) = (s.w.n1, s.w.n2);
+    let a = s
+        .order(json!({"device_id": n1, "lines": [{"sku": s.sku(n1, 0), "quantity": 5}, {"sku": s.sku(n1, 1), "quantity": 2}], "reference": "row-1", "note": "first\nsecond"}))
+        .await;
+    assert_eq!(a["number"], "PO-000001");
+    assert_eq!(a["status"], "open");
+    assert_eq!(a["device"]["name"], "N1");
+    assert_eq!(a["lines"][1]["outstanding"], 2);
+    assert_eq!(a["created_by"]["kind"], "key");
+    assert_eq!(a["created_by"]["name"], "orders");
+    let b = s
+        .order(json!({"device_id": n2, "lines": [{"sku": s.sku(n2, 0), "quantity": 1}]}))
+        .await;
+    assert_eq!(b["number"], "PO-000002");
+    let res = s.post("/api/orders", &json!({"device_id": n2, "lines": [{"sku": s.sku(n2, 2), "quantity": 3}], "reference": "row-1"})).send().await.unwrap();
+    assert_eq!(res.headers()["location"], "/api/orders/3");
+    // Newest first, a page at a time, with a Link to the next.
+    let res = s.app.api_get("/api/orders?limit=2", &s.key).await;
+    let link = res.headers()["link"].to_str().unwrap().to_owned();
+    assert_eq!(link, "</api/orders?limit=2&before=2>; rel=\"next\"");
+    let page: Vec<Value> = res.json().await.unwrap();
+    assert_eq!(
+        page.iter()
+            .map(|o| o["id"].as_i64().unwrap())
+            .collect::<Vec<_>>(),
+        vec![3, 2]
+    );
+    let res = s.app.api_get("/api/orders?limit=2&before=2", &s.key).await;
+    assert!(res.headers().get("link").is_none());
+    let page: Vec<Value> = res.json().await.unwrap();
+    assert_eq!(page.len(), 1);
+    let ids = |path: String| {
+        let s = &s;
+        async move {
+            let v: Vec<Value> = s.app.api_get(&path, &s.key).await.json().await.unwrap();
+            v.iter()
+                .map(|o| o["id"].as_i64().unwrap())
+                .collect::<Vec<_>>()
+        }
+    };
+    assert_eq!(ids(format!("/api/orders?device={n1}")).await, vec![1]);
+    assert_eq!(ids("/api/orders?reference=row-1".into()).await, vec![3, 1]);
+    assert_eq!(
+        ids("/api/orders?status=received".into()).await,
+        Vec::<i64>::new()
+    );
+    assert_eq!(
+        ids("/api/orders?created_since=2000-01-01T00:00:00Z".into()).await,
+        vec![3, 2, 1]
+    );
+    assert_eq!(
+        ids("/api/orders?created_since=2999-01-01T00:00:00Z".into()).await,
+        Vec::<i64>::new()
+    );
+    let res = s.app.api_get("/api/orders?status=lost", &s.key).await;
+    assert_problem(res, 400, "invalid_parameters").await;
+    let res = s
+        .app
+        .api_get(&format!("/api/orders?device={}", s.w.s1), &s.key)
+        .await;
+    assert_problem(res, 403, "device_not_in_scope").await;
+    let one: Value = s
+        .app
+        .api_get("/api/orders/1", &s.key)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(one, a);
+
+    // Another key of the account reaching only N2 sees only N2's orders; N1's are 404.
+    let (_, other) = s
+        .app
+        .create_key(
+            &s.admin,
+            json!({"name": "n2", "device_ids": [n2], "permissions": {"orders": "read"}}),
+        )
+        .await;
+    let v: Vec<Value> = s
+        .app
+        .api_get("/api/orders", &other)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(v.len(), 2);
+    assert_problem(
+        s.app.api_get("/api/orders/1", &other).await,
+        404,
+        "not_found",
+    )
+    .await;
+    // Another account's key never sees them.
+    let globex = s.app.login(&s.w.gadmin.email).await;
+    let (_, gkey) = s
+        .app
+        .create_key(
+            &globex,
+            json!({"name": "g", "device_ids": [s.w.g1], "permissions": {"orders": "write"}}),
+        )
+        .await;
+    assert_problem(
+        s.app.api_get("/api/orders/1", &gkey).await,
+        404,
+        "not_found",
+    )
+    .await;
+    let v: Vec<Value> = s
+        .app
+        .api_get("/api/orders", &gkey)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(v.is_empty());
+    // Orders of a device for which a key is refused: 403 on create.
+    let res = s
+        .app
+        .client()
+        .post(s.app.url("/api/orders"))
+        .header("X-API-Key", &gkey)
+        .json(&json!({"device_id": n1, "lines": [{"sku": s.sku(n1, 0), "quantity": 1}]}))
+        .send()
+        .await
+        .unwrap();
+    assert_problem(res, 403, "device_not_in_scope").await;
+
+    // A member's key loses a device when the member does: its orders there vanish (404).
+    let member = s.app.login(&s.w.member.email).await;
+    let (_, mkey) = s
+        .app
+        .create_key(
+            &member,
+            json!({"name": "m", "device_ids": [n1], "permissions": {"orders": "read"}}),
+        )
+        .await;
+    assert_eq!(s.app.api_get("/api/orders/1", &mkey).await.status(), 200);
+    partlogic_server::accounts::admin::revoke(
+        &s.app.db,
+        &s.w.member.email,
+        &[partlogic_server::accounts::admin::DeviceRef::Id(n1)],
+    )
+    .await
+    .unwrap();
+    crate::helpers::within_a_second("the revoke reaches the key", || async {
+        s.app.api_get("/api/orders/1", &mkey).await.status() == 404
+    })
+    .await;
+}
+
+async fn bad_orders_are_refused_naming_the_field_and_write_nothing(backend: Backend) {
+    let s = setup(backend, "write").await;
+    let n1 = s.w.n1;
+    let sku = s.sku(n1, 0);
+    let cases: Vec<(Value, &str)> = vec![
+        (
+            json!({"device_id": n1, "lines": [{"sku": "NOPE", "quantity": 1}, {"sku": sku, "quantity": 1}]}),
+            "lines[0].sku",
+        ),
+        (
+            json!({"device_id": n1, "lines": [{"sku": sku, "quantity": 0}]}),
+            "lines[0].quantity",
+        ),
+        (
+            json!({"device_id": n1, "lines": [{"sku": sku, "quantity": -3}]}),
+            "lines[0].quantity",
+        ),
+        (
+            json!({"device_id": n1, "lines": [{"sku": sku, "quantity": 1.5}]}),
+            "lines[0].quantity",
+        ),
+        (
+            json!({"device_id": n1, "lines": [{"sku": sku, "quantity": 1000001}]}),
+            "lines[0].quantity",
+        ),
+        (
+            json!({"device_id": n1, "lines": [{"sku": sku, "quantity": "2"}]}),
+            "lines[0].quantity",
+        ),
+        (
+            json!({"device_id": n1, "lines": [{"sku": sku, "quantity": 1}, {"sku": sku, "quantity": 2}]}),
+            "lines[1].sku",
+        ),
+        (json!({"device_id": n1, "lines": []}), "lines"),
+        (json!({"device_id": n1}), "lines"),
+        (json!({"lines": [{"sku": sku, "quantity": 1}]}), "device_id"),
+        (
+            json!({"device_id": n1, "lines": [{"sku": "a\u{7}b", "quantity": 1}]}),
+            "lines[0].sku",
+        ),
+        (
+            json!({"device_id": n1, "lines": [{"sku": sku, "quantity": 1}], "reference": "x\u{0}"}),
+            "reference",
+        ),
+        (
+            json!({"device_id": n1, "lines": [{"sku": sku, "quantity": 1}], "reference": "r".repeat(101)}),
+            "reference",
+        ),
+        (
+            json!({"device_id": n1, "lines": [{"sku": sku, "quantity": 1}], "note": "n".repeat(1001)}),
+            "note",
+        ),
+    ];
+    for (body, field) in cases {
+        let res = s.post("/api/orders", &body).send().await.unwrap();
+        let p = assert_problem(res, 422, "validation_failed").await;
+        assert!(error_fields(&p).contains(&field), "{body}: {p}");
+    }
+    let many: Vec<Value> = (0..201)
+        .map(|i| json!({"sku": format!("S{i}"), "quantity": 1}))
+        .collect();
+    let p = assert_problem(
+        s.post("/api/orders", &json!({"device_id": n1, "lines": many}))
+            .send()
+            .await
+            .unwrap(),
+        422,
+        "validation_failed",
+    )
+    .await;
+    assert_eq!(error_fields(&p), vec!["lines"]);
+    // Not JSON, not an object, unknown fields, wrong content type, too large.
+    for (body, ctype, status, code) in [
+        ("{", "application/json", 400, "invalid_body"),
+        ("[1]", "application/json", 400, "invalid_body"),
+        (
+            "{\"device_id\": 1, \"lines\": [], \"colour\": 1}",
+            "application/json",
+            400,
+            "invalid_body",
+        ),
+        (
+            "device_id=1",
+            "application/x-www-form-urlencoded",
+            415,
+            "unsupported_media_type",
+        ),
+    ] {
+        let res = s
+            .app
+            .client()
+            .post(s.app.url("/api/orders"))
+            .header("X-API-Key", &s.key)
+            .header("Content-Type", ctype)
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+        assert_problem(res, status, code).await;
+    }
+    let huge = format!("{{\"device_id\": 1, \"note\": \"{}\"}}", "x".repeat(70_000));
+    let res = s
+        .app
+        .client()
+        .post(s.app.url("/api/orders"))
+        .header("X-API-Key", &s.key)
+        .header("Content-Type", "application/json")
+        .body(huge)
+        .send()
+        .await
+        .unwrap();
+    assert_problem(res, 413, "payload_too_large").await;
+    // Nothing was written.
+    let v: Vec<Value> = s
+        .app
+        .api_get("/api/orders", &s.key)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(v.is_empty(), "{v:?}");
+    let ok = s
+        .order(json!({"device_id": n1, "lines": [{"sku": sku, "quantity": 1}]}))
+        .await;
+    assert_eq!(ok["number"], "PO-000001", "refused orders took no number");
+}
+
+async fn receiving_adds_to_stock_and_records_alerts(backend: Backend) {
+    let s = setup(backend, "write").await;
+    let n1 = s.w.n1;
+    // SKU1 has Physical 3 under MinQty 10.
+    let (low, other) = (s.sku(n1, 1), s.sku(n1, 0));
+    let o = s
+        .order(json!({"device_id": n1, "lines": [{"sku": low, "quantity": 10}, {"sku": other, "quantity": 4}]}))
+        .await;
+    let before_other = s.physical(n1, &other).await;
+    // Part of one line: the order stays open, the row climbs to 8 (still below: no alert).
+    let res = s
+        .post(
+            "/api/orders/1/receive",
+            &json!({"lines": [{"sku": low, "quantity": 5}]}),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    let v: Value = res.json().await.unwrap();
+    assert_eq!(v["status"], "open");
+    assert_eq!(v["lines"][0]["received"], 5);
+    assert_eq!(v["lines"][0]["outstanding"], 5);
+    assert_eq!(s.physical(n1, &low).await, 8);
+    // More than is outstanding, or a line not on the order: 422 naming it; nothing changes.
+    let p = assert_problem(
+        s.post(
+            "/api/orders/1/receive",
+            &json!({"lines": [{"sku": low, "quantity": 6}]}),
+        )
+        .send()
+        .await
+        .unwrap(),
+        422,
+        "validation_failed",
+    )
+    .await;
+    assert_eq!(error_fields(&p), vec!["lines[0].quantity"]);
+    let p = assert_problem(
+        s.post(
+            "/api/orders/1/receive",
+            &json!({"lines": [{"sku": "N2-SKU0", "quantity": 1}]}),
+        )
+        .send()
+        .await
+        .unwrap(),
+        422,
+        "validation_failed",
+    )
+    .await;
+    assert_eq!(error_fields(&p), vec!["lines[0].sku"]);
+    assert_eq!(s.physical(n1, &low).await, 8);
+    // The rest of everything: received; the low row is back over its minimum: restocked.
+    let v: Value = s
+        .post("/api/orders/1/receive", &json!({}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(v["status"], "received");
+    assert_eq!(s.physical(n1, &low).await, 13);
+    assert_eq!(s.physical(n1, &other).await, before_other + 4);
+    let alerts: Vec<Value> = s
+        .app
+        .api_get("/api/stock/alerts", &s.key)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(
+        alerts.iter().any(|a| a["SKU"] == low
+            && a["Kind"] == "restocked"
+            && a["Physical"] == 13
+            && a["PreviousPhysical"] == 8),
+        "{alerts:?}"
+    );
+    let history: Vec<&str> = v["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["action"].as_str().unwrap())
+        .collect();
+    assert_eq!(history, vec!["created", "received", "received"]);
+    assert_eq!(o["id"], v["id"]);
+    // A received order takes nothing more.
+    assert_problem(
+        s.post("/api/orders/1/receive", &json!({}))
+            .send()
+            .await
+            .unwrap(),
+        409,
+        "order_not_open",
+    )
+    .await;
+    assert_problem(
+        s.post("/api/orders/99/receive", &json!({}))
+            .send()
+            .await
+            .unwrap(),
+        404,
+        "not_found",
+    )
+    .await;
+}
+
+async fn cancel_rules(backend: Backend) {
+    let s = setup(backend, "write").await;
+    let n1 = s.w.n1;
+    let line = json!([{"sku": s.sku(n1, 0), "quantity": 4}]);
+    s.order(json!({"device_id": n1, "lines": line})).await;
+    s.order(json!({"device_id": n1, "lines": line})).await;
+    let cancel = |id: i64| {
+        s.app
+            .client()
+            .post(s.app.url(&format!("/api/orders/{id}/cancel")))
+            .header("X-API-Key", &s.key)
+            .send()
+    };
+    let res = cancel(1).await.unwrap();
+    assert_eq!(res.status(), 200);
+    let v: Value = res.json().await.unwrap();
+    assert_eq!(v["status"], "cancelled");
+    assert_eq!(v["events"][1]["action"], "cancelled");
+    assert_problem(cancel(1).await.unwrap(), 409, "order_not_open").await;
+    s.post(
+        "/api/orders/2/receive",
+        &json!({"lines": [{"sku": s.sku(n1, 0), "quantity": 1}]}),
+    )
+    .send()
+    .await
+    .unwrap();
+    assert_problem(cancel(2).await.unwrap(), 409, "order_partly_received").await;
+    let res = s
+        .post("/api/orders/2/cancel", &json!({"why": "x"}))
+        .send()
+        .await
+        .unwrap();
+    assert_problem(res, 400, "invalid_body").await;
+}
+
+async fn concurrent_receives_of_one_line_let_one_win(backend: Backend) {
+    let s = setup(backend, "write").await;
+    let n1 = s.w.n1;
+    let sku = s.sku(n1, 0);
+    s.order(json!({"device_id": n1, "lines": [{"sku": sku, "quantity": 10}]}))
+        .await;
+    let before = s.physical(n1, &sku).await;
+    let body = json!({"lines": [{"sku": sku, "quantity": 10}]});
+    let mut tasks = Vec::new();
+    for _ in 0..6 {
+        tasks.push(s.post("/api/orders/1/receive", &body).send());
+    }
+    let statuses: Vec<u16> = futures_util::future::join_all(tasks)
+        .await
+        .into_iter()
+        .map(|r| r.unwrap().status().as_u16())
+        .collect();
+    assert_eq!(
+        statuses.iter().filter(|s| **s == 200).count(),
+        1,
+        "{statuses:?}"
+    );
+    assert!(
+        statuses.iter().all(|s| [200, 409, 412].contains(s)),
+        "{statuses:?}"
+    );
+    assert_eq!(s.physical(n1, &sku).await, before + 10, "received once");
+}
+
+async fn idempotency_keys_replay_refuse_reuse_and_keep_4xx(backend: Backend) {
+    let s = setup(backend, "write").await;
+    let n1 = s.w.n1;
+    let body = json!({"device_id": n1, "lines": [{"sku": s.sku(n1, 0), "quantity": 2}], "reference": "row-9"});
+    let send = |key: &str, body: &Value| {
+        s.post("/api/orders", body)
+            .header("Idempotency-Key", key)
+            .send()
+    };
+    let first = send("row-9", &body).await.unwrap();
+    assert_eq!(first.status(), 201);
+    assert!(first.headers().get("idempotent-replayed").is_none());
+    let location = first.headers()["location"].clone();
+    let first: Value = first.json().await.unwrap();
+    for _ in 0..3 {
+        let again = send("row-9", &body).await.unwrap();
+        assert_eq!(again.status(), 201);
+        assert_eq!(again.headers()["idempotent-replayed"], "true");
+        assert_eq!(again.headers()["location"], location);
+        let v: Value = again.json().await.unwrap();
+        assert_eq!(v, first);
+    }
+    let v: Vec<Value> = s
+        .app
+        .api_get("/api/orders", &s.key)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(v.len(), 1, "one order however often it is sent");
+    // The same key with another body, or at another endpoint: refused.
+    let other = json!({"device_id": n1, "lines": [{"sku": s.sku(n1, 0), "quantity": 3}]});
+    assert_problem(
+        send("row-9", &other).await.unwrap(),
+        422,
+        "idempotency_key_reused",
+    )
+    .await;
+    let res = s
+        .post("/api/orders/1/receive", &json!({}))
+        .header("Idempotency-Key", "row-9")
+        .send()
+        .await
+        .unwrap();
+    assert_problem(res, 422, "idempotency_key_reused").await;
+    // A 4xx is kept too: the same bad request gets the same answer, replayed.
+    let bad = json!({"device_id": n1, "lines": [{"sku": "NOPE", "quantity": 1}]});
+    let res = send("row-10", &bad).await.unwrap();
+    assert!(res.headers().get("idempotent-replayed").is_none());
+    let p1 = assert_problem(res, 422, "validation_failed").await;
+    let res = send("row-10", &bad).await.unwrap();
+    assert_eq!(res.headers()["idempotent-replayed"], "true");
+    assert_eq!(assert_problem(res, 422, "validation_failed").await, p1);
+    // Keys are per account: Globex may use the same one for its own order.
+    let globex = s.app.login(&s.w.gadmin.email).await;
+    let (_, gkey) = s
+        .app
+        .create_key(
+            &globex,
+            json!({"name": "g", "device_ids": [s.w.g1], "permissions": {"orders": "write"}}),
+        )
+        .await;
+    let res = s
+        .app
+        .client()
+        .post(s.app.url("/api/orders"))
+        .header("X-API-Key", &gkey)
+        .header("Idempotency-Key", "row-9")
+        .json(&json!({"device_id": s.w.g1, "lines": [{"sku": "G1-SKU0", "quantity": 1}]}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 201);
+    assert!(res.headers().get("idempotent-replayed").is_none());
+    // Bad keys.
+    for bad in ["", &"k".repeat(256), "tab\there"] {
+        let res = s
+            .post("/api/orders", &body)
+            .header("Idempotency-Key", bad)
+            .send()
+            .await;
+        if let Ok(res) = res {
+            assert_problem(res, 400, "invalid_parameters").await;
+        }
+    }
+    // Receive and cancel replay too.
+    let line = json!({"lines": [{"sku": s.sku(n1, 0), "quantity": 1}]});
+    let before = s.physical(n1, &s.sku(n1, 0)).await;
+    for _ in 0..2 {
+        let res = s
+            .post("/api/orders/1/receive", &line)
+            .header("Idempotency-Key", "rcv-1")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 200);
+    }
+    assert_eq!(
+        s.physical(n1, &s.sku(n1, 0)).await,
+        before + 1,
+        "received once"
+    );
+    // A record in flight (claimed moments ago, no result yet) makes the next request wait: 409.
+    partlogic_entity::idempotency_key::Entity::insert(
+        partlogic_entity::idempotency_key::ActiveModel {
+            account_id: sea_orm::ActiveValue::Set(s.w.acme),
+            idem_key: sea_orm::ActiveValue::Set("busy".into()),
+            endpoint: sea_orm::ActiveValue::Set("POST /api/orders".into()),
+            request_digest: sea_orm::ActiveValue::Set(hex_sha256(
+                &serde_json::to_vec(&body).unwrap(),
+            )),
+            token: sea_orm::ActiveValue::Set(Some("someone".into())),
+            locked_at: sea_orm::ActiveValue::Set(chrono::Utc::now()),
+            expires_at: sea_orm::ActiveValue::Set(chrono::Utc::now() + chrono::Duration::hours(24)),
+            ..Default::default()
+        },
+    )
+    .exec(&s.app.db)
+    .await
+    .unwrap();
+    let res = send("busy", &body).await.unwrap();
+    assert_eq!(res.headers()["retry-after"], "1");
+    assert_problem(res, 409, "idempotency_key_in_use").await;
+    // One whose holder died (no result after a minute) is taken over.
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, sea_query::Expr};
+    partlogic_entity::idempotency_key::Entity::update_many()
+        .col_expr(
+            partlogic_entity::idempotency_key::Column::LockedAt,
+            Expr::value(chrono::Utc::now() - chrono::Duration::minutes(5)),
+        )
+        .filter(partlogic_entity::idempotency_key::Column::IdemKey.eq("busy"))
+        .exec(&s.app.db)
+        .await
+        .unwrap();
+    assert_eq!(send("busy", &body).await.unwrap().status(), 201);
+    // Expired records are pruned.
+    let pruned = partlogic_server::orders::idempotency::prune(
+        &s.app.db,
+        chrono::Utc::now() + chrono::Duration::hours(25),
+    )
+    .await
+    .unwrap();
+    assert!(pruned >= 4, "{pruned}");
+}
+
+fn hex_sha256(bytes: &[u8]) -> String {
+    use sha2::Digest;
+    sha2::Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+async fn orders_csv_neutralises_formulas(backend: Backend) {
+    let s = setup(backend, "write").await;
+    let n1 = s.w.n1;
+    s.order(json!({"device_id": n1, "lines": [{"sku": s.sku(n1, 0), "quantity": 2}, {"sku": s.sku(n1, 1), "quantity": 3}], "reference": "=HYPERLINK(\"http://evil.example\")"}))
+        .await;
+    let csv = s
+        .app
+        .client()
+        .get(s.app.url("/api/orders"))
+        .header("X-API-Key", &s.key)
+        .header("Accept", "text/csv")
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let lines: Vec<&str> = csv.lines().collect();
+    assert_eq!(lines.len(), 3, "a header and one row per order line: {csv}");
+    assert!(lines[0].starts_with("OrderId,Number,Status"));
+    assert!(
+        lines[1].contains("\"'=HYPERLINK(\"\"http://evil.example\"\")\""),
+        "{csv}"
+    );
+    assert!(lines[1].contains(",2,0,2,"), "{csv}");
+}
+
+/// Two instances on one PostgreSQL, racing the same `Idempotency-Key`: one order.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn two_instances_racing_one_idempotency_key_make_one_order() {
+    if postgres_url().is_none() {
+        eprintln!("skipped: set TEST_DATABASE_URL to run on PostgreSQL");
+        return;
+    }
+    let s = setup(Backend::Postgres, "write").await;
+    let mut settings = Settings::new(s.app.database_url());
+    settings.bind = "127.0.0.1:0".to_owned();
+    settings.workers = 2;
+    let other = Application::build(settings, s.app.clock.clone())
+        .await
+        .unwrap();
+    let other_url = format!("http://127.0.0.1:{}", other.port());
+    tokio::spawn(other.run_until_stopped());
+    let n1 = s.w.n1;
+    let client = reqwest::Client::new();
+    let key = Arc::new(s.key.clone());
+    for round in 0..5 {
+        let body = json!({"device_id": n1, "lines": [{"sku": s.sku(n1, 0), "quantity": 1}], "reference": format!("race-{round}")});
+        let mut tasks = Vec::new();
+        for i in 0..16 {
+            let base = if i % 2 == 0 {
+                s.app.url("")
+            } else {
+                other_url.clone()
+            };
+            let (client, key, body) = (client.clone(), key.clone(), body.clone());
+            tasks.push(tokio::spawn(async move {
+                loop {
+                    let res = client
+                        .post(format!("{base}/api/orders"))
+                        .header("X-API-Key", key.as_str())
+                        .header("Idempotency-Key", format!("race-{round}"))
+                        .json(&body)
+                        .send()
+                        .await
+                        .unwrap();
+                    // In flight elsewhere: retry as a client would.
+                    if res.status() == 409 {
+                        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+                        continue;
+                    }
+                    assert_eq!(res.status(), 201);
+                    let v: Value = res.json().await.unwrap();
+                    return v["id"].as_i64().unwrap();
+                }
+            }));
+        }
+        let ids: Vec<i64> = futures_util::future::join_all(tasks)
+            .await
+            .into_iter()
+            .map(|r| r.unwrap())
+            .collect();
+        assert!(ids.iter().all(|id| *id == ids[0]), "round {round}: {ids:?}");
+    }
+    let v: Vec<Value> = s
+        .app
+        .api_get("/api/orders", &s.key)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(v.len(), 5, "one order per key");
+}
