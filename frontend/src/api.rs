@@ -4,8 +4,8 @@
 use gloo_net::http::{Request, RequestBuilder, Response};
 use partlogic_types::{
     ConnectInfo, CreateKeyRequest, CreatedKey, CurrentUser, KeyDetail, KeySummary, KeyUsage,
-    LoginRequest, PortalDevice, Problem, ProblemCode, RollKeyRequest, RollOverlap,
-    UpdateKeyRequest,
+    LoginRequest, Order, PortalDevice, Problem, ProblemCode, ReceiveOrderRequest, RollKeyRequest,
+    RollOverlap, UpdateKeyRequest,
 };
 use serde::de::DeserializeOwned;
 
@@ -166,6 +166,44 @@ pub async fn key_usage(id: i64, time_zone: &str) -> Result<KeyUsage, Problem> {
             .await,
     )
     .await
+}
+
+/// Orders the user sees, newest first, filtered by `query` (`status=open&customer=2…`).
+pub async fn orders(query: &str) -> Result<Vec<Order>, Problem> {
+    read(Request::get(&format!("{BASE}/orders?{query}")).send().await).await
+}
+
+/// One order and its `ETag`.
+pub async fn order(id: i64) -> Result<(Order, Option<String>), Problem> {
+    read_with_etag(Request::get(&format!("{BASE}/orders/{id}")).send().await).await
+}
+
+/// Receives `body` on order `id`, if it is still the version `etag` names.
+pub async fn receive_order(
+    id: i64,
+    etag: Option<String>,
+    body: ReceiveOrderRequest,
+) -> Result<(Order, Option<String>), Problem> {
+    let req = if_match(
+        Request::post(&format!("{BASE}/orders/{id}/receive")),
+        etag.as_deref(),
+    );
+    match req.json(&body) {
+        Ok(r) => read_with_etag(r.send().await).await,
+        Err(e) => Err(local_problem(e.to_string())),
+    }
+}
+
+/// Cancels order `id`, if it is still the version `etag` names.
+pub async fn cancel_order(
+    id: i64,
+    etag: Option<String>,
+) -> Result<(Order, Option<String>), Problem> {
+    let req = if_match(
+        Request::post(&format!("{BASE}/orders/{id}/cancel")),
+        etag.as_deref(),
+    );
+    read_with_etag(req.send().await).await
 }
 
 /// Where integrations reach this server, and its recipes.

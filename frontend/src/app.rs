@@ -9,7 +9,9 @@ use partlogic_types::CurrentUser;
 use wasm_bindgen::JsCast;
 
 use crate::api;
-use crate::pages::{HelpIndex, HelpPage, KeyDetails, KeyList, Login, NewKey, NotFound};
+use crate::pages::{
+    HelpIndex, HelpPage, KeyDetails, KeyList, Login, NewKey, NotFound, OrderDetails, Orders,
+};
 use crate::routes::Page;
 
 /// Who is logged in. `checked` turns true once the first "who am I?" has been answered, so pages
@@ -62,6 +64,8 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/integrations") view=|| view! { <Protected><KeyList/></Protected> }/>
                     <Route path=path!("/integrations/new") view=|| view! { <Protected><NewKey/></Protected> }/>
                     <Route path=path!("/integrations/keys/:id") view=|| view! { <Protected><KeyDetails/></Protected> }/>
+                    <Route path=path!("/orders") view=|| view! { <Protected><Orders/></Protected> }/>
+                    <Route path=path!("/orders/:id") view=|| view! { <Protected><OrderDetails/></Protected> }/>
                     <Route path=path!("/help") view=|| view! { <Protected><HelpIndex/></Protected> }/>
                     <Route path=path!("/help/:topic") view=|| view! { <Protected><HelpPage/></Protected> }/>
                 </Routes>
@@ -111,6 +115,7 @@ fn Header() -> impl IntoView {
             <Show when=move || auth.user.with(Option::is_some)>
                 <nav aria-label="Main">
                     <A href="/integrations">"Integrations"</A>
+                    <A href="/orders">"Orders"</A>
                     <A href="/help">"Help"</A>
                 </nav>
                 <div class="who">

@@ -13,6 +13,10 @@ pub enum Page {
     NewKeyLike(i64),
     /// One key's details.
     Key(i64),
+    /// The orders list.
+    Orders,
+    /// One order.
+    Order(i64),
     /// The Help area: its index, or one guide.
     Help(Option<HelpTopic>),
 }
@@ -89,6 +93,8 @@ impl Page {
             Page::NewKey => "/integrations/new".to_owned(),
             Page::NewKeyLike(id) => format!("/integrations/new?like={id}"),
             Page::Key(id) => format!("/integrations/keys/{id}"),
+            Page::Orders => "/orders".to_owned(),
+            Page::Order(id) => format!("/orders/{id}"),
             Page::Help(None) => "/help".to_owned(),
             Page::Help(Some(t)) => format!("/help/{}", t.slug()),
         }
@@ -96,7 +102,7 @@ impl Page {
 }
 
 /// Where to go after logging in: `next` if it is a portal page, else Integrations. Only plain
-/// paths under `/integrations` pass, with no whitespace, control characters or backslashes:
+/// paths under `/integrations`, `/orders` and `/help` pass, with no whitespace, control characters or backslashes:
 /// browsers drop tabs and newlines from URLs, so `/\t/evil.example` would otherwise become
 /// `//evil.example`, another site, and the login page an open redirect.
 pub fn safe_next(next: Option<String>) -> String {
@@ -106,7 +112,10 @@ pub fn safe_next(next: Option<String>) -> String {
                 || p.starts_with("/integrations/")
                 || p.starts_with("/integrations?")
                 || p == "/help"
-                || p.starts_with("/help/"))
+                || p.starts_with("/help/")
+                || p == "/orders"
+                || p.starts_with("/orders/")
+                || p.starts_with("/orders?"))
                 && !p
                     .chars()
                     .any(|c| c.is_control() || c.is_whitespace() || c == '\\') =>

@@ -145,7 +145,6 @@ pub async fn seed(db: &sea_orm::DatabaseConnection, now: DateTime<Utc>) -> Resul
         for name in devices {
             let d = admin::add_device(&txn, acme.id, customer.id, name).await?;
             add_stock(&txn, d.id, 120, &mut rng, now).await?;
-            add_alert_history(&txn, d.id, now).await?;
             if site == "North Plant" || site == "Harbour Depot" {
                 member_devices.push(admin::DeviceRef::Name(name.to_owned()));
             }
@@ -172,14 +171,12 @@ pub async fn seed(db: &sea_orm::DatabaseConnection, now: DateTime<Utc>) -> Resul
     )
     .await?;
     admin::grant(&txn, "member@acme.example", &member_devices).await?;
-    add_orders(&txn, acme.id, &alex, now).await?;
 
     let globex = admin::add_account(&txn, "Globex", now).await?;
     let springfield = admin::ensure_customer(&txn, globex.id, "Globex Springfield").await?;
     for name in ["GX Central Stores", "GX Reactor Tool Crib", "GX Vending 1"] {
         let d = admin::add_device(&txn, globex.id, springfield.id, name).await?;
         add_stock(&txn, d.id, 60, &mut rng, now).await?;
-        add_alert_history(&txn, d.id, now).await?;
     }
     admin::add_user(
         &txn,
@@ -191,6 +188,9 @@ pub async fn seed(db: &sea_orm::DatabaseConnection, now: DateTime<Utc>) -> Resul
         now,
     )
     .await?;
+    add_alert_history(&txn, now).await?;
+    // After the history: receiving writes alerts too, and ids must follow time.
+    add_orders(&txn, acme.id, &alex, now).await?;
     txn.commit().await?;
     Ok(())
 }
@@ -245,31 +245,39 @@ async fn add_stock(
     crate::stock::writes::insert(db, batch).await
 }
 
-/// A few days of stock movements on a device's first two rows, made through the one stock writer
-/// so that they record alerts as real changes do: the first row falls below its minimum three
-/// days ago and is restocked two days ago, the second falls below yesterday and stays there. So a
-/// fresh demo shows both kinds in `/api/stock/alerts`, the Sheets recipe's Alerts sheet and the
-/// Zapier guide's sample.
-async fn add_alert_history(
-    db: &impl ConnectionTrait,
-    device_id: i64,
-    now: DateTime<Utc>,
-) -> Result<(), DbErr> {
-    let rows = stock::Entity::find()
-        .filter(stock::Column::DeviceId.eq(device_id))
-        .order_by_asc(stock::Column::Id)
-        .limit(2)
+/// A few days of stock movements on every device's first two rows, made through the one stock
+/// writer so that they record alerts as real changes do: the first row falls below its minimum
+/// three days ago and is restocked two days ago, the second falls below yesterday and stays
+/// there. Applied in time order across all devices, so that alerts' ids (newest first in
+/// `/api/stock/alerts`) follow their times. A fresh demo shows both kinds in
+/// `/api/stock/alerts`, the Sheets recipe's Alerts sheet and the Zapier guide's sample.
+async fn add_alert_history(db: &impl ConnectionTrait, now: DateTime<Utc>) -> Result<(), DbErr> {
+    let devices: Vec<i64> = partlogic_entity::device::Entity::find()
+        .select_only()
+        .column(partlogic_entity::device::Column::Id)
+        .order_by_asc(partlogic_entity::device::Column::Id)
+        .into_tuple()
         .all(db)
         .await?;
-    let plan: [&[(i64, bool)]; 2] = [
-        // (hours ago, below the minimum afterwards?)
-        &[(96, false), (72, true), (48, false)],
-        &[(30, false), (20, true)],
+    // (hours ago, which of the device's first two rows, below its minimum afterwards?)
+    let steps: [(i64, usize, bool); 5] = [
+        (96, 0, false),
+        (72, 0, true),
+        (48, 0, false),
+        (30, 1, false),
+        (20, 1, true),
     ];
-    for (row, steps) in rows.into_iter().zip(plan) {
-        let id = row.id;
-        let mut current = row;
-        for &(hours, below) in steps {
+    for (hours, row, below) in steps {
+        for device_id in &devices {
+            let rows = stock::Entity::find()
+                .filter(stock::Column::DeviceId.eq(*device_id))
+                .order_by_asc(stock::Column::Id)
+                .limit(2)
+                .all(db)
+                .await?;
+            let Some(current) = rows.into_iter().nth(row) else {
+                continue;
+            };
             let physical = if below {
                 current.min_qty - 1
             } else {
@@ -280,10 +288,6 @@ async fn add_alert_history(
                 ..Default::default()
             };
             crate::stock::writes::update(db, current, change, now - Duration::hours(hours)).await?;
-            let Some(next) = stock::Entity::find_by_id(id).one(db).await? else {
-                break;
-            };
-            current = next;
         }
     }
     Ok(())
@@ -351,7 +355,7 @@ async fn add_orders(
         let order = store::create(db, account_id, &new, &actor, at)
             .await
             .map_err(fail)?;
-        let later = at + Duration::hours(2);
+        let later = at + Duration::hours(1);
         match n {
             1 => {
                 let receipt = Receipt::Lines(vec![(0, "NUT-M8".to_owned(), 200)]);

@@ -89,9 +89,9 @@ pub struct OrderLineRequest {
 #[serde(deny_unknown_fields)]
 pub struct ReceiveOrderRequest {
     /// The quantity received per line, each at most what is still outstanding; lines not named
-    /// receive nothing. Omit to receive everything outstanding.
+    /// receive nothing. Omit (or `null`) to receive everything outstanding.
     #[serde(default)]
-    #[cfg_attr(feature = "openapi", schema(value_type = Vec<OrderLineRequest>, min_items = 1, max_items = 200))]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<Vec<OrderLineRequest>>, min_items = 1, max_items = 200))]
     pub lines: Option<Vec<OrderLineRequest>>,
 }
 

@@ -304,9 +304,9 @@ fn postman() -> impl IntoView {
             <li><strong>"Run"</strong>" the collection: each request checks its answer (status and shape), and a refusal says its code."</li>
         </ol>
         <RecipeBlock file="postman_collection.json" label="postman_collection.json (Postman collection v2.1)"/>
-        <p>"Postman can also import the whole Stock API from its OpenAPI document ("<strong>"Import"</strong>" → paste the URL; under "<strong>"Generate parameters from"</strong>" choose "<strong>"Example"</strong>", so each request sends working values):"</p>
+        <p>"Postman can also import the whole Stock API from its OpenAPI document ("<strong>"Import"</strong>" → paste the URL; under "<strong>"Generate parameters from"</strong>" choose "<strong>"Example"</strong>", so each request sends example values: change or untick "<code>"device"</code>" and "<code>"sku"</code>" for your own devices):"</p>
         <CodeBlock label="OpenAPI document URL" code=with_base(base, |b| format!("{b}/api/openapi.json"))/>
-        <p>"Set "<code>"baseUrl"</code>" and "<code>"apiKey"</code>" in the collection's variables. The two requests that change keys come last: "<strong>"Retire the key making this request"</strong>" retires the key you send, and "<strong>"Report leaked keys"</strong>" is for GitHub. A run reads everything first; delete those two from the collection if a run should leave your key working."</p>
+        <p>"In the collection's variables check "<code>"baseUrl"</code>" and add "<code>"apiKey"</code>" with your key. The two requests that change keys come last: "<strong>"Retire the key making this request"</strong>" retires the key you send, and "<strong>"Report leaked keys"</strong>" is for GitHub. A run reads everything first; delete those two from the collection if a run should leave your key working."</p>
     }
 }
 

@@ -45,6 +45,29 @@ impl FieldErrors {
     }
 }
 
+/// Whether a request's `If-Match` allows a change to the version tagged `current`: when it has
+/// none, or names that tag (or `*`). A proxy that compresses may weaken the tag (`W/"…"`); it
+/// still names the version. A value that is not text names no version.
+pub(crate) fn if_match(headers: &actix_web::http::header::HeaderMap, current: &str) -> bool {
+    let mut values = headers
+        .get_all(actix_web::http::header::IF_MATCH)
+        .peekable();
+    if values.peek().is_none() {
+        return true;
+    }
+    let mut matched = false;
+    for value in values {
+        let Ok(text) = value.to_str() else {
+            return false;
+        };
+        matched |= text
+            .split(',')
+            .map(str::trim)
+            .any(|tag| tag == "*" || tag.strip_prefix("W/").unwrap_or(tag) == current);
+    }
+    matched
+}
+
 /// A field error for `field`.
 pub(crate) fn field_error(field: &str, message: impl Into<String>) -> FieldError {
     FieldError {

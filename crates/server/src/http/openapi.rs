@@ -101,6 +101,7 @@ impl Document {
                 {"name": "session", "description": "Logging in and out of the portal."},
                 {"name": "devices", "description": "The devices a user may give keys."},
                 {"name": "keys", "description": "Creating, changing, rolling and retiring API keys, and their usage."},
+                {"name": "orders", "description": "Orders of the devices the user sees: list, read, receive and cancel them (with the order's `ETag` as `If-Match`)."},
                 {"name": "connect", "description": "What the portal's connection guides need: the public URL and the recipes."},
             ]),
         }
@@ -189,6 +190,9 @@ pub(crate) const TIME_ZONE_PATTERN: &str = "^[A-Za-z][A-Za-z0-9_+-]*(/[A-Za-z0-9
 /// Stock filters and other short texts: no control characters.
 const NO_CONTROL: &str = "^[^\\u0000-\\u001f\\u007f-\\u009f]*$";
 
+/// An order's note: no control characters but line breaks.
+const NOTE_TEXT: &str = "^[^\\u0000-\\u0009\\u000b\\u000c\\u000e-\\u001f\\u007f-\\u009f]*$";
+
 fn schema_prop<'a>(doc: &'a mut Value, schema: &str, prop: &str) -> Option<&'a mut Value> {
     doc.pointer_mut(&format!("/components/schemas/{schema}/properties/{prop}"))
 }
@@ -235,7 +239,7 @@ fn schema_examples() -> Vec<(&'static str, Value)> {
         (
             "KeyInfo",
             json!({
-                "name": "Zapier stock sync", "prefix": "pl_3kT9x", "created_at": at,
+                "name": "Zapier stock sync", "prefix": "pl_3kT9", "created_at": at,
                 "expires_on": "2027-06-30", "time_zone": "Europe/London",
                 "expires_at": "2027-06-30T23:00:00.000Z", "status": "active",
                 "devices": [{"id": 1, "Name": "NP Main Stores", "Customer": "North Plant"}]
@@ -251,7 +255,7 @@ fn schema_examples() -> Vec<(&'static str, Value)> {
         (
             "LeakReport",
             json!({
-                "token": "pl_7Hq2rV9cXw4Lm8Zp3Ns6Bt1Ky5Fd0Gj2Qa4We7Ru9Ti3Oy6Pu8Ix",
+                "token": "pl_7Hq2rV9cXw4Lm8Zp3Ns6Bt1Ky5Fd0Gj2Qa4We7Ru9Ti3Oy6Pu",
                 "type": "partlogic_api_key",
                 "url": "https://github.com/octo-org/octo-repo/blob/main/.env",
                 "source": "content"
@@ -357,6 +361,20 @@ fn refine(doc: &mut Value) {
     );
     require(doc, "LoginRequest", &["email", "password"]);
     require(doc, "CreateOrderRequest", &["device_id", "lines"]);
+    let text =
+        |max: usize, pattern: &str| json!({"minLength": 1, "maxLength": max, "pattern": pattern});
+    merge(
+        schema_prop(doc, "OrderLineRequest", "sku"),
+        text(100, NO_CONTROL),
+    );
+    merge(
+        schema_prop(doc, "CreateOrderRequest", "reference"),
+        text(crate::orders::parse::MAX_REFERENCE_CHARS, NO_CONTROL),
+    );
+    merge(
+        schema_prop(doc, "CreateOrderRequest", "note"),
+        text(crate::orders::parse::MAX_NOTE_CHARS, NOTE_TEXT),
+    );
     require(doc, "OrderLineRequest", &["sku", "quantity"]);
 
     let Some(Value::Object(paths)) = doc.pointer_mut("/paths") else {
@@ -381,6 +399,10 @@ fn refine(doc: &mut Value) {
             if let Value::Object(o) = op {
                 o.entry("security").or_insert_with(|| json!([]));
             }
+            let has_query = op
+                .get("parameters")
+                .and_then(Value::as_array)
+                .is_some_and(|ps| ps.iter().any(|p| p["in"] == "query"));
             let Some(Value::Object(responses)) = op.get_mut("responses") else {
                 continue;
             };
@@ -389,6 +411,13 @@ fn refine(doc: &mut Value) {
                     problem(
                         "The database is unreachable (`service_unavailable`); see `Retry-After`",
                     )
+                });
+            }
+            // A URL over the server's limit is refused before any handler runs; operations
+            // with query parameters (repeatable ones especially) can reach it.
+            if has_query {
+                responses.entry("414").or_insert_with(|| {
+                    problem("The URL is longer than the server reads (`uri_too_long`)")
                 });
             }
             // Every JSON API path refuses control characters in any query parameter.
@@ -410,6 +439,7 @@ fn refine(doc: &mut Value) {
 fn parameter_example(path: &str, name: &str) -> Option<Value> {
     Some(match (path, name) {
         (_, "device") => json!([1]),
+        (_, "customer") => json!([1]),
         (_, "sku") => json!("BRG-6204"),
         (_, "below_min") => json!(false),
         (_, "updated_since") => json!("2026-01-01T00:00:00Z"),
@@ -453,8 +483,14 @@ fn refine_parameter(path: &str, p: &mut Value, whole: &Value) {
         "id" | "after" => {
             schema["maximum"] = json!(i64::MAX);
         }
-        "device" => merge(schema.get_mut("items"), whole.clone()),
-        "sku" => schema["pattern"] = json!(NO_CONTROL),
+        "device" | "customer" => merge(schema.get_mut("items"), whole.clone()),
+        "sku" | "reference" => schema["pattern"] = json!(NO_CONTROL),
+        "Idempotency-Key" => {
+            merge(
+                Some(schema),
+                json!({"minLength": 1, "maxLength": crate::orders::idempotency::MAX_KEY_CHARS, "pattern": "^[ -~]+$"}),
+            );
+        }
         "time_zone" => *schema = json!({"$ref": "#/components/schemas/TimeZone"}),
         "limit" if path == "/api/stock/alerts" => {
             schema["default"] = json!(crate::stock::alerts::DEFAULT_LIMIT);

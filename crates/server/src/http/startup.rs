@@ -156,8 +156,8 @@ impl Application {
     }
 }
 
-/// Forgets alerts past their retention, at start and then hourly. Every instance may do it;
-/// the deletes are idempotent.
+/// Forgets alerts past their retention and `Idempotency-Key` records past their 24 hours, at
+/// start and then hourly. Every instance may do it; the deletes are idempotent.
 fn spawn_alert_pruning(db: DatabaseConnection, clock: Clock, retention: chrono::Duration) {
     tokio::spawn(async move {
         let mut every = tokio::time::interval(std::time::Duration::from_secs(3600));
@@ -165,6 +165,9 @@ fn spawn_alert_pruning(db: DatabaseConnection, clock: Clock, retention: chrono::
             every.tick().await;
             if let Err(e) = crate::stock::writes::prune_alerts(&db, clock.now(), retention).await {
                 tracing::warn!(error = %e, "could not prune old alerts");
+            }
+            if let Err(e) = crate::orders::idempotency::prune(&db, clock.now()).await {
+                tracing::warn!(error = %e, "could not prune idempotency records");
             }
         }
     });

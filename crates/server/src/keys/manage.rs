@@ -6,7 +6,6 @@
 use std::collections::BTreeSet;
 
 use actix_web::HttpRequest;
-use actix_web::http::header;
 use chrono::{DateTime, Utc};
 use partlogic_entity::{api_key, api_key_device, customer, device, user};
 use partlogic_types::{AuditAction, FieldError, PortalDevice};
@@ -96,21 +95,7 @@ pub(crate) fn etag(key: &api_key::Model) -> String {
 /// name `key` as it is now (strong comparison; `*` matches any version). Without `If-Match` the
 /// change goes ahead, as it always has for scripts.
 pub(crate) fn check_if_match(req: &HttpRequest, key: &api_key::Model) -> Result<(), ApiError> {
-    let mut values = req.headers().get_all(header::IF_MATCH).peekable();
-    if values.peek().is_none() {
-        return Ok(());
-    }
-    let current = etag(key);
-    let mut matched = false;
-    for value in values {
-        // A value that is not text cannot name this version: refuse rather than ignore it.
-        let text = value.to_str().map_err(|_| ApiError::PreconditionFailed)?;
-        matched |= text.split(',').map(str::trim).any(|tag| {
-            // A proxy that compresses may weaken the tag (W/"…"); it still names this version.
-            tag == "*" || tag.strip_prefix("W/").unwrap_or(tag) == current
-        });
-    }
-    if matched {
+    if crate::domain::if_match(req.headers(), &etag(key)) {
         Ok(())
     } else {
         Err(ApiError::PreconditionFailed)

@@ -102,7 +102,7 @@ fn text(
     allow_newlines: bool,
 ) -> Result<Option<String>, FieldError> {
     let Some(s) = v else { return Ok(None) };
-    if s.trim().is_empty() {
+    if s.is_empty() {
         return Err(field_error(
             field,
             "must not be empty (leave it out instead)",

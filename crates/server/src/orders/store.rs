@@ -556,3 +556,9 @@ pub async fn cancel(
     bump(db, o, OrderStatus::Cancelled, now).await?;
     event(db, o.id, OrderAction::Cancelled, actor, None, now).await
 }
+
+/// The order's version as an `ETag`: send it back as `If-Match` to receive or cancel it only as
+/// last seen.
+pub fn etag(o: &order::Model) -> String {
+    format!("\"{}.{}\"", o.id, o.version)
+}

@@ -470,6 +470,23 @@ async fn recipes_carry_the_configured_base_url_never_the_request_s(backend: Back
     assert_eq!(res.status(), 200);
     let text = res.text().await.unwrap();
     assert!(text.contains("https://stock.partlogic.example}"), "{text}");
+    // The OpenAPI documents name it as their server (the request's Host never).
+    for doc in ["/api/openapi.json", "/portal/api/openapi.json"] {
+        let v: serde_json::Value = app
+            .client()
+            .get(app.url(doc))
+            .header("X-Forwarded-Host", "evil.example")
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(
+            v["servers"][0]["url"], "https://stock.partlogic.example",
+            "{doc}"
+        );
+    }
     // Behind a proxy that adds a path, the next-page link keeps it.
     let prefixed = TestApp::spawn_custom(backend, Clock::system(), |s| {
         s.public_url = Some("https://partlogic.example/stock".to_owned());

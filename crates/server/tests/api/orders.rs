@@ -19,6 +19,7 @@ on_every_database!(
     concurrent_receives_of_one_line_let_one_win,
     idempotency_keys_replay_refuse_reuse_and_keep_4xx,
     orders_csv_neutralises_formulas,
+    portal_orders_follow_who_sees_which_device_and_if_match,
 );
 
 struct Setup {
@@ -884,4 +885,103 @@ async fn two_instances_racing_one_idempotency_key_make_one_order() {
         .await
         .unwrap();
     assert_eq!(v.len(), 5, "one order per key");
+}
+
+async fn portal_orders_follow_who_sees_which_device_and_if_match(backend: Backend) {
+    let s = setup(backend, "write").await;
+    let (n1, n2) = (s.w.n1, s.w.n2);
+    s.order(json!({"device_id": n1, "lines": [{"sku": s.sku(n1, 0), "quantity": 4}, {"sku": s.sku(n1, 1), "quantity": 2}]}))
+        .await;
+    s.order(json!({"device_id": n2, "lines": [{"sku": s.sku(n2, 0), "quantity": 1}]}))
+        .await;
+    // The admin sees the account's orders; member2 (who sees S2 only) none; filters work.
+    let all: Vec<Value> = s.app.get_json(&s.admin, "/portal/api/orders").await;
+    assert_eq!(all.len(), 2);
+    let member2 = s.app.login(&s.w.member2.email).await;
+    let none: Vec<Value> = s.app.get_json(&member2, "/portal/api/orders").await;
+    assert!(none.is_empty());
+    let res = member2
+        .get(s.app.url("/portal/api/orders/1"))
+        .send()
+        .await
+        .unwrap();
+    assert_problem(res, 404, "not_found").await;
+    let by_device: Vec<Value> = s
+        .app
+        .get_json(&s.admin, &format!("/portal/api/orders?device={n2}"))
+        .await;
+    assert_eq!(by_device.len(), 1);
+    let devices: Vec<Value> = s.app.get_json(&s.admin, "/portal/api/devices").await;
+    let north = devices.iter().find(|d| d["id"] == n1).unwrap()["customer_id"]
+        .as_i64()
+        .unwrap();
+    let by_customer: Vec<Value> = s
+        .app
+        .get_json(
+            &s.admin,
+            &format!("/portal/api/orders?customer={north}&status=open"),
+        )
+        .await;
+    assert_eq!(by_customer.len(), 2);
+    let res = s
+        .admin
+        .get(s.app.url("/portal/api/orders?customer=x"))
+        .send()
+        .await
+        .unwrap();
+    assert_problem(res, 400, "invalid_parameters").await;
+
+    // Receive with the ETag as loaded; a second person with the same stale ETag gets 412 and
+    // nothing is received twice.
+    let res = s
+        .admin
+        .get(s.app.url("/portal/api/orders/1"))
+        .send()
+        .await
+        .unwrap();
+    let tag = res.headers()["etag"].to_str().unwrap().to_owned();
+    let receive = |tag: &str| {
+        s.admin
+            .post(s.app.url("/portal/api/orders/1/receive"))
+            .header("If-Match", tag)
+            .json(&json!({"lines": [{"sku": s.sku(n1, 0), "quantity": 4}]}))
+            .send()
+    };
+    let before = s.physical(n1, &s.sku(n1, 0)).await;
+    let res = receive(&tag).await.unwrap();
+    assert_eq!(res.status(), 200);
+    let v: Value = res.json().await.unwrap();
+    assert_eq!(v["lines"][0]["received"], 4);
+    assert_eq!(
+        v["events"][1]["actor"],
+        json!({"kind": "user", "name": "Ada Admin", "email": "admin@acme.test"})
+    );
+    assert_problem(receive(&tag).await.unwrap(), 412, "precondition_failed").await;
+    assert_eq!(s.physical(n1, &s.sku(n1, 0)).await, before + 4);
+    // Cancel: not once something was received; fine on the other order.
+    let res = s
+        .admin
+        .post(s.app.url("/portal/api/orders/1/cancel"))
+        .send()
+        .await
+        .unwrap();
+    assert_problem(res, 409, "order_partly_received").await;
+    let res = s
+        .admin
+        .post(s.app.url("/portal/api/orders/2/cancel"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    // From another site: refused like every portal write.
+    let res = s
+        .admin
+        .post(s.app.url("/portal/api/orders/1/receive"))
+        .header("Origin", "https://evil.example")
+        .header("Sec-Fetch-Site", "cross-site")
+        .json(&json!({}))
+        .send()
+        .await
+        .unwrap();
+    assert_problem(res, 403, "cross_origin_refused").await;
 }

@@ -48,6 +48,10 @@ pub fn configure(cfg: &mut ServiceConfig) {
             .service(portal::keys_retire::retire_key)
             .service(portal::keys_roll::roll_key)
             .service(portal::keys_usage::get_usage)
+            .service(portal::orders_list::list_orders)
+            .service(portal::orders_get::get_order)
+            .service(portal::orders_receive::receive_order)
+            .service(portal::orders_cancel::cancel_order)
             .default_service(actix_web::web::to(fallback)),
     );
 }
