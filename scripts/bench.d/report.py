@@ -64,6 +64,29 @@ if peer:
     out.append(f"Python peer (one thread, `sqlite3` + `json`, key lookup + 100-row page + encoding): "
                f"**{num(peer['rps'])} pages/s**; the server's 100-row page on SQLite: "
                f"**{page['rps'] / peer['rps']:.1f}×** the peer.")
+if any("create_order" in runs.get(db, {}) for _, db in dbs):
+    out.append("")
+    out.append("| orders | " + " | ".join(f"{n} req/s | p50 / p99 ms | ratio" for n, _ in dbs) + " |")
+    out.append("|---|" + "---|---|---|" * len(dbs))
+    def ratio(db, label):
+        r = runs.get(db, {})
+        if label == "create_order":
+            peer = r.get("orders_peer")
+            return f"{r[label]['rps'] / peer['rps']:.1f}× the Python peer ({num(peer['rps'])}/s)" if peer else "–"
+        if label == "replay_order":
+            return f"{100 * r[label]['rps'] / r['devices']['rps']:.0f} % of `/api/devices`" if "devices" in r else "–"
+        return "–"
+    for label, title in [("create_order", "`POST /api/orders`, one line, a new `Idempotency-Key` each"),
+                         ("replay_order", "… the same `Idempotency-Key` again (replayed)"),
+                         ("orders_list", "`GET /api/orders?limit=100`, 100,000 orders in the account")]:
+        line = f"| {title} |"
+        for _, db in dbs:
+            r = runs.get(db, {}).get(label)
+            if not r:
+                line += " – | – | – |"
+                continue
+            line += f" {num(r['rps'])} | {ms(r['p50_ms'])} / {ms(r['p99_ms'])} | {ratio(db, label)} |"
+        out.append(line)
 out.append("")
 out.append("| export of 1,000,000 rows | " + " | ".join(f"{n} rows/s | RSS growth" for n, _ in dbs) + " |")
 out.append("|---|" + "---|---|" * len(dbs))

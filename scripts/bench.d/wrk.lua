@@ -1,6 +1,8 @@
 -- Reports a wrk run as one JSON line (appended to $BENCH_OUT), so scripts/bench can build its
 -- table without scraping wrk's text. With BENCH_MIX set, each request picks one of the
 -- "path|key" entries of that file (the soak's mix); otherwise wrk's own URL and -H are used.
+-- With BENCH_BODY (a file) each request POSTs that body as JSON; BENCH_IDEM=unique gives each
+-- request an Idempotency-Key of its own, any other value sends that one key every time.
 
 local mix = nil
 -- Requests are formatted in init: only then does wrk know the host they go to.
@@ -14,10 +16,39 @@ init = function(args)
   end
 end
 
+-- Each thread gets a number of its own, so unique keys stay unique across threads.
+local threads = 0
+setup = function(thread)
+  threads = threads + 1
+  thread:set("tid", threads)
+end
+
+local body = nil
+local bodyfile = os.getenv("BENCH_BODY")
+if bodyfile then
+  local f = io.open(bodyfile, "r")
+  body = f:read("*a")
+  f:close()
+end
+local idem = os.getenv("BENCH_IDEM")
+local run = tostring(os.time())
+
 local counter = 0
 request = function()
-  if not mix then return wrk.request() end
   counter = counter + 1
+  if body then
+    -- wrk.format takes these instead of the -H ones: start from those (Host, X-API-Key).
+    local headers = {}
+    for name, value in pairs(wrk.headers) do headers[name] = value end
+    headers["Content-Type"] = "application/json"
+    if idem == "unique" then
+      headers["Idempotency-Key"] = "bench-" .. run .. "-" .. tostring(tid) .. "-" .. counter
+    elseif idem then
+      headers["Idempotency-Key"] = idem
+    end
+    return wrk.format("POST", nil, headers, body)
+  end
+  if not mix then return wrk.request() end
   return mix[(counter % #mix) + 1]
 end
 
