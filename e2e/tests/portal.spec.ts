@@ -405,7 +405,7 @@ test('Help: from Integrations to a guide with this server\'s URL, a recipe to co
   await login(page, 'admin@acme.example');
   await page.getByRole('link', { name: 'Connecting a tool, step by step' }).click();
   await expect(page.getByRole('heading', { name: 'Help: connecting your tools' })).toBeVisible();
-  for (const guide of ['Getting an API key', 'Authentication', 'Zapier', 'Google Sheets', 'Excel & Power BI', 'Postman', 'Scripts (curl, Python)']) {
+  for (const guide of ['Getting an API key', 'Authentication', 'Zapier', 'Google Sheets', 'Orders from a spreadsheet', 'Excel & Power BI', 'Postman', 'Scripts (curl, Python)']) {
     await expect(page.getByRole('link', { name: guide, exact: true })).toBeVisible();
   }
   await page.getByRole('link', { name: 'Google Sheets', exact: true }).click();
@@ -423,7 +423,7 @@ test('Help: from Integrations to a guide with this server\'s URL, a recipe to co
 
   // Every guide opens, and every code block in it names this server where it names one, and
   // can be downloaded.
-  for (const slug of ['getting-an-api-key', 'authentication', 'zapier', 'excel-and-power-bi', 'postman', 'scripts']) {
+  for (const slug of ['getting-an-api-key', 'authentication', 'zapier', 'orders-from-a-spreadsheet', 'excel-and-power-bi', 'postman', 'scripts']) {
     await page.goto(`/help/${slug}`);
     const blocks = page.locator('figure.code');
     await expect(blocks.first()).toBeVisible();
@@ -441,6 +441,21 @@ test('Help: from Integrations to a guide with this server\'s URL, a recipe to co
   }
   await page.goto('/help/zapier');
   await expect(page.locator('figure.code code', { hasText: `${base}/api/stock?below_min=true` }).first()).toBeVisible();
+  const orderZap = page.locator('figure.code', { hasText: 'Webhooks POST settings' });
+  await expect(orderZap.locator('code')).toContainText(`URL:     ${base}/api/orders`);
+  await expect(orderZap.locator('code')).toContainText('Idempotency-Key | orders-sheet-{{Row ID}}');
+  // The orders guide: listed after Google Sheets, its steps, and the served script for this server.
+  await page.goto('/help');
+  const titles = await page.locator('ul.guides a').allTextContents();
+  expect(titles.indexOf('Orders from a spreadsheet')).toBe(titles.indexOf('Google Sheets') + 1);
+  await page.getByRole('link', { name: 'Orders from a spreadsheet', exact: true }).click();
+  await expect(page.getByRole('heading', { name: 'Orders from a spreadsheet', level: 1 })).toBeVisible();
+  await expect(page.locator('ol.steps > li').first()).toContainText('read and create, cancel, receive');
+  await expect(page.getByRole('heading', { name: 'A row is never ordered twice' })).toBeVisible();
+  const ordersRecipe = page.locator('figure.code', { hasText: 'google-sheets-orders.gs (Apps Script)' });
+  await expect(ordersRecipe.locator('code')).toContainText(`var PARTLOGIC_BASE_URL = '${base}';`);
+  await expect(ordersRecipe.locator('code')).toContainText('function sendNewOrders()');
+  await expect(ordersRecipe.getByRole('link', { name: 'Download google-sheets-orders.gs' })).toHaveAttribute('href', '/recipes/google-sheets-orders.gs');
   await page.goto('/help/authentication');
   await expect(page.getByRole('cell', { name: 'api_key_retired' })).toBeVisible();
   await expect(page.locator('figure.code code', { hasText: `curl -K - ${base}/api/key <<< 'user = "YOUR_API_KEY:"'` })).toBeVisible();

@@ -32,6 +32,8 @@ pub enum HelpTopic {
     Zapier,
     /// Google Sheets.
     GoogleSheets,
+    /// Creating orders from a spreadsheet.
+    OrdersFromASpreadsheet,
     /// Excel and Power BI.
     Excel,
     /// Postman.
@@ -42,11 +44,12 @@ pub enum HelpTopic {
 
 impl HelpTopic {
     /// Every guide, in reading order.
-    pub const ALL: [HelpTopic; 7] = [
+    pub const ALL: [HelpTopic; 8] = [
         HelpTopic::GettingStarted,
         HelpTopic::Authentication,
         HelpTopic::Zapier,
         HelpTopic::GoogleSheets,
+        HelpTopic::OrdersFromASpreadsheet,
         HelpTopic::Excel,
         HelpTopic::Postman,
         HelpTopic::Scripts,
@@ -59,6 +62,7 @@ impl HelpTopic {
             HelpTopic::Authentication => "authentication",
             HelpTopic::Zapier => "zapier",
             HelpTopic::GoogleSheets => "google-sheets",
+            HelpTopic::OrdersFromASpreadsheet => "orders-from-a-spreadsheet",
             HelpTopic::Excel => "excel-and-power-bi",
             HelpTopic::Postman => "postman",
             HelpTopic::Scripts => "scripts",
@@ -72,6 +76,7 @@ impl HelpTopic {
             HelpTopic::Authentication => "Authentication",
             HelpTopic::Zapier => "Zapier",
             HelpTopic::GoogleSheets => "Google Sheets",
+            HelpTopic::OrdersFromASpreadsheet => "Orders from a spreadsheet",
             HelpTopic::Excel => "Excel & Power BI",
             HelpTopic::Postman => "Postman",
             HelpTopic::Scripts => "Scripts (curl, Python)",

@@ -86,6 +86,7 @@ fn guide(t: HelpTopic) -> AnyView {
         HelpTopic::Authentication => authentication().into_any(),
         HelpTopic::Zapier => zapier().into_any(),
         HelpTopic::GoogleSheets => google_sheets().into_any(),
+        HelpTopic::OrdersFromASpreadsheet => orders_from_a_spreadsheet().into_any(),
         HelpTopic::Excel => excel().into_any(),
         HelpTopic::Postman => postman().into_any(),
         HelpTopic::Scripts => scripts().into_any(),
@@ -218,7 +219,7 @@ fn zapier() -> impl IntoView {
     let base = base_url();
     view! {
         <p>"Zapier's "<strong>"Webhooks by Zapier"</strong>" app sends your key in a "<Explain term=Term::Header/>" or as "
-            <Explain term=Term::Basic/>". Three zaps cover most needs."</p>
+            <Explain term=Term::Basic/>". Four zaps cover most needs."</p>
         <h2>"(a) Every hour, post the items below their minimum to Slack"</h2>
         <ol class="steps">
             <li>"Trigger: "<strong>"Schedule by Zapier"</strong>" → Every Hour."</li>
@@ -248,6 +249,31 @@ fn zapier() -> impl IntoView {
             <li>"Action: Webhooks by Zapier → GET "<code>"/api/stock?limit=1000"</code>" with the header above."</li>
             <li>"Action: Google Sheets → Create Multiple Spreadsheet Rows, mapping the fields."</li>
         </ol>
+        <h2>"(d) Create a PartLogic order when a row is added"</h2>
+        <p>"For a sheet with one row per order line: columns Device ID, SKU and Quantity. The key needs Orders "
+            "\u{201c}read and create, cancel, receive\u{201d} (under Permissions when you create it). For orders of several lines, "
+            "or rows that may be edited, use the "<A href=Page::Help(Some(HelpTopic::OrdersFromASpreadsheet)).path()>"orders script"</A>" instead."</p>
+        <ol class="steps">
+            <li>"Trigger: "<strong>"Google Sheets"</strong>" → New Spreadsheet Row."</li>
+            <li>"Action: "<strong>"Webhooks by Zapier"</strong>" → "<strong>"Custom Request"</strong>", method "<strong>"POST"</strong>", with:"</li>
+        </ol>
+        <CodeBlock label="Webhooks POST settings" code=with_base(base, |b| format!(concat!(
+            "Method:  POST\n",
+            "URL:     {b}/api/orders\n",
+            "Data:    {{\"device_id\": {{{{Device ID}}}},\n",
+            "          \"lines\": [{{\"sku\": \"{{{{SKU}}}}\", \"quantity\": {{{{Quantity}}}}}}],\n",
+            "          \"reference\": \"row-{{{{Row ID}}}}\"}}\n",
+            "Headers: X-API-Key       | YOUR_API_KEY\n",
+            "         Idempotency-Key | orders-sheet-{{{{Row ID}}}}\n",
+            "         Content-Type    | application/json"
+        ), b = b))/>
+        <p>"Map Device ID, SKU, Quantity and Row ID from the trigger where the braces are. The plain "<strong>"POST"</strong>" action cannot be used here: "
+            "it sends every value as text and cannot send a list of lines, and PartLogic wants numbers and a list."</p>
+        <ul>
+            <li><strong>"Idempotency-Key"</strong>" is the row's id: when Zapier replays a zap, or retries after a time-out, PartLogic answers with the order it already made for that row instead of making a second one. "
+                "Give each zap its own prefix ("<code>"orders-sheet-"</code>")."</li>
+            <li>"A refused row (an item the device does not stock, a quantity that is not a whole number) shows in the zap's history with the refusal's "<code>"code"</code>" and the field at fault."</li>
+        </ul>
     }
 }
 
@@ -273,6 +299,52 @@ fn google_sheets() -> impl IntoView {
         </ul>
         <RecipeBlock file="google-sheets.gs" label="google-sheets.gs (Apps Script)"/>
         <p class="muted">"Google's limits: about 20,000 fetches a day, 50 MB per answer, 6 minutes per run: enough for hundreds of thousands of rows an hour."</p>
+        <p>"To send replenishment orders from a sheet, see "<A href=Page::Help(Some(HelpTopic::OrdersFromASpreadsheet)).path()>"Orders from a spreadsheet"</A>"."</p>
+    }
+}
+
+fn orders_from_a_spreadsheet() -> impl IntoView {
+    view! {
+        <p>"This Apps Script turns the rows of sheet "<strong>"Orders"</strong>" into PartLogic replenishment orders, one line per row, "
+            "and writes each order's number and status back next to its rows."</p>
+        <ol class="steps">
+            <li>"Open "<A href=Page::Integrations.path()>"Integrations"</A>" → "<strong>"New API Key"</strong>". Tick the "
+                <Explain term=Term::Device text="devices"/>" the sheet may order for, and under "<strong>"Permissions"</strong>" set Orders to "
+                <strong>"read and create, cancel, receive"</strong>". Generate it and copy the key."</li>
+            <li>"In your spreadsheet: "<strong>"Extensions → Apps Script"</strong>". Replace the editor's contents with the script below and save. "
+                "(A spreadsheet has one script: if it already runs the "<A href=Page::Help(Some(HelpTopic::GoogleSheets)).path()>"stock script"</A>", use another spreadsheet for orders.)"</li>
+            <li>"Reload the spreadsheet. In the "<strong>"PartLogic"</strong>" menu choose "<strong>"Set API key…"</strong>" and paste your key "
+                "(Google asks you to allow the script the first time)."</li>
+            <li>"Choose "<strong>"Send new orders"</strong>" once: it makes sheet "<strong>"Orders"</strong>" with its header row. Fill in one row per item:"
+                <ul>
+                    <li><strong>"Device"</strong>": the device's id, or its name exactly as PartLogic lists it."</li>
+                    <li><strong>"SKU"</strong>": the item code, stocked at that device."</li>
+                    <li><strong>"Quantity"</strong>": a whole number."</li>
+                    <li><strong>"Reference"</strong>" (optional): your own name for the order. Rows with the same Device and Reference become one order with a line each; a row without a Reference is an order of its own."</li>
+                    <li>"Leave "<strong>"Order"</strong>" and "<strong>"Status"</strong>" empty: the script fills them in."</li>
+                </ul>
+            </li>
+            <li>"Choose "<strong>"Send new orders"</strong>", or "<strong>"Send new orders every 10 minutes"</strong>" (a trigger that runs as you; "
+                <strong>"Stop sending every 10 minutes"</strong>" removes it). Each sent row gets its order number (PO-000123) and status. "
+                "A refused row says why, as \u{201c}Refused: code: what is wrong\u{201d}, and keeps an empty Order: correct it and send again. "
+                "Sheet "<strong>"PartLogic"</strong>" says how the last run went."</li>
+        </ol>
+        <h2>"A row is never ordered twice"</h2>
+        <p>"Each order goes to PartLogic with an "<strong>"Idempotency-Key"</strong>": a label made from what its rows say (the device, the Reference, the items and quantities), "
+            "not from where they are in the sheet. If a run is interrupted before the answer comes back (a time-out, a closed laptop), the order may already exist. "
+            "The next run sends the same request with the same label, and PartLogic answers with the order it already made instead of making a second one. "
+            "Sorting or moving the rows changes nothing."</p>
+        <ul>
+            <li>"An edited row is a new request: once corrected, a refused row becomes a new order."</li>
+            <li>"Two rows that say exactly the same thing without a Reference are the same order within a day: give each its own Reference to order the same items twice."</li>
+        </ul>
+        <h2>"Who can see the key"</h2>
+        <ul>
+            <li><strong>"Not other editors of the spreadsheet."</strong>" The key is kept in your user properties, which only scripts running as you can read."</li>
+            <li><strong>"Editors can place orders"</strong>": a row they add is ordered with your key the next time you or your trigger send. "
+                "Give edit access only to people who may order, and tick only the devices the sheet orders for."</li>
+        </ul>
+        <RecipeBlock file="google-sheets-orders.gs" label="google-sheets-orders.gs (Apps Script)"/>
     }
 }
 

@@ -29,6 +29,11 @@ pub const RECIPES: &[Recipe] = &[
         source: include_str!("../../../../recipes/google-sheets.gs"),
     },
     Recipe {
+        file: "google-sheets-orders.gs",
+        content_type: "text/plain; charset=utf-8",
+        source: include_str!("../../../../recipes/google-sheets-orders.gs"),
+    },
+    Recipe {
         file: "excel-power-query-basic.pq",
         content_type: "text/plain; charset=utf-8",
         source: include_str!("../../../../recipes/excel-power-query-basic.pq"),
