@@ -11,7 +11,10 @@ use serde::de::DeserializeOwned;
 use serde_json::Value;
 
 use crate::error::{ApiError, without_values};
-use crate::orders::idempotency::{self, Attempt, Begin, Claim, Stored};
+use std::sync::Arc;
+
+use crate::http::state::AppState;
+use crate::orders::idempotency::{self, Attempt, Begin, Claim, Recalled, Replays, Stored};
 
 /// Reads a JSON body of at most `cap` bytes: 413 beyond (at once when `Content-Length` says
 /// so), 415 unless it is `application/json`.
@@ -138,16 +141,19 @@ pub(crate) enum Started {
 /// Starts `account_id`'s write to `endpoint` with `body`: looks at its `Idempotency-Key` and,
 /// unless that holds a stored answer, opens the write transaction.
 pub(crate) async fn begin(
-    db: &DatabaseConnection,
+    state: &AppState,
     req: &HttpRequest,
     account_id: i64,
     endpoint: String,
     body: &[u8],
     now: chrono::DateTime<chrono::Utc>,
 ) -> Result<Started, ApiError> {
-    match Idempotent::start(db, req, account_id, endpoint, body, now).await? {
+    match Idempotent::start(state, req, account_id, endpoint, body, now).await? {
         Idempotent::Replay(res) => Ok(Started::Replay(res)),
-        write => Ok(Started::Run(write, crate::db::begin_write(db).await?)),
+        write => Ok(Started::Run(
+            write,
+            crate::db::begin_write(&state.db).await?,
+        )),
     }
 }
 
@@ -156,17 +162,17 @@ pub(crate) enum Idempotent {
     /// No key sent: an ordinary write.
     Plain,
     /// The key is this request's.
-    Claimed(Claim),
+    Claimed(Claim, Attempt, Arc<Replays>),
     /// The key's first request already answered: this is that answer again.
     Replay(HttpResponse),
 }
 
 impl Idempotent {
     /// Looks at the request's `Idempotency-Key` for `account_id`'s write to `endpoint` with
-    /// `body`: claims it, or finds its stored answer, or refuses (reused with another request,
-    /// or still in use).
+    /// `body`: answers a retry from this instance's memory or the database, claims a new key,
+    /// or refuses (reused with another request, or still in use).
     pub(crate) async fn start(
-        db: &DatabaseConnection,
+        state: &AppState,
         req: &HttpRequest,
         account_id: i64,
         endpoint: String,
@@ -177,20 +183,31 @@ impl Idempotent {
             return Ok(Idempotent::Plain);
         };
         let attempt = Attempt::new(account_id, key, endpoint, body);
-        Ok(match idempotency::begin(db, &attempt, now).await? {
-            Begin::Run(claim) => Idempotent::Claimed(claim),
-            Begin::Replay(stored) => Idempotent::Replay(respond(
+        let replay = |stored: Stored| {
+            Idempotent::Replay(respond(
                 stored.status,
                 stored.body,
                 stored.location.as_deref(),
                 true,
-            )),
+            ))
+        };
+        match state.replays.recall(&attempt, now) {
+            Recalled::Replay(stored) => return Ok(replay(stored)),
+            Recalled::Reused => return Err(ApiError::IdempotencyKeyReused),
+            Recalled::Unknown => {}
+        }
+        Ok(match idempotency::begin(&state.db, &attempt, now).await? {
+            Begin::Run(claim) => Idempotent::Claimed(claim, attempt, state.replays.clone()),
+            Begin::Replay(stored, expires_at) => {
+                state.replays.remember(&attempt, &stored, expires_at);
+                replay(stored)
+            }
         })
     }
 
     /// Finishes the write: on success the work in `txn` commits with its stored answer; a 4xx
     /// rolls the work back and stores the refusal; a 5xx rolls back and lets the key go, so the
-    /// client may retry it.
+    /// client may retry it. A stored answer is remembered for the retries.
     pub(crate) async fn complete(
         self,
         db: &DatabaseConnection,
@@ -200,30 +217,30 @@ impl Idempotent {
         let claim = match self {
             Idempotent::Replay(res) => return Ok(res),
             Idempotent::Plain => None,
-            Idempotent::Claimed(c) => Some(c),
+            Idempotent::Claimed(c, attempt, replays) => Some((c, attempt, replays)),
         };
+        let keep_until = chrono::Utc::now() + idempotency::KEEP_FOR - chrono::Duration::minutes(1);
         match result {
             Ok(outcome) => {
-                if let Some(claim) = &claim
-                    && let Err(e) = idempotency::finish(
-                        &txn,
-                        claim,
-                        &Stored {
-                            status: outcome.status.as_u16(),
-                            body: outcome.body.clone(),
-                            location: outcome.location.clone(),
-                        },
-                    )
-                    .await
+                let stored = Stored {
+                    status: outcome.status.as_u16(),
+                    body: outcome.body.clone(),
+                    location: outcome.location.clone(),
+                };
+                if let Some((claim, _, _)) = &claim
+                    && let Err(e) = idempotency::finish(&txn, claim, &stored).await
                 {
                     drop(txn);
                     return Err(e);
                 }
                 if let Err(e) = txn.commit().await {
-                    if let Some(claim) = &claim {
+                    if let Some((claim, _, _)) = &claim {
                         let _ = idempotency::release(db, claim).await;
                     }
                     return Err(e.into());
+                }
+                if let Some((_, attempt, replays)) = &claim {
+                    replays.remember(attempt, &stored, keep_until);
                 }
                 Ok(respond(
                     outcome.status.as_u16(),
@@ -234,23 +251,20 @@ impl Idempotent {
             }
             Err(e) => {
                 drop(txn);
-                if let Some(claim) = &claim {
+                if let Some((claim, attempt, replays)) = &claim {
                     use actix_web::ResponseError;
                     if e.status_code().is_server_error() {
                         idempotency::release(db, claim).await?;
                     } else {
                         let body = serde_json::to_string(&e.problem())
                             .map_err(|x| ApiError::Internal(format!("encoding a problem: {x}")))?;
-                        idempotency::finish(
-                            db,
-                            claim,
-                            &Stored {
-                                status: e.status_code().as_u16(),
-                                body,
-                                location: None,
-                            },
-                        )
-                        .await?;
+                        let stored = Stored {
+                            status: e.status_code().as_u16(),
+                            body,
+                            location: None,
+                        };
+                        idempotency::finish(db, claim, &stored).await?;
+                        replays.remember(attempt, &stored, keep_until);
                     }
                 }
                 Err(e)

@@ -102,6 +102,8 @@ impl Application {
                 .is_some()
                 .then(|| Arc::new(crate::http::metrics::Metrics::default())),
             settings: Arc::new(settings),
+            order_numbers: Default::default(),
+            replays: Default::default(),
         };
         let state = web::Data::new(state);
         let metrics = match metrics_listener {

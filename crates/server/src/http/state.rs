@@ -50,4 +50,8 @@ pub struct AppState {
     pub scanning_keys: Option<Arc<crate::keys::leaks::ScanningKeys>>,
     /// Request counts and latencies, when `/metrics` is served.
     pub metrics: Option<Arc<crate::http::metrics::Metrics>>,
+    /// Stored `Idempotency-Key` answers this instance has seen (`orders::idempotency`).
+    pub replays: Arc<crate::orders::idempotency::Replays>,
+    /// Order numbers reserved by this instance (`orders::numbers`).
+    pub order_numbers: Arc<crate::orders::numbers::Numbers>,
 }

@@ -105,8 +105,8 @@ pub struct Stored {
 pub enum Begin {
     /// Do the work; this request holds the key.
     Run(Claim),
-    /// Answer the first request's result again.
-    Replay(Stored),
+    /// Answer the first request's result again (kept until the given time).
+    Replay(Stored, DateTime<Utc>),
 }
 
 fn token() -> Result<String, ApiError> {
@@ -115,44 +115,54 @@ fn token() -> Result<String, ApiError> {
     Ok(hex(&bytes))
 }
 
-/// Claims the key for `attempt`, or says why not.
+/// Claims the key for `attempt`, or says why not. The record is read first: a retry (the common
+/// case after the first request) answers from it without writing anything; only a key not seen
+/// yet is inserted, and the unique index decides between requests racing to do that.
 pub async fn begin(
     db: &impl ConnectionTrait,
     attempt: &Attempt,
     now: DateTime<Utc>,
 ) -> Result<Begin, ApiError> {
-    // Twice at most: once more after clearing an expired record of the same key.
-    for _ in 0..2 {
-        let mine = token()?;
-        let inserted = idem::Entity::insert(idem::ActiveModel {
-            account_id: Set(attempt.account_id),
-            idem_key: Set(attempt.key.clone()),
-            endpoint: Set(attempt.endpoint.clone()),
-            request_digest: Set(attempt.digest.clone()),
-            token: Set(Some(mine.clone())),
-            locked_at: Set(now),
-            expires_at: Set(now + KEEP_FOR),
-            ..Default::default()
-        })
-        .on_conflict(
-            OnConflict::columns([idem::Column::AccountId, idem::Column::IdemKey])
-                .do_nothing()
-                .to_owned(),
-        )
-        .exec_without_returning(db)
-        .await?;
+    // Three times at most: after a lost race to insert, and after clearing an expired record.
+    for _ in 0..3 {
         let found = idem::Entity::find()
             .filter(idem::Column::AccountId.eq(attempt.account_id))
             .filter(idem::Column::IdemKey.eq(attempt.key.as_str()))
             .one(db)
             .await?;
-        let Some(row) = found else { continue };
-        if inserted == 1 && row.token.as_deref() == Some(mine.as_str()) {
-            return Ok(Begin::Run(Claim {
-                id: row.id,
-                token: mine,
-            }));
-        }
+        let Some(row) = found else {
+            let mine = token()?;
+            let inserted = idem::Entity::insert(idem::ActiveModel {
+                account_id: Set(attempt.account_id),
+                idem_key: Set(attempt.key.clone()),
+                endpoint: Set(attempt.endpoint.clone()),
+                request_digest: Set(attempt.digest.clone()),
+                token: Set(Some(mine.clone())),
+                locked_at: Set(now),
+                expires_at: Set(now + KEEP_FOR),
+                ..Default::default()
+            })
+            .on_conflict(
+                OnConflict::columns([idem::Column::AccountId, idem::Column::IdemKey])
+                    .do_nothing()
+                    .to_owned(),
+            )
+            .exec_with_returning(db)
+            .await;
+            match inserted {
+                Ok(row) => {
+                    return Ok(Begin::Run(Claim {
+                        id: row.id,
+                        token: mine,
+                    }));
+                }
+                // Another request inserted it first: read what it holds.
+                Err(sea_orm::DbErr::RecordNotInserted | sea_orm::DbErr::RecordNotFound(_)) => {
+                    continue;
+                }
+                Err(e) => return Err(e.into()),
+            }
+        };
         if row.expires_at <= now {
             // Kept long enough: the key is free again.
             idem::Entity::delete_many()
@@ -166,16 +176,20 @@ pub async fn begin(
             return Err(ApiError::IdempotencyKeyReused);
         }
         if let (Some(status), Some(body)) = (row.response_status, row.response_body) {
-            return Ok(Begin::Replay(Stored {
-                status: u16::try_from(status).unwrap_or(500),
-                body,
-                location: row.response_location,
-            }));
+            return Ok(Begin::Replay(
+                Stored {
+                    status: u16::try_from(status).unwrap_or(500),
+                    body,
+                    location: row.response_location,
+                },
+                row.expires_at,
+            ));
         }
         if row.locked_at > now - STALE_AFTER {
             return Err(ApiError::IdempotencyKeyInUse);
         }
         // Its holder died without a result: take it over, if no one else just did.
+        let mine = token()?;
         let taken = idem::Entity::update_many()
             .col_expr(idem::Column::Token, Expr::value(mine.clone()))
             .col_expr(idem::Column::LockedAt, Expr::value(now))
@@ -242,4 +256,69 @@ pub async fn prune(db: &impl ConnectionTrait, now: DateTime<Utc>) -> Result<u64,
         .exec(db)
         .await?
         .rows_affected)
+}
+
+/// A stored answer remembered by this instance, with what its request must match.
+#[derive(Debug, Clone)]
+struct Remembered {
+    endpoint: String,
+    digest: String,
+    expires_at: DateTime<Utc>,
+    stored: Stored,
+}
+
+/// The stored answers this instance has seen, so that a retry is answered from memory: a stored
+/// answer never changes once written (only its expiry ends it), so keeping a copy is safe on any
+/// number of instances. Bounded: past [`Replays::CAPACITY`] entries it starts afresh.
+#[derive(Debug, Default)]
+pub struct Replays {
+    map: std::sync::Mutex<std::collections::HashMap<(i64, String), Remembered>>,
+}
+
+/// What the memory says about an attempt.
+#[derive(Debug)]
+pub enum Recalled {
+    /// Nothing known here: ask the database.
+    Unknown,
+    /// The same request was answered: this is its answer.
+    Replay(Stored),
+    /// The key was used with another request.
+    Reused,
+}
+
+impl Replays {
+    /// The most answers remembered.
+    pub const CAPACITY: usize = 100_000;
+
+    /// What is remembered about `attempt` at `now`.
+    pub fn recall(&self, attempt: &Attempt, now: DateTime<Utc>) -> Recalled {
+        let map = self.map.lock().unwrap_or_else(|e| e.into_inner());
+        match map.get(&(attempt.account_id, attempt.key.clone())) {
+            Some(r) if r.expires_at > now => {
+                if r.endpoint == attempt.endpoint && r.digest == attempt.digest {
+                    Recalled::Replay(r.stored.clone())
+                } else {
+                    Recalled::Reused
+                }
+            }
+            _ => Recalled::Unknown,
+        }
+    }
+
+    /// Remembers `stored` as the answer to `attempt`, kept until `expires_at`.
+    pub fn remember(&self, attempt: &Attempt, stored: &Stored, expires_at: DateTime<Utc>) {
+        let mut map = self.map.lock().unwrap_or_else(|e| e.into_inner());
+        if map.len() >= Self::CAPACITY {
+            map.clear();
+        }
+        map.insert(
+            (attempt.account_id, attempt.key.clone()),
+            Remembered {
+                endpoint: attempt.endpoint.clone(),
+                digest: attempt.digest.clone(),
+                expires_at,
+                stored: stored.clone(),
+            },
+        );
+    }
 }

@@ -8,5 +8,6 @@
 pub mod csv;
 pub mod filters;
 pub mod idempotency;
+pub mod numbers;
 pub mod parse;
 pub mod store;

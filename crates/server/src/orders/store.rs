@@ -6,16 +6,17 @@
 use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
-use partlogic_entity::{customer, device, order, order_counter, order_event, order_line, stock};
+use partlogic_entity::{customer, device, order, order_event, order_line, stock};
 use partlogic_types::{
     Order, OrderAction, OrderActor, OrderDevice, OrderEvent, OrderLine, OrderStatus, order_number,
 };
-use sea_orm::sea_query::{Expr, ExprTrait, OnConflict};
+use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter,
-    QueryOrder, QuerySelect,
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, DbBackend, EntityTrait,
+    QueryFilter, QueryOrder, QuerySelect,
 };
 
+use super::numbers::Numbers;
 use super::parse::{NewOrder, Receipt};
 use crate::domain::field_error;
 use crate::error::ApiError;
@@ -79,27 +80,6 @@ fn actor_view(kind: &str, name: String, detail: String) -> OrderActor {
     }
 }
 
-/// The next order number of `account_id` (one statement: the row is created on the first
-/// order and then counts up; concurrent creators queue on that one row only for the rest of
-/// their transaction).
-async fn next_number(db: &impl ConnectionTrait, account_id: i64) -> Result<i64, ApiError> {
-    let row = order_counter::Entity::insert(order_counter::ActiveModel {
-        account_id: Set(account_id),
-        last: Set(1),
-    })
-    .on_conflict(
-        OnConflict::column(order_counter::Column::AccountId)
-            .value(
-                order_counter::Column::Last,
-                Expr::col((order_counter::Entity, order_counter::Column::Last)).add(1),
-            )
-            .to_owned(),
-    )
-    .exec_with_returning(db)
-    .await?;
-    Ok(row.last)
-}
-
 async fn event(
     db: &impl ConnectionTrait,
     order_id: i64,
@@ -127,22 +107,28 @@ async fn event(
 /// An SKU not stocked at the device is a 422 naming its line; nothing is written then.
 pub async fn create(
     db: &impl ConnectionTrait,
+    numbers: (&Numbers, &DatabaseConnection),
     account_id: i64,
+    device: &OrderDevice,
     new: &NewOrder,
     actor: &Actor,
     now: DateTime<Utc>,
-) -> Result<order::Model, ApiError> {
+) -> Result<(order::Model, Order), ApiError> {
     let skus: Vec<&str> = new.lines.iter().map(|l| l.sku.as_str()).collect();
-    let rows: Vec<(i64, String)> = stock::Entity::find()
+    let rows: Vec<(i64, String, String)> = stock::Entity::find()
         .select_only()
         .column(stock::Column::Id)
         .column(stock::Column::Sku)
+        .column(stock::Column::Description)
         .filter(stock::Column::DeviceId.eq(new.device_id))
         .filter(stock::Column::Sku.is_in(skus))
         .into_tuple()
         .all(db)
         .await?;
-    let by_sku: HashMap<String, i64> = rows.into_iter().map(|(id, sku)| (sku, id)).collect();
+    let by_sku: HashMap<String, (i64, String)> = rows
+        .into_iter()
+        .map(|(id, sku, description)| (sku, (id, description)))
+        .collect();
     let unknown: Vec<_> = new
         .lines
         .iter()
@@ -158,7 +144,7 @@ pub async fn create(
     if !unknown.is_empty() {
         return Err(ApiError::Validation(unknown));
     }
-    let number = next_number(db, account_id).await?;
+    let number = numbers.0.next(numbers.1, db, account_id).await?;
     let (key_id, user_id) = match actor {
         Actor::Key { id, .. } => (Some(*id), None),
         Actor::User { id, .. } => (None, Some(*id)),
@@ -188,7 +174,7 @@ pub async fn create(
         .map(|(i, l)| order_line::ActiveModel {
             order_id: Set(row.id),
             line_no: Set(i as i32 + 1),
-            stock_id: Set(by_sku[&l.sku]),
+            stock_id: Set(by_sku[&l.sku].0),
             sku: Set(l.sku.clone()),
             quantity: Set(l.quantity),
             received: Set(0),
@@ -203,8 +189,50 @@ pub async fn create(
         new.lines.len(),
         if new.lines.len() == 1 { "" } else { "s" }
     );
-    event(db, row.id, OrderAction::Created, actor, Some(what), now).await?;
-    Ok(row)
+    event(
+        db,
+        row.id,
+        OrderAction::Created,
+        actor,
+        Some(what.clone()),
+        now,
+    )
+    .await?;
+    // The view, from what was just written: no need to read it back.
+    let actor_view = actor_view(
+        actor.kind(),
+        actor.name().to_owned(),
+        actor.detail().to_owned(),
+    );
+    let order = Order {
+        id: row.id,
+        number: order_number(row.number),
+        status: OrderStatus::Open,
+        device: device.clone(),
+        lines: new
+            .lines
+            .iter()
+            .map(|l| OrderLine {
+                sku: l.sku.clone(),
+                description: by_sku[&l.sku].1.clone(),
+                quantity: l.quantity,
+                received: 0,
+                outstanding: l.quantity,
+            })
+            .collect(),
+        reference: row.reference.clone(),
+        note: row.note.clone(),
+        created_by: actor_view.clone(),
+        created_at: now,
+        updated_at: now,
+        events: vec![OrderEvent {
+            action: OrderAction::Created,
+            actor: actor_view,
+            at: now,
+            detail: Some(what),
+        }],
+    };
+    Ok((row, order))
 }
 
 /// Order `id` if it is one of `devices`' (and so exists for this caller).

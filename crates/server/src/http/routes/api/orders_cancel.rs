@@ -57,7 +57,7 @@ pub async fn cancel_order(
         Vec::new()
     };
     let (write, txn) = match idempotent::begin(
-        &state.db,
+        &state,
         &req,
         caller.account_id(),
         format!("POST /api/orders/{id}/cancel"),

@@ -51,7 +51,7 @@ pub async fn create_order(
     let now = state.clock.now();
     let body = read_body(&req, payload, MAX_BODY_BYTES).await?;
     let (write, txn) = match idempotent::begin(
-        &state.db,
+        &state,
         &req,
         caller.account_id(),
         "POST /api/orders".to_owned(),
@@ -66,17 +66,31 @@ pub async fn create_order(
     let result = async {
         let request: CreateOrderRequest = parse_body(&body)?;
         let new = NewOrder::parse(&request).map_err(ApiError::Validation)?;
-        if caller.reached(new.device_id).is_none() {
+        let Some(device) = caller.reached(new.device_id) else {
             return Err(ApiError::DeviceNotInScope(new.device_id));
-        }
+        };
+        let device = partlogic_types::OrderDevice {
+            id: device.id,
+            name: device.name.clone(),
+            customer: device.customer.clone(),
+        };
         let actor = Actor::Key {
             id: caller.key_id(),
             name: caller.key.name.clone(),
             prefix: caller.key.prefix.clone(),
         };
-        let row = store::create(&txn, caller.account_id(), &new, &actor, now).await?;
+        let numbers = (state.order_numbers.as_ref(), &state.db);
+        let (row, order) = store::create(
+            &txn,
+            numbers,
+            caller.account_id(),
+            &device,
+            &new,
+            &actor,
+            now,
+        )
+        .await?;
         let id = row.id;
-        let order = store::view(&txn, row).await?;
         Outcome::json(
             StatusCode::CREATED,
             &order,

@@ -62,7 +62,7 @@ pub async fn receive_order(
     let now = state.clock.now();
     let body = read_body(&req, payload, MAX_BODY_BYTES).await?;
     let (write, txn) = match idempotent::begin(
-        &state.db,
+        &state,
         &req,
         caller.account_id(),
         format!("POST /api/orders/{id}/receive"),
