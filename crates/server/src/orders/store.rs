@@ -298,6 +298,89 @@ pub async fn list(
         .await?)
 }
 
+/// A page of orders of `devices` matching `f`, newest first, and the id to continue before
+/// when more follow. `device` names a device (the caller knows its own). On SQLite the page is
+/// read through the store (rusqlite), elsewhere through the pool.
+pub async fn page(
+    store: &crate::db::store::Store,
+    db: &impl ConnectionTrait,
+    devices: &[i64],
+    f: &ListFilters,
+    device: impl Fn(i64) -> OrderDevice,
+) -> Result<(Vec<Order>, Option<i64>), ApiError> {
+    let query = crate::db::store::OrdersQuery {
+        devices: if f.devices.is_empty() {
+            devices.to_vec()
+        } else {
+            f.devices.clone()
+        },
+        status: f.status.map(|s| s.as_str().to_owned()),
+        reference: f.reference.clone(),
+        created_since: f.created_since,
+        before: f.before,
+        limit: f.limit + 1,
+    };
+    let limit = usize::try_from(f.limit).unwrap_or(usize::MAX);
+    let mut orders = match store.orders(&query)? {
+        Some(raw) => raw
+            .into_iter()
+            .map(|r| from_raw(r, &device))
+            .collect::<Vec<_>>(),
+        None => {
+            let mut rows = list(db, devices, f).await?;
+            let more = rows.len() > limit;
+            rows.truncate(limit + usize::from(more));
+            views(db, rows).await?
+        }
+    };
+    let next = if orders.len() > limit {
+        orders.truncate(limit);
+        orders.last().map(|o| o.id)
+    } else {
+        None
+    };
+    Ok((orders, next))
+}
+
+fn from_raw(r: crate::db::store::RawOrder, device: &impl Fn(i64) -> OrderDevice) -> Order {
+    Order {
+        id: r.id,
+        number: order_number(r.number),
+        status: OrderStatus::parse(&r.status).unwrap_or(OrderStatus::Open),
+        device: device(r.device_id),
+        lines: r
+            .lines
+            .into_iter()
+            .map(|(sku, description, quantity, received)| OrderLine {
+                sku,
+                description,
+                quantity,
+                received,
+                outstanding: quantity - received,
+            })
+            .collect(),
+        reference: r.reference,
+        note: r.note,
+        created_by: actor_view(
+            if r.created_by_user { "user" } else { "key" },
+            r.created_by_name,
+            r.created_by_detail,
+        ),
+        created_at: r.created_at,
+        updated_at: r.updated_at,
+        events: r
+            .events
+            .into_iter()
+            .map(|(action, kind, name, detail, at, what)| OrderEvent {
+                action: OrderAction::parse(&action).unwrap_or(OrderAction::Created),
+                actor: actor_view(&kind, name, detail),
+                at,
+                detail: what,
+            })
+            .collect(),
+    }
+}
+
 /// The views of `orders` (lines, device and history loaded in three queries for all of them).
 pub async fn views(
     db: &impl ConnectionTrait,

@@ -207,3 +207,52 @@ mod tests {
         );
     }
 }
+
+/// A page of orders of `q.devices`, newest first (`q.limit` of them).
+pub(super) fn orders(q: &super::OrdersQuery) -> (String, Vec<Arg>) {
+    let marks = vec!["?"; q.devices.len()].join(", ");
+    let mut args: Vec<Arg> = q.devices.iter().map(|d| Arg::Int(*d)).collect();
+    let mut sql = format!(
+        "SELECT id, number, device_id, status, reference, note, created_by_user_id IS NOT NULL, \
+         created_by_name, created_by_detail, created_at, updated_at FROM orders \
+         WHERE device_id IN ({marks})"
+    );
+    if let Some(s) = &q.status {
+        sql.push_str(" AND status = ?");
+        args.push(Arg::Text(s.clone()));
+    }
+    if let Some(r) = &q.reference {
+        sql.push_str(" AND reference = ?");
+        args.push(Arg::Text(r.clone()));
+    }
+    if let Some(t) = q.created_since {
+        sql.push_str(" AND created_at >= ?");
+        args.push(Arg::Time(t));
+    }
+    if let Some(b) = q.before {
+        sql.push_str(" AND id < ?");
+        args.push(Arg::Int(b));
+    }
+    sql.push_str(" ORDER BY id DESC LIMIT +?");
+    args.push(Arg::Int(q.limit as i64));
+    (sql, args)
+}
+
+/// The lines of `n` orders (their ids bound), with the stock rows' descriptions.
+pub(super) fn order_lines(n: usize) -> String {
+    let marks = vec!["?"; n].join(", ");
+    format!(
+        "SELECT l.order_id, l.sku, COALESCE(s.description, ''), l.quantity, l.received \
+         FROM order_lines l LEFT JOIN stock s ON s.id = l.stock_id \
+         WHERE l.order_id IN ({marks}) ORDER BY l.order_id, l.line_no"
+    )
+}
+
+/// The history of `n` orders (their ids bound), oldest first.
+pub(super) fn order_events(n: usize) -> String {
+    let marks = vec!["?"; n].join(", ");
+    format!(
+        "SELECT order_id, action, actor_kind, actor_name, actor_detail, at, detail \
+         FROM order_events WHERE order_id IN ({marks}) ORDER BY order_id, id"
+    )
+}

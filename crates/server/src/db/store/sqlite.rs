@@ -15,7 +15,7 @@ use sea_orm::{DbErr, RuntimeErr};
 
 use super::StockFilters;
 use super::sql::{self, Arg};
-use super::{KeyRecord, PageEnd, RawAlert, ReachDevice, RowView, SecretKind, rate_limit};
+use super::{KeyRecord, PageEnd, RawAlert, RawOrder, ReachDevice, RowView, SecretKind, rate_limit};
 use partlogic_types::{AlertKind, KeyPermissions};
 
 /// Reads from one SQLite file.
@@ -314,6 +314,63 @@ impl SqliteReads {
                     Some(a)
                 })
                 .collect())
+        })
+    }
+
+    pub(super) fn orders(&self, q: &super::OrdersQuery) -> Result<Vec<RawOrder>, DbErr> {
+        let (text, args) = sql::orders(q);
+        self.with(|c| {
+            let mut stmt = c.prepare_cached(&text)?;
+            let mut orders = stmt
+                .query_map(params_from_iter(bind(&args)), |r| {
+                    Ok(RawOrder {
+                        id: r.get(0)?,
+                        number: r.get(1)?,
+                        device_id: r.get(2)?,
+                        status: r.get(3)?,
+                        reference: r.get(4)?,
+                        note: r.get(5)?,
+                        created_by_user: r.get(6)?,
+                        created_by_name: r.get(7)?,
+                        created_by_detail: r.get(8)?,
+                        created_at: time(r, 9)?,
+                        updated_at: time(r, 10)?,
+                        lines: Vec::new(),
+                        events: Vec::new(),
+                    })
+                })?
+                .collect::<rusqlite::Result<Vec<_>>>()?;
+            if orders.is_empty() {
+                return Ok(orders);
+            }
+            let ids: Vec<Value> = orders.iter().map(|o| Value::Integer(o.id)).collect();
+            let at: HashMap<i64, usize> =
+                orders.iter().enumerate().map(|(i, o)| (o.id, i)).collect();
+            let mut stmt = c.prepare_cached(&sql::order_lines(ids.len()))?;
+            let mut rows = stmt.query(params_from_iter(ids.iter()))?;
+            while let Some(r) = rows.next()? {
+                if let Some(&i) = at.get(&r.get::<_, i64>(0)?) {
+                    orders[i]
+                        .lines
+                        .push((r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?));
+                }
+            }
+            drop(rows);
+            let mut stmt = c.prepare_cached(&sql::order_events(ids.len()))?;
+            let mut rows = stmt.query(params_from_iter(ids.iter()))?;
+            while let Some(r) = rows.next()? {
+                if let Some(&i) = at.get(&r.get::<_, i64>(0)?) {
+                    orders[i].events.push((
+                        r.get(1)?,
+                        r.get(2)?,
+                        r.get(3)?,
+                        r.get(4)?,
+                        time(r, 5)?,
+                        r.get(6)?,
+                    ));
+                }
+            }
+            Ok(orders)
         })
     }
 

@@ -54,17 +54,27 @@ pub async fn list_orders(
         return Err(ApiError::DeviceNotInScope(*outside));
     }
     let devices = caller.reach_ids();
-    let mut rows = store::list(&state.db, &devices, &filters).await?;
-    let more = rows.len() as u64 > filters.limit;
-    rows.truncate(filters.limit as usize);
-    let last = rows.last().map(|o| o.id);
-    let orders = store::views(&state.db, rows).await?;
+    let (orders, next) = store::page(&state.store, &state.db, &devices, &filters, |id| {
+        caller.reached(id).map_or_else(
+            || partlogic_types::OrderDevice {
+                id,
+                name: String::new(),
+                customer: String::new(),
+            },
+            |d| partlogic_types::OrderDevice {
+                id,
+                name: d.name.clone(),
+                customer: d.customer.clone(),
+            },
+        )
+    })
+    .await?;
     let format = Format::negotiate(&req);
     let mut res = HttpResponse::Ok();
     res.content_type(format.content_type())
         .insert_header((header::CACHE_CONTROL, "no-store"))
         .insert_header((header::VARY, "Accept"));
-    if more && let Some(last) = last {
+    if let Some(last) = next {
         res.insert_header((
             header::LINK,
             super::next_link(&req, &state.link_prefix, "before", last),

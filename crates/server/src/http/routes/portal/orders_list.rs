@@ -70,18 +70,37 @@ pub async fn list_orders(
     filters.devices.retain(|d| devices.contains(d));
     let asked_devices = !req.query_string().is_empty()
         && form_urlencoded::parse(req.query_string().as_bytes()).any(|(n, _)| n == "device");
-    let mut rows = if asked_devices && filters.devices.is_empty() {
-        Vec::new()
+    let names: std::collections::HashMap<i64, partlogic_types::OrderDevice> = visible
+        .iter()
+        .map(|d| {
+            (
+                d.id,
+                partlogic_types::OrderDevice {
+                    id: d.id,
+                    name: d.name.clone(),
+                    customer: d.customer_name.clone(),
+                },
+            )
+        })
+        .collect();
+    let (orders, next) = if asked_devices && filters.devices.is_empty() {
+        (Vec::new(), None)
     } else {
-        store::list(&state.db, &devices, &filters).await?
+        store::page(&state.store, &state.db, &devices, &filters, |id| {
+            names
+                .get(&id)
+                .cloned()
+                .unwrap_or(partlogic_types::OrderDevice {
+                    id,
+                    name: String::new(),
+                    customer: String::new(),
+                })
+        })
+        .await?
     };
-    let more = rows.len() as u64 > filters.limit;
-    rows.truncate(filters.limit as usize);
-    let last = rows.last().map(|o| o.id);
-    let orders = store::views(&state.db, rows).await?;
     let mut res = HttpResponse::Ok();
     res.insert_header((header::CACHE_CONTROL, "no-store"));
-    if more && let Some(last) = last {
+    if let Some(last) = next {
         res.insert_header((
             header::LINK,
             crate::http::routes::api::next_link(&req, &state.link_prefix, "before", last),
