@@ -190,7 +190,7 @@ pub async fn seed(db: &sea_orm::DatabaseConnection, now: DateTime<Utc>) -> Resul
     .await?;
     add_alert_history(&txn, now).await?;
     // After the history: receiving writes alerts too, and ids must follow time.
-    add_orders(&txn, db, acme.id, &alex, now).await?;
+    add_orders(&txn, acme.id, &alex, now).await?;
     txn.commit().await?;
     Ok(())
 }
@@ -299,7 +299,6 @@ async fn add_alert_history(db: &impl ConnectionTrait, now: DateTime<Utc>) -> Res
 /// nothing received. The API document's examples use orders 1 (receive) and 5 (cancel).
 async fn add_orders(
     db: &impl ConnectionTrait,
-    pool: &sea_orm::DatabaseConnection,
     account_id: i64,
     by: &partlogic_entity::user::Model,
     now: DateTime<Utc>,
@@ -359,7 +358,7 @@ async fn add_orders(
             name: String::new(),
             customer: String::new(),
         };
-        let (order, _) = store::create(db, (&numbers, pool), account_id, &device, &new, &actor, at)
+        let (order, _) = store::create(db, &numbers, account_id, &device, &new, &actor, at)
             .await
             .map_err(fail)?;
         let later = at + Duration::hours(1);

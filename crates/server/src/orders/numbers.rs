@@ -73,28 +73,46 @@ impl Numbers {
         None
     }
 
-    /// The next number of `account_id`. `txn` is the order's transaction (SQLite takes the
-    /// number there); `pool` reserves PostgreSQL's blocks outside it.
-    pub async fn next(
+    fn has_free(&self, account_id: i64) -> bool {
+        let free = self.free.lock().unwrap_or_else(|e| e.into_inner());
+        free.get(&account_id)
+            .is_some_and(|rs| rs.iter().any(|(next, end)| next <= end))
+    }
+
+    /// Before an order's transaction opens: on PostgreSQL, reserves a block for `account_id`
+    /// if this instance has no number left, through `pool` (a request holding its transaction's
+    /// connection must not wait for another one: 64 of them would hold the whole pool).
+    pub async fn prepare(
         &self,
         pool: &DatabaseConnection,
-        txn: &impl ConnectionTrait,
         account_id: i64,
-    ) -> Result<i64, ApiError> {
-        if self.contiguous || txn.get_database_backend() != DbBackend::Postgres {
-            return advance(txn, account_id, 1).await;
+    ) -> Result<(), ApiError> {
+        if self.contiguous
+            || pool.get_database_backend() != DbBackend::Postgres
+            || self.has_free(account_id)
+        {
+            return Ok(());
         }
-        loop {
-            if let Some(n) = self.take(account_id) {
-                return Ok(n);
-            }
-            let end = advance(pool, account_id, BLOCK).await?;
-            self.free
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .entry(account_id)
-                .or_default()
-                .push((end - BLOCK + 1, end));
+        let end = advance(pool, account_id, BLOCK).await?;
+        self.free
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .entry(account_id)
+            .or_default()
+            .push((end - BLOCK + 1, end));
+        Ok(())
+    }
+
+    /// The next number of `account_id`, in the order's transaction `txn`: from this instance's
+    /// block on PostgreSQL (see [`Numbers::prepare`]); otherwise, or when concurrent orders used
+    /// up the block meanwhile, the counter's next, taken in `txn`.
+    pub async fn next(&self, txn: &impl ConnectionTrait, account_id: i64) -> Result<i64, ApiError> {
+        if !self.contiguous
+            && txn.get_database_backend() == DbBackend::Postgres
+            && let Some(n) = self.take(account_id)
+        {
+            return Ok(n);
         }
+        advance(txn, account_id, 1).await
     }
 }

@@ -12,8 +12,8 @@ use partlogic_types::{
 };
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, DbBackend, EntityTrait,
-    QueryFilter, QueryOrder, QuerySelect,
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter,
+    QueryOrder, QuerySelect,
 };
 
 use super::numbers::Numbers;
@@ -107,7 +107,7 @@ async fn event(
 /// An SKU not stocked at the device is a 422 naming its line; nothing is written then.
 pub async fn create(
     db: &impl ConnectionTrait,
-    numbers: (&Numbers, &DatabaseConnection),
+    numbers: &Numbers,
     account_id: i64,
     device: &OrderDevice,
     new: &NewOrder,
@@ -144,7 +144,7 @@ pub async fn create(
     if !unknown.is_empty() {
         return Err(ApiError::Validation(unknown));
     }
-    let number = numbers.0.next(numbers.1, db, account_id).await?;
+    let number = numbers.next(db, account_id).await?;
     let (key_id, user_id) = match actor {
         Actor::Key { id, .. } => (Some(*id), None),
         Actor::User { id, .. } => (None, Some(*id)),

@@ -48,6 +48,16 @@ pub struct OrdersQuery {
     pub limit: u64,
 }
 
+/// One event of an order's history: action, actor kind, actor name, actor detail, when, what.
+pub type RawOrderEvent = (
+    String,
+    String,
+    String,
+    String,
+    DateTime<Utc>,
+    Option<String>,
+);
+
 /// An order as a listing reads it, with its lines and history.
 #[derive(Debug, Clone)]
 pub struct RawOrder {
@@ -75,15 +85,8 @@ pub struct RawOrder {
     pub updated_at: DateTime<Utc>,
     /// Its lines: SKU, description (the stock row's now), quantity, received.
     pub lines: Vec<(String, String, i64, i64)>,
-    /// Its history, oldest first: action, actor kind, actor name, actor detail, when, what.
-    pub events: Vec<(
-        String,
-        String,
-        String,
-        String,
-        DateTime<Utc>,
-        Option<String>,
-    )>,
+    /// Its history, oldest first.
+    pub events: Vec<RawOrderEvent>,
 }
 
 /// A stored rate limit as a count: the database allows any integer, a limit is at least 1.

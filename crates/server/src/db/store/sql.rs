@@ -197,17 +197,6 @@ pub(super) fn alerts(
 pub(super) const CACHE_GENERATION: &str =
     "SELECT generation FROM key_cache_generation WHERE id = 1";
 
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn placeholders_are_numbered_for_postgres() {
-        assert_eq!(
-            super::numbered("a = ? AND b IN (?, ?)"),
-            "a = $1 AND b IN ($2, $3)"
-        );
-    }
-}
-
 /// A page of orders of `q.devices`, newest first (`q.limit` of them).
 pub(super) fn orders(q: &super::OrdersQuery) -> (String, Vec<Arg>) {
     let marks = vec!["?"; q.devices.len()].join(", ");
@@ -255,4 +244,15 @@ pub(super) fn order_events(n: usize) -> String {
         "SELECT order_id, action, actor_kind, actor_name, actor_detail, at, detail \
          FROM order_events WHERE order_id IN ({marks}) ORDER BY order_id, id"
     )
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn placeholders_are_numbered_for_postgres() {
+        assert_eq!(
+            super::numbered("a = ? AND b IN (?, ?)"),
+            "a = $1 AND b IN ($2, $3)"
+        );
+    }
 }

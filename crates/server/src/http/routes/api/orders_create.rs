@@ -50,6 +50,11 @@ pub async fn create_order(
     let caller = who.caller;
     let now = state.clock.now();
     let body = read_body(&req, payload, MAX_BODY_BYTES).await?;
+    // A number block, if one is needed, is reserved before the transaction takes a connection.
+    state
+        .order_numbers
+        .prepare(&state.db, caller.account_id())
+        .await?;
     let (write, txn) = match idempotent::begin(
         &state,
         &req,
@@ -79,10 +84,9 @@ pub async fn create_order(
             name: caller.key.name.clone(),
             prefix: caller.key.prefix.clone(),
         };
-        let numbers = (state.order_numbers.as_ref(), &state.db);
         let (row, order) = store::create(
             &txn,
-            numbers,
+            &state.order_numbers,
             caller.account_id(),
             &device,
             &new,
