@@ -29,6 +29,9 @@
  * sends the same request with the same key, and PartLogic answers with the order it already
  * made instead of making another; re-sorting the sheet changes nothing. A refused row keeps an
  * empty Order and is sent again once corrected (as a new request: it says something else now).
+ * PartLogic keeps a refusal for 24 hours under its key: if the fix was made in PartLogic
+ * instead (the item stocked at the device, the device ticked on the key), change the row's
+ * Reference to send it again at once.
  * Two rows saying exactly the same thing without a Reference are one order: give each its own
  * Reference to order the same items twice within a day.
  *

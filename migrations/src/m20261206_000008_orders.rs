@@ -90,6 +90,7 @@ enum IdempotencyKeys {
     Table,
     Id,
     AccountId,
+    ApiKeyId,
     IdemKey,
     Endpoint,
     RequestDigest,
@@ -248,13 +249,17 @@ impl MigrationTrait for Migration {
         )
         .await?;
 
-        // One row per (account, Idempotency-Key): the unique index is what decides, on every
-        // instance at once, which request is the first.
+        // One row per (account, API key, Idempotency-Key): the unique index is what decides, on
+        // every instance at once, which request is the first.
         m.create_table(
             Table::create()
                 .table(IdempotencyKeys::Table)
                 .col(big_pk_auto(IdempotencyKeys::Id))
                 .col(big_integer(IdempotencyKeys::AccountId))
+                // The key that sent it: a record answers only that key's retries (another key
+                // of the account may reach other devices, and must not read their orders in a
+                // replay, nor take a key another integration will use).
+                .col(big_integer(IdempotencyKeys::ApiKeyId))
                 .col(string(IdempotencyKeys::IdemKey))
                 .col(string(IdempotencyKeys::Endpoint))
                 .col(string(IdempotencyKeys::RequestDigest))
@@ -279,6 +284,7 @@ impl MigrationTrait for Migration {
                 .name("idempotency_keys_account_key")
                 .table(IdempotencyKeys::Table)
                 .col(IdempotencyKeys::AccountId)
+                .col(IdempotencyKeys::ApiKeyId)
                 .col(IdempotencyKeys::IdemKey)
                 .unique()
                 .to_owned(),

@@ -8,8 +8,10 @@ pub struct Model {
     /// Primary key.
     #[sea_orm(primary_key)]
     pub id: i64,
-    /// The account (keys are per account).
+    /// The account.
     pub account_id: i64,
+    /// The API key that sent it (records answer only that key's retries).
+    pub api_key_id: i64,
     /// The header's value.
     pub idem_key: String,
     /// The method and route of the first request (`POST /api/orders`).

@@ -138,9 +138,10 @@ pub enum ApiError {
     /// The key is retired and cannot be changed any more.
     #[error("this key is retired and can no longer be changed")]
     KeyRetired,
-    /// `If-Match` named another version of the key than the one stored.
+    /// `If-Match` named another version (of a key or an order) than the one stored, or another
+    /// change of the same order came first.
     #[error(
-        "someone changed this key since you loaded it; reload it to see their change, then make yours again"
+        "someone changed this since you loaded it; reload it to see their change, then make yours again"
     )]
     PreconditionFailed,
     /// Every streaming slot (or every password check) is taken; try again shortly.

@@ -335,7 +335,7 @@ fn orders_from_a_spreadsheet() -> impl IntoView {
             "The next run sends the same request with the same label, and PartLogic answers with the order it already made instead of making a second one. "
             "Sorting or moving the rows changes nothing."</p>
         <ul>
-            <li>"An edited row is a new request: once corrected, a refused row becomes a new order."</li>
+            <li>"An edited row is a new request: once corrected, a refused row becomes a new order. If the fix was made in PartLogic instead (the item stocked, the device ticked on the key), change the row's Reference: the same row unchanged gets the same answer for 24 hours."</li>
             <li>"Two rows that say exactly the same thing without a Reference are the same order within a day: give each its own Reference to order the same items twice."</li>
         </ul>
         <h2>"Who can see the key"</h2>

@@ -144,6 +144,7 @@ fn KeyTable(
                     <th scope="col">"Key"</th>
                     {show_owner.then(|| view! { <th scope="col">"Owner"</th> })}
                     <th scope="col">"Devices"</th>
+                    <th scope="col">"Permissions"</th>
                     <th scope="col">"Created"</th>
                     <th scope="col">"Expires"</th>
                     <th scope="col">"Last used"</th>
@@ -157,12 +158,14 @@ fn KeyTable(
                     let (id, name) = (k.id, k.name.clone());
                     let retired = k.status == KeyStatus::Retired;
                     let (expires, last_used) = (expiry_text(&k), last_used_text(&k));
+                    let permissions = permissions_text(&k);
                     view! {
                         <tr data-key-id=id.to_string()>
                             <td data-label="Key name"><A href=Page::Key(id).path()>{k.name.clone()}</A></td>
                             <td data-label="Key"><code>{format!("{}\u{2026}", k.prefix)}</code></td>
                             {show_owner.then(|| view! { <td data-label="Owner">{k.owner.name.clone()}</td> })}
                             <td data-label="Devices"><DeviceNames id=id count=k.device_count/></td>
+                            <td data-label="Permissions">{permissions}</td>
                             <td data-label="Created">{browser::date_time(&k.created_at)}</td>
                             <td data-label="Expires">{expires}</td>
                             <td data-label="Last used">{last_used}</td>
@@ -185,6 +188,15 @@ fn KeyTable(
                 }).collect_view()}
             </tbody>
         </table>
+    }
+}
+
+/// What a key may do, in a few words: "Stock" or "Stock, Orders (read)" or "Stock, Orders".
+fn permissions_text(k: &KeySummary) -> &'static str {
+    match k.permissions.orders {
+        partlogic_types::Access::None => "Stock",
+        partlogic_types::Access::Read => "Stock, Orders (read)",
+        partlogic_types::Access::Write => "Stock, Orders",
     }
 }
 

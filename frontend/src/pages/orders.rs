@@ -52,8 +52,13 @@ pub fn Orders() -> impl IntoView {
     // "", "device=ID" or "customer=ID".
     let place = RwSignal::new(String::new());
     let devices = LocalResource::new(|| async { api::devices().await });
+    // Older pages, loaded with "Show older orders" (the list asks for 100 at a time).
+    let before = RwSignal::new(None::<i64>);
     let orders = LocalResource::new(move || {
         let mut query = Vec::new();
+        if let Some(b) = before.get() {
+            query.push(format!("before={b}"));
+        }
         let s = status.get();
         if !s.is_empty() {
             query.push(format!("status={s}"));
@@ -86,7 +91,7 @@ pub fn Orders() -> impl IntoView {
             <div class="orders-filters">
                 <div class="field">
                     <label for="order-status">"Status"</label>
-                    <select id="order-status" on:change=move |ev| status.set(event_target_value(&ev))>
+                    <select id="order-status" on:change=move |ev| { before.set(None); status.set(event_target_value(&ev)); }>
                         <option value="">"All"</option>
                         {OrderStatus::ALL.into_iter().map(|s| view! {
                             <option value=s.as_str()>{status_label(s).0}</option>
@@ -95,7 +100,7 @@ pub fn Orders() -> impl IntoView {
                 </div>
                 <div class="field">
                     <label for="order-place">"Device or customer"</label>
-                    <select id="order-place" on:change=move |ev| place.set(event_target_value(&ev))>
+                    <select id="order-place" on:change=move |ev| { before.set(None); place.set(event_target_value(&ev)); }>
                         <option value="">"All devices"</option>
                         {move || places().map(|(customers, ds)| view! {
                             <optgroup label="Customers">
@@ -121,7 +126,21 @@ pub fn Orders() -> impl IntoView {
                             <p>"Orders appear here when an integration creates them with a key that may create orders, or when none match the filters."</p>
                         </div>
                     }.into_any(),
-                    Ok(list) => view! { <OrderTable list=list/> }.into_any(),
+                    Ok(list) => {
+                        // A full page means there may be older ones.
+                        let older = (list.len() >= 100).then(|| list.last().map(|o| o.id)).flatten();
+                        view! {
+                            <OrderTable list=list/>
+                            <div class="actions">
+                                {move || before.get().is_some().then(|| view! {
+                                    <button type="button" class="secondary" on:click=move |_| before.set(None)>"Newest orders"</button>
+                                })}
+                                {older.map(|id| view! {
+                                    <button type="button" class="secondary" on:click=move |_| before.set(Some(id))>"Show older orders"</button>
+                                })}
+                            </div>
+                        }.into_any()
+                    }
                 })}
             </Suspense>
         </section>

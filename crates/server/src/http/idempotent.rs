@@ -138,22 +138,22 @@ pub(crate) enum Started {
     Run(Idempotent, DatabaseTransaction),
 }
 
-/// Starts `account_id`'s write to `endpoint` with `body`: looks at its `Idempotency-Key` and,
+/// Starts a write by `caller` to `endpoint` with `body`: looks at its `Idempotency-Key` and,
 /// unless that holds a stored answer, opens the write transaction.
 pub(crate) async fn begin(
     state: &AppState,
     req: &HttpRequest,
-    account_id: i64,
+    caller: &crate::keys::ApiCaller,
     endpoint: String,
     body: &[u8],
     now: chrono::DateTime<chrono::Utc>,
 ) -> Result<Started, ApiError> {
-    match Idempotent::start(state, req, account_id, endpoint, body, now).await? {
+    match Idempotent::start(state, req, caller, endpoint, body, now).await? {
         Idempotent::Replay(res) => Ok(Started::Replay(res)),
-        write => Ok(Started::Run(
-            write,
-            crate::db::begin_write(&state.db).await?,
-        )),
+        write => {
+            let txn = write.open(state).await?;
+            Ok(Started::Run(write, txn))
+        }
     }
 }
 
@@ -161,8 +161,8 @@ pub(crate) async fn begin(
 pub(crate) enum Idempotent {
     /// No key sent: an ordinary write.
     Plain,
-    /// The key is this request's.
-    Claimed(Claim, Attempt, Arc<Replays>),
+    /// The key is this request's (claimed at the given time).
+    Claimed(Claim, Attempt, Arc<Replays>, chrono::DateTime<chrono::Utc>),
     /// The key's first request already answered: this is that answer again.
     Replay(HttpResponse),
 }
@@ -174,7 +174,7 @@ impl Idempotent {
     pub(crate) async fn start(
         state: &AppState,
         req: &HttpRequest,
-        account_id: i64,
+        caller: &crate::keys::ApiCaller,
         endpoint: String,
         body: &[u8],
         now: chrono::DateTime<chrono::Utc>,
@@ -182,7 +182,7 @@ impl Idempotent {
         let Some(key) = idempotency::header(req)? else {
             return Ok(Idempotent::Plain);
         };
-        let attempt = Attempt::new(account_id, key, endpoint, body);
+        let attempt = Attempt::new(caller.account_id(), caller.key_id(), key, endpoint, body);
         let replay = |stored: Stored| {
             Idempotent::Replay(respond(
                 stored.status,
@@ -197,12 +197,29 @@ impl Idempotent {
             Recalled::Unknown => {}
         }
         Ok(match idempotency::begin(&state.db, &attempt, now).await? {
-            Begin::Run(claim) => Idempotent::Claimed(claim, attempt, state.replays.clone()),
+            Begin::Run(claim) => Idempotent::Claimed(claim, attempt, state.replays.clone(), now),
             Begin::Replay(stored, expires_at) => {
                 state.replays.remember(&attempt, &stored, expires_at);
                 replay(stored)
             }
         })
+    }
+
+    /// Opens the write's transaction; if that fails (the pool is exhausted, the database is
+    /// down), the key is let go at once, so the client's retry runs instead of hearing "in use".
+    pub(crate) async fn open(&self, state: &AppState) -> Result<DatabaseTransaction, ApiError> {
+        match crate::db::begin_write(&state.db).await {
+            Ok(txn) => Ok(txn),
+            Err(e) => Err(self.abandon(state, e.into()).await),
+        }
+    }
+
+    /// Lets the key go after `e`, a failure before the work began; returns `e`.
+    pub(crate) async fn abandon(&self, state: &AppState, e: ApiError) -> ApiError {
+        if let Idempotent::Claimed(claim, ..) = self {
+            let _ = idempotency::release(&state.db, claim).await;
+        }
+        e
     }
 
     /// Finishes the write: on success the work in `txn` commits with its stored answer; a 4xx
@@ -217,9 +234,12 @@ impl Idempotent {
         let claim = match self {
             Idempotent::Replay(res) => return Ok(res),
             Idempotent::Plain => None,
-            Idempotent::Claimed(c, attempt, replays) => Some((c, attempt, replays)),
+            Idempotent::Claimed(c, attempt, replays, at) => Some((c, attempt, replays, at)),
         };
-        let keep_until = chrono::Utc::now() + idempotency::KEEP_FOR - chrono::Duration::minutes(1);
+        // A little before the database's own record expires (claimed at `at`).
+        let keep_until = claim
+            .as_ref()
+            .map(|(_, _, _, at)| *at + idempotency::KEEP_FOR - chrono::Duration::minutes(1));
         match result {
             Ok(outcome) => {
                 let stored = Stored {
@@ -227,20 +247,21 @@ impl Idempotent {
                     body: outcome.body.clone(),
                     location: outcome.location.clone(),
                 };
-                if let Some((claim, _, _)) = &claim
+                if let Some((claim, ..)) = &claim
                     && let Err(e) = idempotency::finish(&txn, claim, &stored).await
                 {
                     drop(txn);
+                    let _ = idempotency::release(db, claim).await;
                     return Err(e);
                 }
                 if let Err(e) = txn.commit().await {
-                    if let Some((claim, _, _)) = &claim {
+                    if let Some((claim, ..)) = &claim {
                         let _ = idempotency::release(db, claim).await;
                     }
                     return Err(e.into());
                 }
-                if let Some((_, attempt, replays)) = &claim {
-                    replays.remember(attempt, &stored, keep_until);
+                if let (Some((_, attempt, replays, _)), Some(until)) = (&claim, keep_until) {
+                    replays.remember(attempt, &stored, until);
                 }
                 Ok(respond(
                     outcome.status.as_u16(),
@@ -251,9 +272,12 @@ impl Idempotent {
             }
             Err(e) => {
                 drop(txn);
-                if let Some((claim, attempt, replays)) = &claim {
+                if let Some((claim, attempt, replays, _)) = &claim {
                     use actix_web::ResponseError;
-                    if e.status_code().is_server_error() {
+                    // Not kept: a 5xx (the client may retry), and a conflict with another
+                    // request of the moment (409, 412), which a retry may well not meet.
+                    let status = e.status_code();
+                    if status.is_server_error() || status == 409 || status == 412 {
                         idempotency::release(db, claim).await?;
                     } else {
                         let body = serde_json::to_string(&e.problem())
@@ -264,7 +288,9 @@ impl Idempotent {
                             location: None,
                         };
                         idempotency::finish(db, claim, &stored).await?;
-                        replays.remember(attempt, &stored, keep_until);
+                        if let Some(until) = keep_until {
+                            replays.remember(attempt, &stored, until);
+                        }
                     }
                 }
                 Err(e)

@@ -12,6 +12,14 @@ pub const MAX_LIMIT: u64 = 1000;
 /// A page's size when `limit` is not given.
 pub const DEFAULT_LIMIT: u64 = 100;
 
+/// The latest instant both databases store and compare alike.
+fn latest_storable() -> DateTime<Utc> {
+    use chrono::TimeZone;
+    Utc.with_ymd_and_hms(9999, 12, 31, 23, 59, 59)
+        .single()
+        .unwrap_or(DateTime::<Utc>::MAX_UTC)
+}
+
 impl ListFilters {
     /// Parses a query string: `status`, `device` (repeatable), `reference`, `created_since`,
     /// `limit`, `before`. Unknown names are refused, names starting with `_` let through.
@@ -50,7 +58,8 @@ impl ListFilters {
                     }
                 }
                 "created_since" => match DateTime::parse_from_rfc3339(&value) {
-                    Ok(t) => f.created_since = Some(t.with_timezone(&Utc)),
+                    // Past what every database stores alike means the same: nothing yet.
+                    Ok(t) => f.created_since = Some(t.with_timezone(&Utc).min(latest_storable())),
                     Err(_) => bad(
                         "created_since",
                         "must be an RFC 3339 time such as 2026-01-01T00:00:00Z",

@@ -57,6 +57,8 @@ pub fn header(req: &actix_web::HttpRequest) -> Result<Option<String>, ApiError> 
 pub struct Attempt {
     /// The caller's account.
     pub account_id: i64,
+    /// The caller's API key.
+    pub api_key_id: i64,
     /// The header's value.
     pub key: String,
     /// Method and route (`POST /api/orders/{id}/receive` with the id filled in).
@@ -66,10 +68,17 @@ pub struct Attempt {
 }
 
 impl Attempt {
-    /// An attempt at `endpoint` with `body`.
-    pub fn new(account_id: i64, key: String, endpoint: String, body: &[u8]) -> Attempt {
+    /// An attempt by API key `api_key_id` at `endpoint` with `body`.
+    pub fn new(
+        account_id: i64,
+        api_key_id: i64,
+        key: String,
+        endpoint: String,
+        body: &[u8],
+    ) -> Attempt {
         Attempt {
             account_id,
+            api_key_id,
             key,
             endpoint,
             digest: hex(&Sha256::digest(body)),
@@ -127,6 +136,7 @@ pub async fn begin(
     for _ in 0..3 {
         let found = idem::Entity::find()
             .filter(idem::Column::AccountId.eq(attempt.account_id))
+            .filter(idem::Column::ApiKeyId.eq(attempt.api_key_id))
             .filter(idem::Column::IdemKey.eq(attempt.key.as_str()))
             .one(db)
             .await?;
@@ -134,6 +144,7 @@ pub async fn begin(
             let mine = token()?;
             let inserted = idem::Entity::insert(idem::ActiveModel {
                 account_id: Set(attempt.account_id),
+                api_key_id: Set(attempt.api_key_id),
                 idem_key: Set(attempt.key.clone()),
                 endpoint: Set(attempt.endpoint.clone()),
                 request_digest: Set(attempt.digest.clone()),
@@ -143,9 +154,13 @@ pub async fn begin(
                 ..Default::default()
             })
             .on_conflict(
-                OnConflict::columns([idem::Column::AccountId, idem::Column::IdemKey])
-                    .do_nothing()
-                    .to_owned(),
+                OnConflict::columns([
+                    idem::Column::AccountId,
+                    idem::Column::ApiKeyId,
+                    idem::Column::IdemKey,
+                ])
+                .do_nothing()
+                .to_owned(),
             )
             .exec_with_returning(db)
             .await;
@@ -269,10 +284,11 @@ struct Remembered {
 
 /// The stored answers this instance has seen, so that a retry is answered from memory: a stored
 /// answer never changes once written (only its expiry ends it), so keeping a copy is safe on any
-/// number of instances. Bounded: past [`Replays::CAPACITY`] entries it starts afresh.
+/// number of instances. Bounded: answers up to [`Replays::MAX_BODY`] bytes, and past
+/// [`Replays::CAPACITY`] entries it starts afresh (at most about 200 MB).
 #[derive(Debug, Default)]
 pub struct Replays {
-    map: std::sync::Mutex<std::collections::HashMap<(i64, String), Remembered>>,
+    map: std::sync::Mutex<std::collections::HashMap<(i64, i64, String), Remembered>>,
 }
 
 /// What the memory says about an attempt.
@@ -288,12 +304,14 @@ pub enum Recalled {
 
 impl Replays {
     /// The most answers remembered.
-    pub const CAPACITY: usize = 100_000;
+    pub const CAPACITY: usize = 50_000;
+    /// The largest answer remembered, in bytes.
+    pub const MAX_BODY: usize = 4096;
 
     /// What is remembered about `attempt` at `now`.
     pub fn recall(&self, attempt: &Attempt, now: DateTime<Utc>) -> Recalled {
         let map = self.map.lock().unwrap_or_else(|e| e.into_inner());
-        match map.get(&(attempt.account_id, attempt.key.clone())) {
+        match map.get(&(attempt.account_id, attempt.api_key_id, attempt.key.clone())) {
             Some(r) if r.expires_at > now => {
                 if r.endpoint == attempt.endpoint && r.digest == attempt.digest {
                     Recalled::Replay(r.stored.clone())
@@ -307,12 +325,17 @@ impl Replays {
 
     /// Remembers `stored` as the answer to `attempt`, kept until `expires_at`.
     pub fn remember(&self, attempt: &Attempt, stored: &Stored, expires_at: DateTime<Utc>) {
+        // Big answers (orders of many lines) stay in the database only: the memory holds at
+        // most CAPACITY × MAX_BODY bytes of them.
+        if stored.body.len() > Self::MAX_BODY {
+            return;
+        }
         let mut map = self.map.lock().unwrap_or_else(|e| e.into_inner());
         if map.len() >= Self::CAPACITY {
             map.clear();
         }
         map.insert(
-            (attempt.account_id, attempt.key.clone()),
+            (attempt.account_id, attempt.api_key_id, attempt.key.clone()),
             Remembered {
                 endpoint: attempt.endpoint.clone(),
                 digest: attempt.digest.clone(),

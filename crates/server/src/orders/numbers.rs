@@ -26,6 +26,9 @@ pub const BLOCK: i64 = 50;
 #[derive(Debug, Default)]
 pub struct Numbers {
     free: Mutex<HashMap<i64, Vec<(i64, i64)>>>,
+    /// One refill at a time: requests that find the block empty together wait for one
+    /// reservation instead of each reserving a block of their own.
+    refill: tokio::sync::Mutex<()>,
     /// Always take the next number in the order's transaction (on PostgreSQL too): for writers
     /// whose account is not committed yet (the demo seed), and whose orders come one at a time.
     contiguous: bool,
@@ -91,6 +94,10 @@ impl Numbers {
             || pool.get_database_backend() != DbBackend::Postgres
             || self.has_free(account_id)
         {
+            return Ok(());
+        }
+        let _one = self.refill.lock().await;
+        if self.has_free(account_id) {
             return Ok(());
         }
         let end = advance(pool, account_id, BLOCK).await?;

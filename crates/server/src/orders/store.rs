@@ -247,6 +247,25 @@ pub async fn find(
     Ok(devices.contains(&o.device_id).then_some(o))
 }
 
+/// Like [`find`], locking the order's row until the transaction ends (PostgreSQL; SQLite's
+/// write transaction holds the whole database already), so that concurrent receipts and
+/// cancellations of one order queue and each sees the one before it, instead of one winning
+/// and the others failing on a version they never chose.
+pub async fn find_for_update(
+    db: &impl ConnectionTrait,
+    devices: &[i64],
+    id: i64,
+) -> Result<Option<order::Model>, ApiError> {
+    let mut q = order::Entity::find_by_id(id);
+    if db.get_database_backend() == DbBackend::Postgres {
+        q = q.lock_exclusive();
+    }
+    let Some(o) = q.one(db).await? else {
+        return Ok(None);
+    };
+    Ok(devices.contains(&o.device_id).then_some(o))
+}
+
 /// Filters of an order listing.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ListFilters {

@@ -555,7 +555,16 @@ async fn receiving_adds_to_stock_and_records_alerts(backend: Backend) {
         .collect();
     assert_eq!(history, vec!["created", "received", "received"]);
     assert_eq!(o["id"], v["id"]);
-    // A received order takes nothing more.
+    // A received order takes nothing more (a POST with no body at all means "everything").
+    let res = s
+        .app
+        .client()
+        .post(s.app.url("/api/orders/1/receive"))
+        .header("X-API-Key", &s.key)
+        .send()
+        .await
+        .unwrap();
+    assert_problem(res, 409, "order_not_open").await;
     assert_problem(
         s.post("/api/orders/1/receive", &json!({}))
             .send()
@@ -693,6 +702,28 @@ async fn idempotency_keys_replay_refuse_reuse_and_keep_4xx(backend: Backend) {
     let res = send("row-10", &bad).await.unwrap();
     assert_eq!(res.headers()["idempotent-replayed"], "true");
     assert_eq!(assert_problem(res, 422, "validation_failed").await, p1);
+    // Records belong to the API key that sent them: another key of the same account (here one
+    // reaching another device) with the same Idempotency-Key and body gets no replay of an
+    // order it could not read, but an answer of its own.
+    let (_, other) = s
+        .app
+        .create_key(
+            &s.admin,
+            json!({"name": "n2 only", "device_ids": [s.w.n2], "permissions": {"orders": "write"}}),
+        )
+        .await;
+    let res = s
+        .app
+        .client()
+        .post(s.app.url("/api/orders"))
+        .header("X-API-Key", &other)
+        .header("Idempotency-Key", "row-9")
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert!(res.headers().get("idempotent-replayed").is_none());
+    assert_problem(res, 403, "device_not_in_scope").await;
     // Keys are per account: Globex may use the same one for its own order.
     let globex = s.app.login(&s.w.gadmin.email).await;
     let (_, gkey) = s
@@ -746,6 +777,7 @@ async fn idempotency_keys_replay_refuse_reuse_and_keep_4xx(backend: Backend) {
     partlogic_entity::idempotency_key::Entity::insert(
         partlogic_entity::idempotency_key::ActiveModel {
             account_id: sea_orm::ActiveValue::Set(s.w.acme),
+            api_key_id: sea_orm::ActiveValue::Set(s.key_id),
             idem_key: sea_orm::ActiveValue::Set("busy".into()),
             endpoint: sea_orm::ActiveValue::Set("POST /api/orders".into()),
             request_digest: sea_orm::ActiveValue::Set(hex_sha256(

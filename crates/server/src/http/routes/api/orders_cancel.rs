@@ -59,7 +59,7 @@ pub async fn cancel_order(
     let (write, txn) = match idempotent::begin(
         &state,
         &req,
-        caller.account_id(),
+        &caller,
         format!("POST /api/orders/{id}/cancel"),
         &body,
         now,
@@ -78,7 +78,7 @@ pub async fn cancel_order(
             ));
         }
         let devices = caller.reach_ids();
-        let Some(order) = store::find(&txn, &devices, id).await? else {
+        let Some(order) = store::find_for_update(&txn, &devices, id).await? else {
             return Err(ApiError::NotFound("order"));
         };
         store::cancel(&txn, &order, &key_actor(&caller), now).await?;

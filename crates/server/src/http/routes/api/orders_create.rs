@@ -5,7 +5,7 @@ use actix_web::{HttpRequest, HttpResponse, post, web};
 use partlogic_types::{CreateOrderRequest, Order, Problem};
 
 use crate::error::ApiError;
-use crate::http::idempotent::{self, Outcome, Started, parse_body, read_body};
+use crate::http::idempotent::{Idempotent, Outcome, parse_body, read_body};
 use crate::http::state::AppState;
 use crate::keys::caller::{OrdersWrite, Permitted};
 use crate::orders::parse::{MAX_BODY_BYTES, NewOrder};
@@ -50,24 +50,27 @@ pub async fn create_order(
     let caller = who.caller;
     let now = state.clock.now();
     let body = read_body(&req, payload, MAX_BODY_BYTES).await?;
-    // A number block, if one is needed, is reserved before the transaction takes a connection.
-    state
-        .order_numbers
-        .prepare(&state.db, caller.account_id())
-        .await?;
-    let (write, txn) = match idempotent::begin(
+    let write = Idempotent::start(
         &state,
         &req,
-        caller.account_id(),
+        &caller,
         "POST /api/orders".to_owned(),
         &body,
         now,
     )
-    .await?
+    .await?;
+    if let Idempotent::Replay(res) = write {
+        return Ok(res);
+    }
+    // A number block, if one is needed, is reserved before the transaction takes a connection.
+    if let Err(e) = state
+        .order_numbers
+        .prepare(&state.db, caller.account_id())
+        .await
     {
-        Started::Replay(res) => return Ok(res),
-        Started::Run(write, txn) => (write, txn),
-    };
+        return Err(write.abandon(&state, e).await);
+    }
+    let txn = write.open(&state).await?;
     let result = async {
         let request: CreateOrderRequest = parse_body(&body)?;
         let new = NewOrder::parse(&request).map_err(ApiError::Validation)?;

@@ -60,11 +60,19 @@ pub async fn receive_order(
     let caller = who.caller;
     let id = id.into_inner();
     let now = state.clock.now();
-    let body = read_body(&req, payload, MAX_BODY_BYTES).await?;
+    // No body (and no content type) means `{}`: receive everything outstanding.
+    let body = if req
+        .headers()
+        .contains_key(actix_web::http::header::CONTENT_TYPE)
+    {
+        read_body(&req, payload, MAX_BODY_BYTES).await?
+    } else {
+        Vec::new()
+    };
     let (write, txn) = match idempotent::begin(
         &state,
         &req,
-        caller.account_id(),
+        &caller,
         format!("POST /api/orders/{id}/receive"),
         &body,
         now,
@@ -78,7 +86,7 @@ pub async fn receive_order(
         let request: ReceiveOrderRequest = parse_body(&body)?;
         let receipt = Receipt::parse(&request).map_err(ApiError::Validation)?;
         let devices = caller.reach_ids();
-        let Some(order) = store::find(&txn, &devices, id).await? else {
+        let Some(order) = store::find_for_update(&txn, &devices, id).await? else {
             return Err(ApiError::NotFound("order"));
         };
         store::receive(&txn, &order, &receipt, &key_actor(&caller), now).await?;
