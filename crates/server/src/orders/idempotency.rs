@@ -1,8 +1,9 @@
 //! `Idempotency-Key`, with Stripe's semantics: the first request's result (status and body,
-//! success or 4xx) is kept 24 hours per account and key; the same key with the same body gets
-//! that result again, marked `Idempotent-Replayed: true`; the same key with another body or
+//! success or 4xx) is kept 24 hours for the API key that sent it; the same key with the same body
+//! gets that result again, marked `Idempotent-Replayed: true`; the same key with another body or
 //! endpoint is `422 idempotency_key_reused`; while the first is still running,
-//! `409 idempotency_key_in_use`. A 5xx is not kept, so the client may retry.
+//! `409 idempotency_key_in_use`. A 5xx or a conflict (409, 412) is not kept, so the client may
+//! retry.
 //!
 //! The database decides who is first, not a lock in memory: claiming a key is one insert under
 //! a unique index, which holds across instances on one PostgreSQL. The claim is committed at
