@@ -21,10 +21,11 @@ while time.perf_counter() - start < secs:
             "SELECT k.id, k.account_id, k.name, k.prefix FROM api_keys k WHERE k.digest = %s", (digest,)
         ).fetchone()
         claimed = conn.execute(
-            """INSERT INTO idempotency_keys (account_id, idem_key, endpoint, request_digest, token, locked_at, expires_at)
-               VALUES (%s, %s, 'POST /api/orders', %s, 't', now(), now() + interval '24 hours')
-               ON CONFLICT (account_id, idem_key) DO NOTHING RETURNING id""",
-            (key[1], idem, hashlib.sha256(body.encode()).hexdigest()),
+            """INSERT INTO idempotency_keys (account_id, api_key_id, idem_key, endpoint, request_digest, token,
+                                            locked_at, expires_at)
+               VALUES (%s, %s, %s, 'POST /api/orders', %s, 't', now(), now() + interval '24 hours')
+               ON CONFLICT (account_id, api_key_id, idem_key) DO NOTHING RETURNING id""",
+            (key[1], key[0], idem, hashlib.sha256(body.encode()).hexdigest()),
         ).fetchone()
         stock = conn.execute("SELECT id FROM stock WHERE device_id = %s AND sku = %s", (device, sku)).fetchone()
         number = conn.execute(

@@ -358,9 +358,10 @@ async fn add_orders(
             name: String::new(),
             customer: String::new(),
         };
-        let (order, _) = store::create(db, &numbers, account_id, &device, &new, &actor, at)
-            .await
-            .map_err(fail)?;
+        let (order, _) =
+            crate::orders::create::create(db, &numbers, account_id, &device, &new, &actor, at)
+                .await
+                .map_err(fail)?;
         let later = at + Duration::hours(1);
         match n {
             1 => {

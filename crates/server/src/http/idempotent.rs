@@ -14,7 +14,7 @@ use crate::error::{ApiError, without_values};
 use std::sync::Arc;
 
 use crate::http::state::AppState;
-use crate::orders::idempotency::{self, Attempt, Begin, Claim, Recalled, Replays, Stored};
+use crate::orders::idempotency::{self, Attempt, Begin, Claim, Found, Recalled, Replays, Stored};
 
 /// Reads a JSON body of at most `cap` bytes: 413 beyond (at once when `Content-Length` says
 /// so), 415 unless it is `application/json`.
@@ -94,6 +94,15 @@ pub(crate) struct Outcome {
 }
 
 impl Outcome {
+    /// What is kept for this answer under an `Idempotency-Key`.
+    pub(crate) fn stored(&self) -> Stored {
+        Stored {
+            status: self.status.as_u16(),
+            body: self.body.clone(),
+            location: self.location.clone(),
+        }
+    }
+
     /// `value` as JSON with `status`.
     pub(crate) fn json(
         status: StatusCode,
@@ -155,6 +164,127 @@ pub(crate) async fn begin(
             Ok(Started::Run(write, txn))
         }
     }
+}
+
+/// What this instance remembers about a write's `Idempotency-Key`.
+pub(crate) enum Recall {
+    /// Answer this (the first request's answer, again).
+    Replay(HttpResponse),
+    /// Nothing remembered: ask the database (`None`: no key was sent).
+    Unknown(Option<Attempt>),
+}
+
+/// Looks at the request's `Idempotency-Key` in this instance's memory only, for writes that read
+/// the key's record together with their own first query (creating an order on PostgreSQL).
+pub(crate) fn recall(
+    state: &AppState,
+    req: &HttpRequest,
+    caller: &crate::keys::ApiCaller,
+    endpoint: String,
+    body: &[u8],
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<Recall, ApiError> {
+    let Some(key) = idempotency::header(req)? else {
+        return Ok(Recall::Unknown(None));
+    };
+    let attempt = Attempt::new(caller.account_id(), caller.key_id(), key, endpoint, body);
+    match state.replays.recall(&attempt, now) {
+        Recalled::Replay(stored) => Ok(Recall::Replay(replayed(stored))),
+        Recalled::Reused => Err(ApiError::IdempotencyKeyReused),
+        Recalled::Unknown => Ok(Recall::Unknown(Some(attempt))),
+    }
+}
+
+/// The answer `found` gives `attempt`: the stored answer again, or a refusal; `None` when the
+/// key is held without a result or expired (then [`Idempotent::start`] decides: "in use", or
+/// the key taken over) or free.
+pub(crate) fn answer(
+    state: &AppState,
+    attempt: &Attempt,
+    found: Found,
+) -> Result<Option<HttpResponse>, ApiError> {
+    match found {
+        Found::Replay(stored, expires_at) => {
+            state.replays.remember(attempt, &stored, expires_at);
+            Ok(Some(replayed(stored)))
+        }
+        Found::Reused => Err(ApiError::IdempotencyKeyReused),
+        Found::Nothing | Found::Held | Found::Expired => Ok(None),
+    }
+}
+
+/// The answer to a write that was refused with `e` before any work began: kept as the answer to
+/// `attempt` (if a key was sent) unless it is one a retry may not meet (a 5xx, 409, 412).
+pub(crate) async fn refused(
+    state: &AppState,
+    attempt: Option<&Attempt>,
+    e: ApiError,
+    now: chrono::DateTime<chrono::Utc>,
+) -> ApiError {
+    use actix_web::ResponseError;
+    let Some(attempt) = attempt else {
+        return e;
+    };
+    let status = e.status_code();
+    if status.is_server_error() || status == 409 || status == 412 {
+        return e;
+    }
+    let Ok(body) = serde_json::to_string(&e.problem()) else {
+        return e;
+    };
+    let stored = Stored {
+        status: status.as_u16(),
+        body,
+        location: None,
+    };
+    if let Err(x) = idempotency::keep_refusal(&state.db, attempt, &stored, now).await {
+        // Not kept: the client must not be told the refusal is final when it is not stored.
+        return x;
+    }
+    state.replays.remember(
+        attempt,
+        &stored,
+        now + idempotency::KEEP_FOR - chrono::Duration::minutes(1),
+    );
+    e
+}
+
+/// The response to a write that succeeded with `outcome`, kept for `attempt` (if a key was sent)
+/// in the statement that did the work.
+pub(crate) fn succeeded(
+    state: &AppState,
+    attempt: Option<&Attempt>,
+    outcome: Outcome,
+    now: chrono::DateTime<chrono::Utc>,
+) -> HttpResponse {
+    if let Some(attempt) = attempt {
+        state.replays.remember(
+            attempt,
+            &outcome.stored(),
+            now + idempotency::KEEP_FOR - chrono::Duration::minutes(1),
+        );
+    }
+    respond(
+        outcome.status.as_u16(),
+        outcome.body,
+        outcome.location.as_deref(),
+        false,
+    )
+}
+
+/// The answer after a write in one statement found a record for `attempt`'s key that appeared
+/// since it was read: that record's answer, or why not.
+pub(crate) async fn after_race(
+    state: &AppState,
+    attempt: &Attempt,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<HttpResponse, ApiError> {
+    let found = idempotency::look(&state.db, attempt, now).await?;
+    answer(state, attempt, found)?.ok_or(ApiError::IdempotencyKeyInUse)
+}
+
+fn replayed(stored: Stored) -> HttpResponse {
+    respond(stored.status, stored.body, stored.location.as_deref(), true)
 }
 
 /// A write in progress, with the `Idempotency-Key` it holds (if the client sent one).

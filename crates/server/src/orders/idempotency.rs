@@ -5,12 +5,17 @@
 //! `409 idempotency_key_in_use`. A 5xx or a conflict (409, 412) is not kept, so the client may
 //! retry.
 //!
-//! The database decides who is first, not a lock in memory: claiming a key is one insert under
-//! a unique index, which holds across instances on one PostgreSQL. The claim is committed at
-//! once (that is what lets a second request see "in use" instead of waiting); the result is then
-//! written in the same transaction as the work it reports (the order), so a crash between them
-//! cannot leave an order without its record or the reverse. A claim whose holder died (no
-//! result after [`STALE_AFTER`]) is taken over by the next request with the key.
+//! The database decides who is first, not a lock in memory: taking a key is one insert under
+//! a unique index, which holds across instances on one PostgreSQL. Two ways:
+//!
+//! - A claim ([`begin`]), committed at once (that is what lets a second request see "in use"
+//!   instead of waiting); the result is then written in the same transaction as the work it
+//!   reports, so a crash between them cannot leave an order without its record or the reverse.
+//!   A claim whose holder died (no result after [`STALE_AFTER`]) is taken over by the next
+//!   request with the key. Receipts, cancellations, and creates on SQLite.
+//! - Creating an order on PostgreSQL (`orders::create`): the record is inserted, answer and
+//!   all, in the one statement that writes the order, under a transaction-scoped advisory lock
+//!   ([`lock_id`]) that makes a concurrent request with the key hear "in use".
 
 use chrono::{DateTime, Duration, Utc};
 use partlogic_entity::idempotency_key as idem;
@@ -123,6 +128,149 @@ fn token() -> Result<String, ApiError> {
     let mut bytes = [0u8; 16];
     getrandom::fill(&mut bytes).map_err(|e| ApiError::Internal(format!("no randomness: {e}")))?;
     Ok(hex(&bytes))
+}
+
+/// What the database holds for an attempt's key, read without writing anything.
+#[derive(Debug)]
+pub enum Found {
+    /// Nothing: the key is free.
+    Nothing,
+    /// The first request's result, kept until the given time.
+    Replay(Stored, DateTime<Utc>),
+    /// A record for another request: `422 idempotency_key_reused`.
+    Reused,
+    /// A request holds the key without a result yet (running, or dead: [`begin`] tells which
+    /// and takes a dead one over).
+    Held,
+    /// A record kept long enough: [`begin`] clears it and takes the key.
+    Expired,
+}
+
+/// A record's columns, as read.
+#[derive(Debug)]
+pub struct Record {
+    /// The endpoint of its first request.
+    pub endpoint: String,
+    /// The digest of that request's body.
+    pub request_digest: String,
+    /// When it expires.
+    pub expires_at: DateTime<Utc>,
+    /// Its result's status, once there is one.
+    pub response_status: Option<i32>,
+    /// Its result's body.
+    pub response_body: Option<String>,
+    /// Its result's `Location`.
+    pub response_location: Option<String>,
+}
+
+impl Record {
+    /// What this record (of `attempt`'s key) means for `attempt` at `now`.
+    pub fn judge(self, attempt: &Attempt, now: DateTime<Utc>) -> Found {
+        if self.expires_at <= now {
+            return Found::Expired;
+        }
+        if self.endpoint != attempt.endpoint || self.request_digest != attempt.digest {
+            return Found::Reused;
+        }
+        match (self.response_status, self.response_body) {
+            (Some(status), Some(body)) => Found::Replay(
+                Stored {
+                    status: u16::try_from(status).unwrap_or(500),
+                    body,
+                    location: self.response_location,
+                },
+                self.expires_at,
+            ),
+            _ => Found::Held,
+        }
+    }
+}
+
+/// Reads what the database holds for `attempt`'s key at `now`.
+pub async fn look(
+    db: &impl ConnectionTrait,
+    attempt: &Attempt,
+    now: DateTime<Utc>,
+) -> Result<Found, ApiError> {
+    let found = idem::Entity::find()
+        .filter(idem::Column::AccountId.eq(attempt.account_id))
+        .filter(idem::Column::ApiKeyId.eq(attempt.api_key_id))
+        .filter(idem::Column::IdemKey.eq(attempt.key.as_str()))
+        .one(db)
+        .await?;
+    Ok(match found {
+        None => Found::Nothing,
+        Some(row) => Record {
+            endpoint: row.endpoint,
+            request_digest: row.request_digest,
+            expires_at: row.expires_at,
+            response_status: row.response_status,
+            response_body: row.response_body,
+            response_location: row.response_location,
+        }
+        .judge(attempt, now),
+    })
+}
+
+/// The transaction-scoped PostgreSQL advisory lock `(class, id)` that a write taking `attempt`'s
+/// key in one statement holds while it runs, so that a concurrent request with the same key
+/// hears "in use" instead of waiting on the unique index. The class ("PLIK") keeps these apart
+/// from other advisory locks; the id is 32 bits of the key's digest (two keys sharing them
+/// only means one of them may hear a needless 409 with `Retry-After: 1`).
+pub fn lock_id(attempt: &Attempt) -> (i32, i32) {
+    let mut h = Sha256::new();
+    h.update(attempt.account_id.to_be_bytes());
+    h.update(attempt.api_key_id.to_be_bytes());
+    h.update(attempt.key.as_bytes());
+    let d = h.finalize();
+    (0x504c_494b, i32::from_be_bytes([d[0], d[1], d[2], d[3]]))
+}
+
+/// Keeps `result`, a refusal that happened before any work began, as the answer to `attempt`
+/// (a record of its own; if another request stored one first, that one stays).
+pub async fn keep_refusal(
+    db: &impl ConnectionTrait,
+    attempt: &Attempt,
+    result: &Stored,
+    now: DateTime<Utc>,
+) -> Result<(), ApiError> {
+    // An expired record in the way would make this a no-op: clear it first.
+    idem::Entity::delete_many()
+        .filter(idem::Column::AccountId.eq(attempt.account_id))
+        .filter(idem::Column::ApiKeyId.eq(attempt.api_key_id))
+        .filter(idem::Column::IdemKey.eq(attempt.key.as_str()))
+        .filter(idem::Column::ExpiresAt.lte(now))
+        .exec(db)
+        .await?;
+    let inserted = idem::Entity::insert(idem::ActiveModel {
+        account_id: Set(attempt.account_id),
+        api_key_id: Set(attempt.api_key_id),
+        idem_key: Set(attempt.key.clone()),
+        endpoint: Set(attempt.endpoint.clone()),
+        request_digest: Set(attempt.digest.clone()),
+        token: Set(None),
+        locked_at: Set(now),
+        expires_at: Set(now + KEEP_FOR),
+        response_status: Set(Some(i32::from(result.status))),
+        response_body: Set(Some(result.body.clone())),
+        response_location: Set(result.location.clone()),
+        ..Default::default()
+    })
+    .on_conflict(
+        OnConflict::columns([
+            idem::Column::AccountId,
+            idem::Column::ApiKeyId,
+            idem::Column::IdemKey,
+        ])
+        .do_nothing()
+        .to_owned(),
+    )
+    .exec_without_returning(db)
+    .await;
+    match inserted {
+        Ok(_) | Err(sea_orm::DbErr::RecordNotInserted) => Ok(()),
+        Err(e) => Err(e.into()),
+    }
 }
 
 /// Claims the key for `attempt`, or says why not. The record is read first: a retry (the common

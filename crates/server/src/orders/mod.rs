@@ -3,8 +3,10 @@
 //! once per `Idempotency-Key`); people receive it (the quantities go to `Physical` through the
 //! one stock writer) or cancel it, in the portal or through the API.
 //!
-//! `parse` holds the request rules, `store` the queries, `idempotency` the exactly-once records.
+//! `parse` holds the request rules, `store` the queries, `create` the two ways an order is
+//! written, `idempotency` the exactly-once records.
 
+pub mod create;
 pub mod csv;
 pub mod filters;
 pub mod idempotency;

@@ -110,6 +110,30 @@ impl Numbers {
         Ok(())
     }
 
+    /// Whether numbers come from per-instance blocks on `backend` (PostgreSQL, unless
+    /// [`Numbers::contiguous`]): then an order needs no counter in its own transaction.
+    pub fn in_blocks(&self, backend: DbBackend) -> bool {
+        !self.contiguous && backend == DbBackend::Postgres
+    }
+
+    /// The next number of `account_id` from this instance's blocks, reserving one through
+    /// `pool` when they are used up (see [`Numbers::in_blocks`]).
+    pub async fn reserve(
+        &self,
+        pool: &DatabaseConnection,
+        account_id: i64,
+    ) -> Result<i64, ApiError> {
+        if !self.in_blocks(pool.get_database_backend()) {
+            return advance(pool, account_id, 1).await;
+        }
+        loop {
+            if let Some(n) = self.take(account_id) {
+                return Ok(n);
+            }
+            self.prepare(pool, account_id).await?;
+        }
+    }
+
     /// The next number of `account_id`, in the order's transaction `txn`: from this instance's
     /// block on PostgreSQL (see [`Numbers::prepare`]); otherwise, or when concurrent orders used
     /// up the block meanwhile, the counter's next, taken in `txn`.

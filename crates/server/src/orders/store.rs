@@ -16,8 +16,7 @@ use sea_orm::{
     QueryOrder, QuerySelect,
 };
 
-use super::numbers::Numbers;
-use super::parse::{NewOrder, Receipt};
+use super::parse::Receipt;
 use crate::domain::field_error;
 use crate::error::ApiError;
 
@@ -45,20 +44,20 @@ pub enum Actor {
 }
 
 impl Actor {
-    fn kind(&self) -> &'static str {
+    pub(super) fn kind(&self) -> &'static str {
         match self {
             Actor::Key { .. } => "key",
             Actor::User { .. } => "user",
         }
     }
 
-    fn name(&self) -> &str {
+    pub(super) fn name(&self) -> &str {
         match self {
             Actor::Key { name, .. } | Actor::User { name, .. } => name,
         }
     }
 
-    fn detail(&self) -> &str {
+    pub(super) fn detail(&self) -> &str {
         match self {
             Actor::Key { prefix, .. } => prefix,
             Actor::User { email, .. } => email,
@@ -66,7 +65,7 @@ impl Actor {
     }
 }
 
-fn actor_view(kind: &str, name: String, detail: String) -> OrderActor {
+pub(super) fn actor_view(kind: &str, name: String, detail: String) -> OrderActor {
     if kind == "user" {
         OrderActor::User {
             name,
@@ -80,7 +79,7 @@ fn actor_view(kind: &str, name: String, detail: String) -> OrderActor {
     }
 }
 
-async fn event(
+pub(super) async fn event(
     db: &impl ConnectionTrait,
     order_id: i64,
     action: OrderAction,
@@ -101,138 +100,6 @@ async fn event(
     .exec_without_returning(db)
     .await?;
     Ok(())
-}
-
-/// Creates `new` for `account_id` (its device already checked against the caller's reach).
-/// An SKU not stocked at the device is a 422 naming its line; nothing is written then.
-pub async fn create(
-    db: &impl ConnectionTrait,
-    numbers: &Numbers,
-    account_id: i64,
-    device: &OrderDevice,
-    new: &NewOrder,
-    actor: &Actor,
-    now: DateTime<Utc>,
-) -> Result<(order::Model, Order), ApiError> {
-    let skus: Vec<&str> = new.lines.iter().map(|l| l.sku.as_str()).collect();
-    let rows: Vec<(i64, String, String)> = stock::Entity::find()
-        .select_only()
-        .column(stock::Column::Id)
-        .column(stock::Column::Sku)
-        .column(stock::Column::Description)
-        .filter(stock::Column::DeviceId.eq(new.device_id))
-        .filter(stock::Column::Sku.is_in(skus))
-        .into_tuple()
-        .all(db)
-        .await?;
-    let by_sku: HashMap<String, (i64, String)> = rows
-        .into_iter()
-        .map(|(id, sku, description)| (sku, (id, description)))
-        .collect();
-    let unknown: Vec<_> = new
-        .lines
-        .iter()
-        .enumerate()
-        .filter(|(_, l)| !by_sku.contains_key(&l.sku))
-        .map(|(i, l)| {
-            field_error(
-                &format!("lines[{i}].sku"),
-                format!("{} is not stocked at device {}", l.sku, new.device_id),
-            )
-        })
-        .collect();
-    if !unknown.is_empty() {
-        return Err(ApiError::Validation(unknown));
-    }
-    let number = numbers.next(db, account_id).await?;
-    let (key_id, user_id) = match actor {
-        Actor::Key { id, .. } => (Some(*id), None),
-        Actor::User { id, .. } => (None, Some(*id)),
-    };
-    let row = order::Entity::insert(order::ActiveModel {
-        account_id: Set(account_id),
-        number: Set(number),
-        device_id: Set(new.device_id),
-        status: Set(OrderStatus::Open.as_str().to_owned()),
-        reference: Set(new.reference.clone()),
-        note: Set(new.note.clone()),
-        created_by_key_id: Set(key_id),
-        created_by_user_id: Set(user_id),
-        created_by_name: Set(actor.name().to_owned()),
-        created_by_detail: Set(actor.detail().to_owned()),
-        created_at: Set(now),
-        updated_at: Set(now),
-        version: Set(1),
-        ..Default::default()
-    })
-    .exec_with_returning(db)
-    .await?;
-    let lines: Vec<order_line::ActiveModel> = new
-        .lines
-        .iter()
-        .enumerate()
-        .map(|(i, l)| order_line::ActiveModel {
-            order_id: Set(row.id),
-            line_no: Set(i as i32 + 1),
-            stock_id: Set(by_sku[&l.sku].0),
-            sku: Set(l.sku.clone()),
-            quantity: Set(l.quantity),
-            received: Set(0),
-            ..Default::default()
-        })
-        .collect();
-    order_line::Entity::insert_many(lines)
-        .exec_without_returning(db)
-        .await?;
-    let what = format!(
-        "{} line{}",
-        new.lines.len(),
-        if new.lines.len() == 1 { "" } else { "s" }
-    );
-    event(
-        db,
-        row.id,
-        OrderAction::Created,
-        actor,
-        Some(what.clone()),
-        now,
-    )
-    .await?;
-    // The view, from what was just written: no need to read it back.
-    let actor_view = actor_view(
-        actor.kind(),
-        actor.name().to_owned(),
-        actor.detail().to_owned(),
-    );
-    let order = Order {
-        id: row.id,
-        number: order_number(row.number),
-        status: OrderStatus::Open,
-        device: device.clone(),
-        lines: new
-            .lines
-            .iter()
-            .map(|l| OrderLine {
-                sku: l.sku.clone(),
-                description: by_sku[&l.sku].1.clone(),
-                quantity: l.quantity,
-                received: 0,
-                outstanding: l.quantity,
-            })
-            .collect(),
-        reference: row.reference.clone(),
-        note: row.note.clone(),
-        created_by: actor_view.clone(),
-        created_at: now,
-        updated_at: now,
-        events: vec![OrderEvent {
-            action: OrderAction::Created,
-            actor: actor_view,
-            at: now,
-            detail: Some(what),
-        }],
-    };
-    Ok((row, order))
 }
 
 /// Order `id` if it is one of `devices`' (and so exists for this caller).

@@ -919,6 +919,60 @@ async fn two_instances_racing_one_idempotency_key_make_one_order() {
     assert_eq!(v.len(), 5, "one order per key");
 }
 
+/// On PostgreSQL a create takes its `Idempotency-Key` in the statement that writes the order,
+/// under a transaction-scoped advisory lock: while another session holds that lock (a create
+/// with the key in progress elsewhere), the request hears `409 idempotency_key_in_use` and
+/// nothing is written; once it is let go, the same request creates the order.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_create_in_progress_elsewhere_is_in_use() {
+    if postgres_url().is_none() {
+        eprintln!("skipped: set TEST_DATABASE_URL to run on PostgreSQL");
+        return;
+    }
+    use partlogic_server::orders::idempotency::{Attempt, lock_id};
+    use sea_orm::sqlx;
+    let s = setup(Backend::Postgres, "write").await;
+    let n1 = s.w.n1;
+    let body = json!({"device_id": n1, "lines": [{"sku": s.sku(n1, 0), "quantity": 1}]});
+    let attempt = Attempt::new(
+        s.w.acme,
+        s.key_id,
+        "held-elsewhere".to_owned(),
+        "POST /api/orders".to_owned(),
+        &serde_json::to_vec(&body).unwrap(),
+    );
+    let (class, id) = lock_id(&attempt);
+    let mut other = s.app.db.get_postgres_connection_pool().acquire().await.unwrap();
+    sqlx::query("SELECT pg_advisory_lock($1, $2)")
+        .bind(class)
+        .bind(id)
+        .execute(&mut *other)
+        .await
+        .unwrap();
+    let send = || {
+        s.post("/api/orders", &body)
+            .header("Idempotency-Key", "held-elsewhere")
+            .send()
+    };
+    let res = send().await.unwrap();
+    assert_eq!(res.headers()["retry-after"], "1");
+    assert_problem(res, 409, "idempotency_key_in_use").await;
+    let v: Vec<Value> = s.app.api_get("/api/orders", &s.key).await.json().await.unwrap();
+    assert!(v.is_empty(), "nothing written: {v:?}");
+    sqlx::query("SELECT pg_advisory_unlock($1, $2)")
+        .bind(class)
+        .bind(id)
+        .execute(&mut *other)
+        .await
+        .unwrap();
+    drop(other);
+    let first = send().await.unwrap();
+    assert_eq!(first.status(), 201);
+    let again = send().await.unwrap();
+    assert_eq!(again.status(), 201);
+    assert_eq!(again.headers()["idempotent-replayed"], "true");
+}
+
 async fn portal_orders_follow_who_sees_which_device_and_if_match(backend: Backend) {
     let s = setup(backend, "write").await;
     let (n1, n2) = (s.w.n1, s.w.n2);

@@ -2,14 +2,20 @@
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, post, web};
-use partlogic_types::{CreateOrderRequest, Order, Problem};
+use partlogic_types::{CreateOrderRequest, Order, OrderDevice, Problem};
 
 use crate::error::ApiError;
-use crate::http::idempotent::{Idempotent, Outcome, parse_body, read_body};
+use crate::http::idempotent::{
+    Idempotent, Outcome, Recall, after_race, answer, parse_body, read_body, recall, refused,
+    succeeded,
+};
 use crate::http::state::AppState;
+use crate::keys::ApiCaller;
 use crate::keys::caller::{OrdersWrite, Permitted};
+use crate::orders::create::{self, Ready, Written};
+use crate::orders::idempotency::{self, Attempt, Found};
 use crate::orders::parse::{MAX_BODY_BYTES, NewOrder};
-use crate::orders::store::{self, Actor};
+use crate::orders::store::Actor;
 
 /// Create an order
 ///
@@ -50,15 +56,22 @@ pub async fn create_order(
     let caller = who.caller;
     let now = state.clock.now();
     let body = read_body(&req, payload, MAX_BODY_BYTES).await?;
-    let write = Idempotent::start(
-        &state,
-        &req,
-        &caller,
-        "POST /api/orders".to_owned(),
-        &body,
-        now,
-    )
-    .await?;
+    if state
+        .order_numbers
+        .in_blocks(state.db.get_database_backend())
+    {
+        match recall(&state, &req, &caller, ENDPOINT.to_owned(), &body, now)? {
+            Recall::Replay(res) => return Ok(res),
+            Recall::Unknown(attempt) => {
+                if let Some(res) =
+                    in_one_statement(&state, &caller, attempt.as_ref(), &body, now).await?
+                {
+                    return Ok(res);
+                }
+            }
+        }
+    }
+    let write = Idempotent::start(&state, &req, &caller, ENDPOINT.to_owned(), &body, now).await?;
     if let Idempotent::Replay(res) = write {
         return Ok(res);
     }
@@ -72,38 +85,128 @@ pub async fn create_order(
     }
     let txn = write.open(&state).await?;
     let result = async {
-        let request: CreateOrderRequest = parse_body(&body)?;
-        let new = NewOrder::parse(&request).map_err(ApiError::Validation)?;
-        let Some(device) = caller.reached(new.device_id) else {
-            return Err(ApiError::DeviceNotInScope(new.device_id));
-        };
-        let device = partlogic_types::OrderDevice {
-            id: device.id,
-            name: device.name.clone(),
-            customer: device.customer.clone(),
-        };
-        let actor = Actor::Key {
-            id: caller.key_id(),
-            name: caller.key.name.clone(),
-            prefix: caller.key.prefix.clone(),
-        };
-        let (row, order) = store::create(
+        let (new, device) = checked(&caller, &body)?;
+        let (row, order) = create::create(
             &txn,
             &state.order_numbers,
             caller.account_id(),
             &device,
             &new,
-            &actor,
+            &actor(&caller),
             now,
         )
         .await?;
-        let id = row.id;
-        Outcome::json(
-            StatusCode::CREATED,
-            &order,
-            Some(format!("{}/api/orders/{id}", state.link_prefix)),
-        )
+        Outcome::json(StatusCode::CREATED, &order, Some(location(&state, row.id)))
     }
     .await;
     write.complete(&state.db, txn, result).await
+}
+
+/// The endpoint an `Idempotency-Key` is recorded for.
+const ENDPOINT: &str = "POST /api/orders";
+
+/// The request's order, and its device if the key reaches it.
+fn checked(caller: &ApiCaller, body: &[u8]) -> Result<(NewOrder, OrderDevice), ApiError> {
+    let request: CreateOrderRequest = parse_body(body)?;
+    let new = NewOrder::parse(&request).map_err(ApiError::Validation)?;
+    let Some(device) = caller.reached(new.device_id) else {
+        return Err(ApiError::DeviceNotInScope(new.device_id));
+    };
+    let device = OrderDevice {
+        id: device.id,
+        name: device.name.clone(),
+        customer: device.customer.clone(),
+    };
+    Ok((new, device))
+}
+
+fn actor(caller: &ApiCaller) -> Actor {
+    Actor::Key {
+        id: caller.key_id(),
+        name: caller.key.name.clone(),
+        prefix: caller.key.prefix.clone(),
+    }
+}
+
+fn location(state: &AppState, id: i64) -> String {
+    format!("{}/api/orders/{id}", state.link_prefix)
+}
+
+/// Creates the order on PostgreSQL in one statement that also takes the `Idempotency-Key`
+/// (`attempt`, which this instance knows nothing of) with the answer: see `orders::create`.
+/// `None` when another request holds the key, or its record expired: the transaction path
+/// decides those.
+async fn in_one_statement(
+    state: &AppState,
+    caller: &ApiCaller,
+    attempt: Option<&Attempt>,
+    body: &[u8],
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<Option<HttpResponse>, ApiError> {
+    let (new, device) = match checked(caller, body) {
+        Ok(checked) => checked,
+        Err(e) => {
+            // The key's record, if it has one, answers before this refusal is kept.
+            if let Some(a) = attempt {
+                match idempotency::look(&state.db, a, now).await? {
+                    Found::Nothing => {}
+                    found => return answer(state, a, found),
+                }
+            }
+            return Err(refused(state, attempt, e, now).await);
+        }
+    };
+    let actor = actor(caller);
+    // Twice at most: a stock row deleted between the two round trips fails the write on its
+    // foreign key, and the second preparation then refuses the line as not stocked.
+    for _ in 0..2 {
+        let prepared = match create::prepare(
+            &state.db,
+            &state.order_numbers,
+            caller.account_id(),
+            &device,
+            &new,
+            &actor,
+            attempt,
+            now,
+        )
+        .await
+        {
+            Ok(Ready::Write(p)) => p,
+            Ok(Ready::Recorded(found)) => {
+                let attempt = attempt
+                    .ok_or_else(|| ApiError::Internal("a record found for no key".to_owned()))?;
+                return answer(state, attempt, found);
+            }
+            Err(e) => return Err(refused(state, attempt, e, now).await),
+        };
+        let outcome = Outcome::json(
+            StatusCode::CREATED,
+            &prepared.order,
+            Some(location(state, prepared.order.id)),
+        )?;
+        let stored = outcome.stored();
+        match prepared
+            .write(
+                &state.db,
+                caller.account_id(),
+                &new,
+                &actor,
+                attempt.map(|a| (a, &stored)),
+                now,
+            )
+            .await?
+        {
+            Written::Created => return Ok(Some(succeeded(state, attempt, outcome, now))),
+            Written::InUse => return Err(ApiError::IdempotencyKeyInUse),
+            Written::Taken => {
+                let attempt = attempt.ok_or_else(|| {
+                    ApiError::Internal("an order without a key lost a race for one".to_owned())
+                })?;
+                return after_race(state, attempt, now).await.map(Some);
+            }
+            Written::Gone => continue,
+        }
+    }
+    Err(ApiError::Busy(1))
 }
