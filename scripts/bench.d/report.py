@@ -78,7 +78,8 @@ if any("create_order" in runs.get(db, {}) for _, db in dbs):
         return "–"
     for label, title in [("create_order", "`POST /api/orders`, one line, a new `Idempotency-Key` each"),
                          ("replay_order", "… the same `Idempotency-Key` again (replayed)"),
-                         ("orders_list", "`GET /api/orders?limit=100`, 100,000 orders in the account")]:
+                         ("orders_list", "`GET /api/orders?limit=100`, 100,000 orders in the account"),
+                         ("orders_list_c8", "… with 8 connections instead of 64")]:
         line = f"| {title} |"
         for _, db in dbs:
             r = runs.get(db, {}).get(label)

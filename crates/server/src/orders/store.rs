@@ -184,6 +184,33 @@ pub async fn list(
         .await?)
 }
 
+fn query(devices: &[i64], f: &ListFilters) -> crate::db::store::OrdersQuery {
+    crate::db::store::OrdersQuery {
+        devices: if f.devices.is_empty() {
+            devices.to_vec()
+        } else {
+            f.devices.clone()
+        },
+        status: f.status.map(|s| s.as_str().to_owned()),
+        reference: f.reference.clone(),
+        created_since: f.created_since,
+        before: f.before,
+        // One more than the page: whether there are more.
+        limit: f.limit + 1,
+    }
+}
+
+/// Like [`page`], as the JSON `GET /api/orders` answers, encoded as it is read (SQLite; `None`
+/// on PostgreSQL: use [`page`]). `device` writes a device's JSON.
+pub fn page_json(
+    store: &crate::db::store::Store,
+    devices: &[i64],
+    f: &ListFilters,
+    device: crate::db::store::DeviceJson<'_>,
+) -> Result<Option<(Vec<u8>, Option<i64>)>, ApiError> {
+    Ok(store.orders_json(&query(devices, f), device)?)
+}
+
 /// A page of orders of `devices` matching `f`, newest first, and the id to continue before
 /// when more follow. `device` names a device (the caller knows its own). On SQLite the page is
 /// read through the store (rusqlite), elsewhere through the pool.
@@ -194,18 +221,7 @@ pub async fn page(
     f: &ListFilters,
     device: impl Fn(i64) -> OrderDevice,
 ) -> Result<(Vec<Order>, Option<i64>), ApiError> {
-    let query = crate::db::store::OrdersQuery {
-        devices: if f.devices.is_empty() {
-            devices.to_vec()
-        } else {
-            f.devices.clone()
-        },
-        status: f.status.map(|s| s.as_str().to_owned()),
-        reference: f.reference.clone(),
-        created_since: f.created_since,
-        before: f.before,
-        limit: f.limit + 1,
-    };
+    let query = query(devices, f);
     let limit = usize::try_from(f.limit).unwrap_or(usize::MAX);
     let mut orders = match store.orders(&query)? {
         Some(raw) => raw

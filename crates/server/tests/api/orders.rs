@@ -20,6 +20,7 @@ on_every_database!(
     idempotency_keys_replay_refuse_reuse_and_keep_4xx,
     orders_csv_neutralises_formulas,
     portal_orders_follow_who_sees_which_device_and_if_match,
+    the_listing_is_serde_s_json_of_each_order,
 );
 
 struct Setup {
@@ -942,7 +943,13 @@ async fn a_create_in_progress_elsewhere_is_in_use() {
         &serde_json::to_vec(&body).unwrap(),
     );
     let (class, id) = lock_id(&attempt);
-    let mut other = s.app.db.get_postgres_connection_pool().acquire().await.unwrap();
+    let mut other = s
+        .app
+        .db
+        .get_postgres_connection_pool()
+        .acquire()
+        .await
+        .unwrap();
     sqlx::query("SELECT pg_advisory_lock($1, $2)")
         .bind(class)
         .bind(id)
@@ -957,7 +964,13 @@ async fn a_create_in_progress_elsewhere_is_in_use() {
     let res = send().await.unwrap();
     assert_eq!(res.headers()["retry-after"], "1");
     assert_problem(res, 409, "idempotency_key_in_use").await;
-    let v: Vec<Value> = s.app.api_get("/api/orders", &s.key).await.json().await.unwrap();
+    let v: Vec<Value> = s
+        .app
+        .api_get("/api/orders", &s.key)
+        .await
+        .json()
+        .await
+        .unwrap();
     assert!(v.is_empty(), "nothing written: {v:?}");
     sqlx::query("SELECT pg_advisory_unlock($1, $2)")
         .bind(class)
@@ -1070,4 +1083,104 @@ async fn portal_orders_follow_who_sees_which_device_and_if_match(backend: Backen
         .await
         .unwrap();
     assert_problem(res, 403, "cross_origin_refused").await;
+}
+
+/// `GET /api/orders` encodes its JSON by hand on SQLite: page by page (sizes 1, 2 and 100,
+/// following `Link`), the bytes are serde's for `Vec<Order>` exactly and each order is the one
+/// `GET /api/orders/{id}` shows, with text that needs escaping, several lines (in line order),
+/// a partial receipt by a person, a cancellation and absent references.
+async fn the_listing_is_serde_s_json_of_each_order(backend: Backend) {
+    let s = setup(backend, "write").await;
+    let (n1, n2) = (s.w.n1, s.w.n2);
+    let a = s
+        .order(json!({"device_id": n1, "reference": "row \"7\" \\ é 😀", "note": "say \"hi\" \\ there",
+            "lines": [{"sku": s.sku(n1, 2), "quantity": 3}, {"sku": s.sku(n1, 0), "quantity": 5}, {"sku": s.sku(n1, 1), "quantity": 1}]}))
+        .await;
+    s.order(json!({"device_id": n2, "lines": [{"sku": s.sku(n2, 0), "quantity": 2}]}))
+        .await;
+    let c = s
+        .order(json!({"device_id": n1, "lines": [{"sku": s.sku(n1, 1), "quantity": 4}, {"sku": s.sku(n1, 0), "quantity": 6}]}))
+        .await;
+    let res = s
+        .app
+        .client()
+        .post(s.app.url(&format!("/api/orders/{}/cancel", c["id"])))
+        .header("X-API-Key", &s.key)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    let res = s
+        .admin
+        .post(
+            s.app
+                .url(&format!("/portal/api/orders/{}/receive", a["id"])),
+        )
+        .json(&json!({"lines": [{"sku": s.sku(n1, 0), "quantity": 2}]}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200, "{}", res.text().await.unwrap());
+    s.order(json!({"device_id": n1, "reference": "tail", "lines": [{"sku": s.sku(n1, 2), "quantity": 1}]}))
+        .await;
+    for limit in [1, 2, 100] {
+        let mut path = format!("/api/orders?limit={limit}");
+        let mut seen = Vec::new();
+        loop {
+            let res = s.app.api_get(&path, &s.key).await;
+            assert_eq!(res.status(), 200);
+            let next = res.headers().get("link").map(|l| {
+                let l = l.to_str().unwrap();
+                let url = &l[l.find('<').unwrap() + 1..l.find('>').unwrap()];
+                url[url.find("/api/").unwrap()..].to_owned()
+            });
+            let body = res.bytes().await.unwrap();
+            let orders: Vec<partlogic_types::Order> = serde_json::from_slice(&body).unwrap();
+            assert_eq!(
+                String::from_utf8_lossy(&body),
+                serde_json::to_string(&orders).unwrap(),
+                "page {path}"
+            );
+            for o in &orders {
+                let one: partlogic_types::Order = s
+                    .app
+                    .api_get(&format!("/api/orders/{}", o.id), &s.key)
+                    .await
+                    .json()
+                    .await
+                    .unwrap();
+                assert_eq!(*o, one);
+            }
+            seen.extend(orders.into_iter().map(|o| o.id));
+            match next {
+                Some(n) => path = n,
+                None => break,
+            }
+        }
+        assert_eq!(seen.len(), 4, "limit {limit}: {seen:?}");
+        assert!(
+            seen.windows(2).all(|w| w[0] > w[1]),
+            "newest first: {seen:?}"
+        );
+    }
+    let one: Value = s
+        .app
+        .api_get(&format!("/api/orders/{}", a["id"]), &s.key)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let skus: Vec<&str> = one["lines"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l["sku"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        skus,
+        [s.sku(n1, 2), s.sku(n1, 0), s.sku(n1, 1)],
+        "lines in the order sent"
+    );
+    assert_eq!(one["lines"][1]["received"], 2);
+    assert_eq!(one["events"][1]["actor"]["kind"], "user");
 }

@@ -4,9 +4,12 @@
 //! there, where a hop to sqlx's SQLite worker thread and back per row cost far more than the
 //! query), PostgreSQL reads through the async pool. Writes stay with sea-orm.
 
+mod orders_json;
 mod postgres;
 mod sql;
 mod sqlite;
+
+pub use orders_json::DeviceJson;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use sea_orm::{DatabaseConnection, DbErr};
@@ -302,6 +305,25 @@ impl Store {
         match self {
             Self::Sqlite(s) if !q.devices.is_empty() => s.orders(q).map(Some),
             Self::Sqlite(_) => Ok(Some(Vec::new())),
+            Self::Postgres(_) => Ok(None),
+        }
+    }
+
+    /// A page of orders as `GET /api/orders` answers it in JSON, encoded as it is read, with
+    /// the id to page on from if there are more (`q.limit` is the page size plus one); `None`
+    /// on PostgreSQL (the caller encodes [`Store::orders`]' views there).
+    pub fn orders_json(
+        &self,
+        q: &OrdersQuery,
+        device: DeviceJson<'_>,
+    ) -> Result<Option<(Vec<u8>, Option<i64>)>, DbErr> {
+        match self {
+            Self::Sqlite(s) if !q.devices.is_empty() => {
+                let mut out = Vec::with_capacity(64 * 1024);
+                let next = s.orders_json(q, device, &mut out)?;
+                Ok(Some((out, next)))
+            }
+            Self::Sqlite(_) => Ok(Some((b"[]".to_vec(), None))),
             Self::Postgres(_) => Ok(None),
         }
     }

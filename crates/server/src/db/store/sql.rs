@@ -197,15 +197,21 @@ pub(super) fn alerts(
 pub(super) const CACHE_GENERATION: &str =
     "SELECT generation FROM key_cache_generation WHERE id = 1";
 
+/// The columns of an order a page shows, in [`orders`]'s order.
+const ORDER_COLUMNS: &str = "id, number, device_id, status, reference, note, \
+     created_by_user_id IS NOT NULL, created_by_name, created_by_detail, created_at, updated_at";
+
 /// A page of orders of `q.devices`, newest first (`q.limit` of them).
 pub(super) fn orders(q: &super::OrdersQuery) -> (String, Vec<Arg>) {
+    let (tail, args) = orders_tail(q);
+    (format!("SELECT {ORDER_COLUMNS} {tail}"), args)
+}
+
+/// `FROM orders WHERE … ORDER BY id DESC LIMIT` for `q`, with its arguments.
+fn orders_tail(q: &super::OrdersQuery) -> (String, Vec<Arg>) {
     let marks = vec!["?"; q.devices.len()].join(", ");
     let mut args: Vec<Arg> = q.devices.iter().map(|d| Arg::Int(*d)).collect();
-    let mut sql = format!(
-        "SELECT id, number, device_id, status, reference, note, created_by_user_id IS NOT NULL, \
-         created_by_name, created_by_detail, created_at, updated_at FROM orders \
-         WHERE device_id IN ({marks})"
-    );
+    let mut sql = format!("FROM orders WHERE device_id IN ({marks})");
     if let Some(s) = &q.status {
         sql.push_str(" AND status = ?");
         args.push(Arg::Text(s.clone()));
@@ -225,6 +231,30 @@ pub(super) fn orders(q: &super::OrdersQuery) -> (String, Vec<Arg>) {
     sql.push_str(" ORDER BY id DESC LIMIT +?");
     args.push(Arg::Int(q.limit as i64));
     (sql, args)
+}
+
+/// A page of orders as three queries read side by side, each newest order first and each
+/// bound to the same arguments: the orders, their lines and their history, the last two over
+/// the ids of the first. Lines and history come last first within an order: that way each is
+/// one backward walk of its index, where the natural order made SQLite sort every page.
+pub(super) fn orders_side_by_side(q: &super::OrdersQuery) -> ([String; 3], Vec<Arg>) {
+    let (tail, args) = orders_tail(q);
+    (
+        [
+            format!("SELECT {ORDER_COLUMNS} {tail}"),
+            format!(
+                "SELECT l.order_id, l.sku, COALESCE(s.description, ''), l.quantity, l.received \
+                 FROM order_lines l LEFT JOIN stock s ON s.id = l.stock_id \
+                 WHERE l.order_id IN (SELECT id {tail}) ORDER BY l.order_id DESC, l.line_no DESC"
+            ),
+            format!(
+                "SELECT order_id, action, actor_kind, actor_name, actor_detail, at, detail \
+                 FROM order_events WHERE order_id IN (SELECT id {tail}) \
+                 ORDER BY order_id DESC, id DESC"
+            ),
+        ],
+        args,
+    )
 }
 
 /// The lines of `n` orders (their ids bound), with the stock rows' descriptions.

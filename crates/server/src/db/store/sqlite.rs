@@ -32,7 +32,7 @@ fn err(e: rusqlite::Error) -> DbErr {
     DbErr::Query(RuntimeErr::Internal(format!("sqlite: {e}")))
 }
 
-fn bind(args: &[Arg]) -> Vec<Value> {
+pub(super) fn bind(args: &[Arg]) -> Vec<Value> {
     args.iter()
         .map(|a| match a {
             Arg::Int(i) => Value::Integer(*i),
@@ -108,7 +108,7 @@ fn view<'r>(r: &'r Row<'_>, stamp: &'r mut String) -> rusqlite::Result<RowView<'
     })
 }
 
-fn text<'r>(row: &'r Row<'_>, i: usize) -> rusqlite::Result<&'r str> {
+pub(super) fn text<'r>(row: &'r Row<'_>, i: usize) -> rusqlite::Result<&'r str> {
     row.get_ref(i)?.as_str().map_err(|e| {
         rusqlite::Error::FromSqlConversionFailure(i, rusqlite::types::Type::Text, Box::new(e))
     })
@@ -123,7 +123,10 @@ impl SqliteReads {
     }
 
     /// Runs `f` on this thread's connection to the file, opening it the first time.
-    fn with<T>(&self, f: impl FnOnce(&Connection) -> rusqlite::Result<T>) -> Result<T, DbErr> {
+    pub(super) fn with<T>(
+        &self,
+        f: impl FnOnce(&Connection) -> rusqlite::Result<T>,
+    ) -> Result<T, DbErr> {
         CONNECTIONS.with(|cell| {
             let mut conns = cell.borrow_mut();
             if !conns.contains_key(&self.path) {

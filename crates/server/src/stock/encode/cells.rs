@@ -1,7 +1,7 @@
 //! One cell at a time: numbers, JSON strings and CSV text (RFC 4180 quoting, and formulas
 //! neutralised so that a spreadsheet shows a cell instead of running it).
 
-pub(super) fn int(out: &mut Vec<u8>, n: i64) {
+pub(crate) fn int(out: &mut Vec<u8>, n: i64) {
     let mut buf = itoa::Buffer::new();
     out.extend_from_slice(buf.format(n).as_bytes());
 }
@@ -37,7 +37,7 @@ fn any_byte(bytes: &[u8], word: impl Fn(u64) -> bool, byte: impl Fn(u8) -> bool)
 }
 
 /// `s` as a JSON string: quotes, backslashes and control characters escaped, the rest as is.
-pub(super) fn json_str(out: &mut Vec<u8>, s: &str) {
+pub(crate) fn json_str(out: &mut Vec<u8>, s: &str) {
     out.push(b'"');
     let bytes = s.as_bytes();
     // Nearly every text needs no escaping: one quick pass, then one copy.
@@ -59,6 +59,9 @@ pub(super) fn json_str(out: &mut Vec<u8>, s: &str) {
             b'\n' => b"\\n",
             b'\r' => b"\\r",
             b'\t' => b"\\t",
+            // As serde_json writes them.
+            0x08 => b"\\b",
+            0x0c => b"\\f",
             0..=0x1f => b"",
             _ => continue,
         };
@@ -157,6 +160,24 @@ fn starts_formula(rest: &[u8]) -> bool {
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
+
+    /// Every control character, quote and backslash, alone and among others, exactly as
+    /// serde_json writes them (`\b` and `\f` included).
+    #[test]
+    fn json_strings_are_serde_s() {
+        let mut all: String = (0u8..0x20).map(char::from).collect();
+        all.push_str("\"\\ é 😀 plain text long enough for the eight-byte scan");
+        let mut cases: Vec<String> = (0u8..0x20).map(|b| char::from(b).to_string()).collect();
+        cases.extend([all, String::new(), "\"".into(), "\\".into(), "a\u{8}b\u{c}c".into()]);
+        for case in cases {
+            let mut out = Vec::new();
+            json_str(&mut out, &case);
+            assert_eq!(
+                String::from_utf8(out).unwrap(),
+                serde_json::to_string(&case).unwrap()
+            );
+        }
+    }
 
     #[test]
     fn formula_cells_become_text() {

@@ -54,6 +54,35 @@ pub async fn list_orders(
         return Err(ApiError::DeviceNotInScope(*outside));
     }
     let devices = caller.reach_ids();
+    let format = Format::negotiate(&req);
+    let mut res = HttpResponse::Ok();
+    res.content_type(format.content_type())
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .insert_header((header::VARY, "Accept"));
+    if format == Format::Json {
+        let device = |id: i64, out: &mut Vec<u8>| {
+            use crate::stock::encode::cells::{int, json_str};
+            let (name, customer) = caller
+                .reached(id)
+                .map_or(("", ""), |d| (d.name.as_str(), d.customer.as_str()));
+            out.extend_from_slice(b"{\"id\":");
+            int(out, id);
+            out.extend_from_slice(b",\"name\":");
+            json_str(out, name);
+            out.extend_from_slice(b",\"customer\":");
+            json_str(out, customer);
+            out.push(b'}');
+        };
+        if let Some((body, next)) = store::page_json(&state.store, &devices, &filters, &device)? {
+            if let Some(last) = next {
+                res.insert_header((
+                    header::LINK,
+                    super::next_link(&req, &state.link_prefix, "before", last),
+                ));
+            }
+            return Ok(res.body(body));
+        }
+    }
     let (orders, next) = store::page(&state.store, &state.db, &devices, &filters, |id| {
         caller.reached(id).map_or_else(
             || partlogic_types::OrderDevice {
@@ -69,11 +98,6 @@ pub async fn list_orders(
         )
     })
     .await?;
-    let format = Format::negotiate(&req);
-    let mut res = HttpResponse::Ok();
-    res.content_type(format.content_type())
-        .insert_header((header::CACHE_CONTROL, "no-store"))
-        .insert_header((header::VARY, "Accept"));
     if let Some(last) = next {
         res.insert_header((
             header::LINK,
