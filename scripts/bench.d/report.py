@@ -11,9 +11,17 @@ for _, db in dbs:
     path = os.path.join(dir_, f"{db}.jsonl")
     if os.path.exists(path):
         runs[db] = {}
+        repeated = {}
         for line in open(path):
             r = json.loads(line)
             runs[db][r["label"]] = r
+            repeated.setdefault(r["label"], []).append(r)
+        # Runs made several times, alternating (the orders create and its peer on PostgreSQL,
+        # whose commit latency drifts from minute to minute here): the median run by rate.
+        for label, rs in repeated.items():
+            if len(rs) > 1:
+                runs[db][label] = sorted(rs, key=lambda r: r["rps"])[len(rs) // 2]
+                runs[db][label]["runs"] = len(rs)
 meta = json.load(open(os.path.join(dir_, "meta.json")))
 
 def num(x):
@@ -72,7 +80,11 @@ if any("create_order" in runs.get(db, {}) for _, db in dbs):
         r = runs.get(db, {})
         if label == "create_order":
             peer = r.get("orders_peer")
-            return f"{r[label]['rps'] / peer['rps']:.1f}× the Python peer ({num(peer['rps'])}/s)" if peer else "–"
+            if not peer:
+                return "–"
+            n = r[label].get("runs", 1)
+            return (f"{r[label]['rps'] / peer['rps']:.1f}× the Python peer ({num(peer['rps'])}/s)"
+                    + (f"; medians of {n} alternating runs" if n > 1 else ""))
         if label == "replay_order":
             return f"{100 * r[label]['rps'] / r['devices']['rps']:.0f} % of `/api/devices`" if "devices" in r else "–"
         return "–"

@@ -213,40 +213,43 @@ pub(crate) fn answer(
     }
 }
 
-/// The answer to a write that was refused with `e` before any work began: kept as the answer to
-/// `attempt` (if a key was sent) unless it is one a retry may not meet (a 5xx, 409, 412).
+/// The answer to a write that was refused with `e` before any work began: `e`, kept as the
+/// answer to `attempt` (if a key was sent) unless it is one a retry may not meet (a 5xx, 409,
+/// 412). If another request's record for the key got there first, that record answers instead
+/// (its stored answer, or `idempotency_key_reused`, or "in use").
 pub(crate) async fn refused(
     state: &AppState,
     attempt: Option<&Attempt>,
     e: ApiError,
     now: chrono::DateTime<chrono::Utc>,
-) -> ApiError {
+) -> Result<HttpResponse, ApiError> {
     use actix_web::ResponseError;
     let Some(attempt) = attempt else {
-        return e;
+        return Err(e);
     };
     let status = e.status_code();
     if status.is_server_error() || status == 409 || status == 412 {
-        return e;
+        return Err(e);
     }
-    let Ok(body) = serde_json::to_string(&e.problem()) else {
-        return e;
-    };
+    let body = serde_json::to_string(&e.problem())
+        .map_err(|x| ApiError::Internal(format!("encoding a problem: {x}")))?;
     let stored = Stored {
         status: status.as_u16(),
         body,
         location: None,
     };
-    if let Err(x) = idempotency::keep_refusal(&state.db, attempt, &stored, now).await {
-        // Not kept: the client must not be told the refusal is final when it is not stored.
-        return x;
+    if idempotency::keep_refusal(&state.db, attempt, &stored, now).await? {
+        state.replays.remember(
+            attempt,
+            &stored,
+            now + idempotency::KEEP_FOR - chrono::Duration::minutes(1),
+        );
+        return Err(e);
     }
-    state.replays.remember(
-        attempt,
-        &stored,
-        now + idempotency::KEEP_FOR - chrono::Duration::minutes(1),
-    );
-    e
+    match idempotency::look(&state.db, attempt, now).await? {
+        Found::Held => Err(ApiError::IdempotencyKeyInUse),
+        found => answer(state, attempt, found)?.ok_or(e),
+    }
 }
 
 /// The response to a write that succeeded with `outcome`, kept for `attempt` (if a key was sent)

@@ -206,7 +206,8 @@ fn failed(e: sea_orm::sqlx::Error) -> ApiError {
 pub struct Prepared {
     /// What `POST /api/orders` answers once it is written.
     pub order: Order,
-    number: i64,
+    /// Its number, given back ([`Numbers::put_back`]) when the order is not written.
+    pub number: i64,
     /// `(line_no, stock_id, sku, quantity)` per line.
     lines: Vec<(i32, i64, String, i64)>,
 }
@@ -415,10 +416,13 @@ impl Prepared {
             .fetch_one(db.get_postgres_connection_pool())
             .await;
         let row = match row {
+            // Only these two: the order's account going away is no reason to try again.
             Err(e)
                 if e.as_database_error()
-                    .and_then(|d| d.code())
-                    .is_some_and(|c| c == "23503") =>
+                    .and_then(|d| d.constraint())
+                    .is_some_and(|c| {
+                        c == "order_lines_stock_id_fkey" || c == "orders_device_id_fkey"
+                    }) =>
             {
                 return Ok(Written::Gone);
             }

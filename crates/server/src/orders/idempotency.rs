@@ -227,13 +227,14 @@ pub fn lock_id(attempt: &Attempt) -> (i32, i32) {
 }
 
 /// Keeps `result`, a refusal that happened before any work began, as the answer to `attempt`
-/// (a record of its own; if another request stored one first, that one stays).
+/// (a record of its own). `false` when another request's record got there first: that one
+/// stays, and answers instead.
 pub async fn keep_refusal(
     db: &impl ConnectionTrait,
     attempt: &Attempt,
     result: &Stored,
     now: DateTime<Utc>,
-) -> Result<(), ApiError> {
+) -> Result<bool, ApiError> {
     // An expired record in the way would make this a no-op: clear it first.
     idem::Entity::delete_many()
         .filter(idem::Column::AccountId.eq(attempt.account_id))
@@ -268,7 +269,8 @@ pub async fn keep_refusal(
     .exec_without_returning(db)
     .await;
     match inserted {
-        Ok(_) | Err(sea_orm::DbErr::RecordNotInserted) => Ok(()),
+        Ok(n) => Ok(n == 1),
+        Err(sea_orm::DbErr::RecordNotInserted) => Ok(false),
         Err(e) => Err(e.into()),
     }
 }

@@ -134,6 +134,18 @@ impl Numbers {
         }
     }
 
+    /// Gives back `number` of `account_id`, taken by [`Numbers::reserve`] for an order that was
+    /// not written after all (its `Idempotency-Key` turned out to be in use or answered): the
+    /// next order takes it, so a retry leaves no gap.
+    pub fn put_back(&self, account_id: i64, number: i64) {
+        self.free
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .entry(account_id)
+            .or_default()
+            .insert(0, (number, number));
+    }
+
     /// The next number of `account_id`, in the order's transaction `txn`: from this instance's
     /// block on PostgreSQL (see [`Numbers::prepare`]); otherwise, or when concurrent orders used
     /// up the block meanwhile, the counter's next, taken in `txn`.

@@ -81,6 +81,20 @@ fn encode(
     device: DeviceJson<'_>,
     out: &mut Vec<u8>,
 ) -> rusqlite::Result<Option<i64>> {
+    // One read transaction: the three statements see one state of the database even when one
+    // of them finishes (and so would end an implicit one) before the others.
+    let read = c.unchecked_transaction()?;
+    let next = encode_in(c, q, device, out)?;
+    read.commit()?;
+    Ok(next)
+}
+
+fn encode_in(
+    c: &Connection,
+    q: &OrdersQuery,
+    device: DeviceJson<'_>,
+    out: &mut Vec<u8>,
+) -> rusqlite::Result<Option<i64>> {
     use std::io::Write as _;
     let ([orders, lines, events], args) = sql::orders_side_by_side(q);
     let args = bind(&args);

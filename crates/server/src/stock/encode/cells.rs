@@ -168,7 +168,13 @@ mod tests {
         let mut all: String = (0u8..0x20).map(char::from).collect();
         all.push_str("\"\\ é 😀 plain text long enough for the eight-byte scan");
         let mut cases: Vec<String> = (0u8..0x20).map(|b| char::from(b).to_string()).collect();
-        cases.extend([all, String::new(), "\"".into(), "\\".into(), "a\u{8}b\u{c}c".into()]);
+        cases.extend([
+            all,
+            String::new(),
+            "\"".into(),
+            "\\".into(),
+            "a\u{8}b\u{c}c".into(),
+        ]);
         for case in cases {
             let mut out = Vec::new();
             json_str(&mut out, &case);

@@ -153,7 +153,7 @@ async fn in_one_statement(
                     found => return answer(state, a, found),
                 }
             }
-            return Err(refused(state, attempt, e, now).await);
+            return refused(state, attempt, e, now).await.map(Some);
         }
     };
     let actor = actor(caller);
@@ -178,15 +178,23 @@ async fn in_one_statement(
                     .ok_or_else(|| ApiError::Internal("a record found for no key".to_owned()))?;
                 return answer(state, attempt, found);
             }
-            Err(e) => return Err(refused(state, attempt, e, now).await),
+            Err(e) => return refused(state, attempt, e, now).await.map(Some),
         };
-        let outcome = Outcome::json(
+        let outcome = match Outcome::json(
             StatusCode::CREATED,
             &prepared.order,
             Some(location(state, prepared.order.id)),
-        )?;
+        ) {
+            Ok(outcome) => outcome,
+            Err(e) => {
+                state
+                    .order_numbers
+                    .put_back(caller.account_id(), prepared.number);
+                return Err(e);
+            }
+        };
         let stored = outcome.stored();
-        match prepared
+        let written = prepared
             .write(
                 &state.db,
                 caller.account_id(),
@@ -195,9 +203,18 @@ async fn in_one_statement(
                 attempt.map(|a| (a, &stored)),
                 now,
             )
-            .await?
-        {
-            Written::Created => return Ok(Some(succeeded(state, attempt, outcome, now))),
+            .await;
+        if matches!(written, Ok(Written::InUse | Written::Taken | Written::Gone)) {
+            // Known not written (an error may have come after a commit): the next order takes
+            // this number.
+            state
+                .order_numbers
+                .put_back(caller.account_id(), prepared.number);
+        }
+        match written? {
+            Written::Created => {
+                return Ok(Some(succeeded(state, attempt, outcome, now)));
+            }
             Written::InUse => return Err(ApiError::IdempotencyKeyInUse),
             Written::Taken => {
                 let attempt = attempt.ok_or_else(|| {
