@@ -2,10 +2,12 @@
 //! it (`keys::name::KeyName`, `keys::expiry::Expiry`, `accounts::email::Email`, …): a type that
 //! can only hold a value that passed its rules, so code that receives one never checks again.
 //! Parsers report every broken rule as a [`FieldError`] for the field at fault, gathered here
-//! into one 422; text rules and secret digests are here too.
+//! into one 422; text rules, secret digests and `cells` (one value written as JSON or CSV text,
+//! straight into a buffer, as the Stock API's hand-made encoders write them) are here too.
 //!
 //! Foundation: uses nothing of this crate but `partlogic-types`.
 
+pub mod cells;
 pub mod digest;
 mod text;
 

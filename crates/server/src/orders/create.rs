@@ -230,7 +230,7 @@ pub enum Written {
 #[derive(Debug)]
 pub enum Ready {
     /// The order, checked and numbered: [`Prepared::write`] it.
-    Write(Prepared),
+    Write(Box<Prepared>),
     /// The request's `Idempotency-Key` has a record: this is what it means.
     Recorded(Found),
 }
@@ -304,11 +304,11 @@ pub async fn prepare(
         .enumerate()
         .map(|(i, l)| (i as i32 + 1, by_sku[&l.sku].0, l.sku.clone(), l.quantity))
         .collect();
-    Ok(Ready::Write(Prepared {
+    Ok(Ready::Write(Box::new(Prepared {
         order: view(id, number, device, new, &by_sku, actor, now),
         number,
         lines,
-    }))
+    })))
 }
 
 /// The write of [`Prepared::write`]. `g` says whether the key's advisory lock was taken and `i`

@@ -207,7 +207,7 @@ pub fn page_json(
     devices: &[i64],
     f: &ListFilters,
     device: crate::db::store::DeviceJson<'_>,
-) -> Result<Option<(Vec<u8>, Option<i64>)>, ApiError> {
+) -> Result<Option<crate::db::store::JsonPage>, ApiError> {
     Ok(store.orders_json(&query(devices, f), device)?)
 }
 

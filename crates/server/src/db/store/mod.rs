@@ -34,6 +34,15 @@ pub struct StockFilters {
     pub after: Option<i64>,
 }
 
+/// A page encoded as JSON, and the id to page on from when more follow.
+#[derive(Debug)]
+pub struct JsonPage {
+    /// The JSON array.
+    pub body: Vec<u8>,
+    /// The last id on the page, when there are more.
+    pub next: Option<i64>,
+}
+
 /// Which orders to list, newest first (parsed and checked by `orders::filters`).
 #[derive(Debug, Clone, Default)]
 pub struct OrdersQuery {
@@ -316,14 +325,17 @@ impl Store {
         &self,
         q: &OrdersQuery,
         device: DeviceJson<'_>,
-    ) -> Result<Option<(Vec<u8>, Option<i64>)>, DbErr> {
+    ) -> Result<Option<JsonPage>, DbErr> {
         match self {
             Self::Sqlite(s) if !q.devices.is_empty() => {
-                let mut out = Vec::with_capacity(64 * 1024);
-                let next = s.orders_json(q, device, &mut out)?;
-                Ok(Some((out, next)))
+                let mut body = Vec::with_capacity(64 * 1024);
+                let next = s.orders_json(q, device, &mut body)?;
+                Ok(Some(JsonPage { body, next }))
             }
-            Self::Sqlite(_) => Ok(Some((b"[]".to_vec(), None))),
+            Self::Sqlite(_) => Ok(Some(JsonPage {
+                body: b"[]".to_vec(),
+                next: None,
+            })),
             Self::Postgres(_) => Ok(None),
         }
     }

@@ -5,7 +5,7 @@
 //! `Order` views, then serde walking them again (malloc and free alone a fifth of the CPU).
 //! Here three statements are stepped side by side (the orders newest first, their lines, their
 //! history, all in the same order) and each cell is written out as it is read, the way stock
-//! pages are (`stock::encode`). The bytes are serde's for `Vec<Order>` exactly: tests compare
+//! pages are (`stock::encode`, with the same `domain::cells`). The bytes are serde's for `Vec<Order>` exactly: tests compare
 //! them with serde's output and with the order's own view.
 
 use rusqlite::{Connection, Row, params_from_iter};
@@ -13,7 +13,7 @@ use rusqlite::{Connection, Row, params_from_iter};
 use super::OrdersQuery;
 use super::sql;
 use super::sqlite::{SqliteReads, bind, millis_into, text};
-use crate::stock::encode::cells::{int, json_str};
+use crate::domain::cells::{int, json_str};
 use partlogic_types::{OrderAction, OrderStatus};
 use sea_orm::DbErr;
 

@@ -8,7 +8,7 @@ use crate::db::store::RowView;
 use crate::keys::ApiCaller;
 
 mod alerts;
-pub(crate) mod cells;
+use crate::domain::cells;
 
 pub use alerts::ALERTS_CSV_HEADER;
 pub use cells::neutralise;

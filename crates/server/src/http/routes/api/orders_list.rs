@@ -61,7 +61,7 @@ pub async fn list_orders(
         .insert_header((header::VARY, "Accept"));
     if format == Format::Json {
         let device = |id: i64, out: &mut Vec<u8>| {
-            use crate::stock::encode::cells::{int, json_str};
+            use crate::domain::cells::{int, json_str};
             let (name, customer) = caller
                 .reached(id)
                 .map_or(("", ""), |d| (d.name.as_str(), d.customer.as_str()));
@@ -73,14 +73,14 @@ pub async fn list_orders(
             json_str(out, customer);
             out.push(b'}');
         };
-        if let Some((body, next)) = store::page_json(&state.store, &devices, &filters, &device)? {
-            if let Some(last) = next {
+        if let Some(page) = store::page_json(&state.store, &devices, &filters, &device)? {
+            if let Some(last) = page.next {
                 res.insert_header((
                     header::LINK,
                     super::next_link(&req, &state.link_prefix, "before", last),
                 ));
             }
-            return Ok(res.body(body));
+            return Ok(res.body(page.body));
         }
     }
     let (orders, next) = store::page(&state.store, &state.db, &devices, &filters, |id| {

@@ -82,7 +82,7 @@ pub(crate) fn json_str(out: &mut Vec<u8>, s: &str) {
 
 /// A text cell of CSV (RFC 4180), neutralised for spreadsheets: quoted when it holds a comma, a
 /// quote or a line break (quotes doubled).
-pub(super) fn csv_text(out: &mut Vec<u8>, s: &str) {
+pub(crate) fn csv_text(out: &mut Vec<u8>, s: &str) {
     let cell = neutralise(s);
     let needs_quotes = any_byte(
         cell.as_bytes(),
