@@ -58,6 +58,12 @@ pub async fn connect(url: &str, max_connections: u32) -> Result<DatabaseConnecti
     })
 }
 
+/// An sqlx error (from a query made with sqlx itself, past sea-orm) as sea-orm reports it, so
+/// that [`is_outage`] tells outages apart the same way.
+pub(crate) fn sqlx_failed(e: sea_orm::sqlx::Error) -> DbErr {
+    DbErr::Query(sea_orm::RuntimeErr::SqlxError(std::sync::Arc::new(e)))
+}
+
 /// Whether `e` means the database cannot be reached (as opposed to a query that is wrong): no
 /// connection to be had, a connection that broke, or PostgreSQL shutting down. Such requests
 /// answer 503 `service_unavailable`, and the pool reconnects by itself once it is back.

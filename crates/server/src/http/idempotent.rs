@@ -239,11 +239,9 @@ pub(crate) async fn refused(
         location: None,
     };
     if idempotency::keep_refusal(&state.db, attempt, &stored, now).await? {
-        state.replays.remember(
-            attempt,
-            &stored,
-            now + idempotency::KEEP_FOR - chrono::Duration::minutes(1),
-        );
+        state
+            .replays
+            .remember(attempt, &stored, idempotency::remember_until(now));
         return Err(e);
     }
     match idempotency::look(&state.db, attempt, now).await? {
@@ -261,11 +259,9 @@ pub(crate) fn succeeded(
     now: chrono::DateTime<chrono::Utc>,
 ) -> HttpResponse {
     if let Some(attempt) = attempt {
-        state.replays.remember(
-            attempt,
-            &outcome.stored(),
-            now + idempotency::KEEP_FOR - chrono::Duration::minutes(1),
-        );
+        state
+            .replays
+            .remember(attempt, &outcome.stored(), idempotency::remember_until(now));
     }
     respond(
         outcome.status.as_u16(),
@@ -312,28 +308,16 @@ impl Idempotent {
         body: &[u8],
         now: chrono::DateTime<chrono::Utc>,
     ) -> Result<Idempotent, ApiError> {
-        let Some(key) = idempotency::header(req)? else {
-            return Ok(Idempotent::Plain);
+        let attempt = match recall(state, req, caller, endpoint, body, now)? {
+            Recall::Replay(res) => return Ok(Idempotent::Replay(res)),
+            Recall::Unknown(None) => return Ok(Idempotent::Plain),
+            Recall::Unknown(Some(attempt)) => attempt,
         };
-        let attempt = Attempt::new(caller.account_id(), caller.key_id(), key, endpoint, body);
-        let replay = |stored: Stored| {
-            Idempotent::Replay(respond(
-                stored.status,
-                stored.body,
-                stored.location.as_deref(),
-                true,
-            ))
-        };
-        match state.replays.recall(&attempt, now) {
-            Recalled::Replay(stored) => return Ok(replay(stored)),
-            Recalled::Reused => return Err(ApiError::IdempotencyKeyReused),
-            Recalled::Unknown => {}
-        }
         Ok(match idempotency::begin(&state.db, &attempt, now).await? {
             Begin::Run(claim) => Idempotent::Claimed(claim, attempt, state.replays.clone(), now),
             Begin::Replay(stored, expires_at) => {
                 state.replays.remember(&attempt, &stored, expires_at);
-                replay(stored)
+                Idempotent::Replay(replayed(stored))
             }
         })
     }
@@ -372,7 +356,7 @@ impl Idempotent {
         // A little before the database's own record expires (claimed at `at`).
         let keep_until = claim
             .as_ref()
-            .map(|(_, _, _, at)| *at + idempotency::KEEP_FOR - chrono::Duration::minutes(1));
+            .map(|(_, _, _, at)| idempotency::remember_until(*at));
         match result {
             Ok(outcome) => {
                 let stored = Stored {

@@ -12,7 +12,6 @@
 //!   instance's block, so the answer is known, and stored, before anything is written.
 
 use std::collections::HashMap;
-use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use partlogic_entity::{order, order_line, stock};
@@ -20,8 +19,8 @@ use partlogic_types::{
     Order, OrderAction, OrderDevice, OrderEvent, OrderLine, OrderStatus, order_number,
 };
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait,
-    QueryFilter, QuerySelect, RuntimeErr,
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
+    QuerySelect,
 };
 
 use super::idempotency::{self, Attempt, Found, Record, Stored};
@@ -195,10 +194,8 @@ pub async fn create(
     Ok((row, order))
 }
 
-/// An sqlx error as sea-orm reports it, so outages are told apart the same way
-/// (`db::is_outage`).
 fn failed(e: sea_orm::sqlx::Error) -> ApiError {
-    DbErr::Query(RuntimeErr::SqlxError(Arc::new(e))).into()
+    crate::db::sqlx_failed(e).into()
 }
 
 /// An order checked and numbered on PostgreSQL, ready for [`Prepared::write`].

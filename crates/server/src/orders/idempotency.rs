@@ -226,6 +226,24 @@ pub fn lock_id(attempt: &Attempt) -> (i32, i32) {
     (0x504c_494b, i32::from_be_bytes([d[0], d[1], d[2], d[3]]))
 }
 
+/// A record inserted for a key that has one already is not written: the unique index on
+/// account, API key and `Idempotency-Key` decides who was first.
+fn first_record_stays() -> OnConflict {
+    OnConflict::columns([
+        idem::Column::AccountId,
+        idem::Column::ApiKeyId,
+        idem::Column::IdemKey,
+    ])
+    .do_nothing()
+    .to_owned()
+}
+
+/// How long this instance remembers an answer stored at `at`: a little less than the
+/// database keeps it.
+pub fn remember_until(at: DateTime<Utc>) -> DateTime<Utc> {
+    at + KEEP_FOR - Duration::minutes(1)
+}
+
 /// Keeps `result`, a refusal that happened before any work began, as the answer to `attempt`
 /// (a record of its own). `false` when another request's record got there first: that one
 /// stays, and answers instead.
@@ -257,15 +275,7 @@ pub async fn keep_refusal(
         response_location: Set(result.location.clone()),
         ..Default::default()
     })
-    .on_conflict(
-        OnConflict::columns([
-            idem::Column::AccountId,
-            idem::Column::ApiKeyId,
-            idem::Column::IdemKey,
-        ])
-        .do_nothing()
-        .to_owned(),
-    )
+    .on_conflict(first_record_stays())
     .exec_without_returning(db)
     .await;
     match inserted {
@@ -304,15 +314,7 @@ pub async fn begin(
                 expires_at: Set(now + KEEP_FOR),
                 ..Default::default()
             })
-            .on_conflict(
-                OnConflict::columns([
-                    idem::Column::AccountId,
-                    idem::Column::ApiKeyId,
-                    idem::Column::IdemKey,
-                ])
-                .do_nothing()
-                .to_owned(),
-            )
+            .on_conflict(first_record_stays())
             .exec_with_returning(db)
             .await;
             match inserted {

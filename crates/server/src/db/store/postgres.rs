@@ -1,7 +1,7 @@
 //! PostgreSQL reads through the async pool, with the same SQL as SQLite.
 
 use chrono::{DateTime, NaiveDate, Utc};
-use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, DbErr, RuntimeErr, Statement};
+use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, DbErr, Statement};
 
 use super::StockFilters;
 use super::sql::{self, Arg};
@@ -116,11 +116,7 @@ impl PgReads {
     }
 }
 
-/// An sqlx error as sea-orm reports it, so outages are told apart the same way
-/// (`db::is_outage`).
-fn failed(e: sea_orm::sqlx::Error) -> DbErr {
-    DbErr::Query(RuntimeErr::SqlxError(std::sync::Arc::new(e)))
-}
+use crate::db::sqlx_failed as failed;
 
 async fn stock_page(
     conn: &mut sea_orm::sqlx::PgConnection,
