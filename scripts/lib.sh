@@ -90,6 +90,18 @@ ensure_chromium() {
   fi
 }
 
+# The standardwebhooks package from PyPI, pinned, in a venv of its own (.venv-webhooks, ignored
+# by git): the Rust tests verify webhook signatures with it, a verifier no one here wrote.
+ensure_webhook_verifier() {
+  local want=1.3.0
+  if ! .venv-webhooks/bin/python -c "import importlib.metadata as m, sys; sys.exit(m.version('standardwebhooks') != '$want')" > /dev/null 2>&1; then
+    log "installing standardwebhooks $want into .venv-webhooks (once; seconds)"
+    ensure_python_venv
+    python3 -m venv .venv-webhooks
+    .venv-webhooks/bin/pip install -q "standardwebhooks==$want"
+  fi
+}
+
 # schemathesis, pinned, in a venv of its own (.venv-schemathesis, ignored by git).
 ensure_schemathesis() {
   local want="4.32.5"

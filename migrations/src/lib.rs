@@ -11,6 +11,7 @@ mod m20261128_000005_key_cache;
 mod m20261129_000006_key_lifecycle;
 mod m20261205_000007_rate_windows;
 mod m20261206_000008_orders;
+mod m20261207_000009_webhooks;
 
 /// Every migration, oldest first.
 pub struct Migrator;
@@ -27,6 +28,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261129_000006_key_lifecycle::Migration),
             Box::new(m20261205_000007_rate_windows::Migration),
             Box::new(m20261206_000008_orders::Migration),
+            Box::new(m20261207_000009_webhooks::Migration),
         ]
     }
 }

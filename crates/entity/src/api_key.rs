@@ -55,6 +55,8 @@ pub struct Model {
     /// The permissions it holds beyond reading stock, as scope words (`orders:write`); empty
     /// for none (`partlogic_types::KeyPermissions::from_scopes`).
     pub permissions: String,
+    /// When `key.expiring` was recorded for it (once per key).
+    pub expiring_notice_at: Option<DateTimeUtc>,
 }
 
 /// Relations of `api_keys`.

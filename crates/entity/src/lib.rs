@@ -24,6 +24,9 @@ pub mod stock;
 pub mod stock_alert;
 pub mod user;
 pub mod user_device;
+pub mod webhook_delivery;
+pub mod webhook_endpoint;
+pub mod webhook_message;
 
 /// The role strings stored in `users.role`.
 pub mod roles {

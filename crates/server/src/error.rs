@@ -113,6 +113,17 @@ pub enum ApiError {
     /// The order has received lines (409).
     #[error("order {0} has received goods and can no longer be cancelled")]
     OrderPartlyReceived(String),
+    /// The key has as many webhook endpoints as it may (409).
+    #[error("this key already has {0} webhook endpoints, the most it may have; delete one first")]
+    TooManyWebhooks(usize),
+    /// A webhook URL that may not be called (422, naming the field).
+    #[error("{}", .0.message)]
+    WebhookUrlNotAllowed(FieldError),
+    /// No key to keep webhook secrets with (503).
+    #[error(
+        "this server takes no webhook endpoints: its operator has not set PARTLOGIC_WEBHOOK_KEY"
+    )]
+    WebhooksNotConfigured,
     /// Nothing there (or nothing this caller may see, which must look the same).
     #[error("{0} not found")]
     NotFound(&'static str),
@@ -190,6 +201,9 @@ impl ApiError {
             Self::IdempotencyKeyInUse => ProblemCode::IdempotencyKeyInUse,
             Self::OrderNotOpen(..) => ProblemCode::OrderNotOpen,
             Self::OrderPartlyReceived(_) => ProblemCode::OrderPartlyReceived,
+            Self::TooManyWebhooks(_) => ProblemCode::TooManyWebhooks,
+            Self::WebhookUrlNotAllowed(_) => ProblemCode::WebhookUrlNotAllowed,
+            Self::WebhooksNotConfigured => ProblemCode::WebhooksNotConfigured,
             Self::NotFound(_) => ProblemCode::NotFound,
             Self::MethodNotAllowed { .. } => ProblemCode::MethodNotAllowed,
             Self::PayloadTooLarge(_) => ProblemCode::PayloadTooLarge,
@@ -231,6 +245,9 @@ impl ApiError {
             ProblemCode::IdempotencyKeyInUse => "Idempotency key in use",
             ProblemCode::OrderNotOpen => "Order not open",
             ProblemCode::OrderPartlyReceived => "Order partly received",
+            ProblemCode::TooManyWebhooks => "Too many webhook endpoints",
+            ProblemCode::WebhookUrlNotAllowed => "Webhook URL not allowed",
+            ProblemCode::WebhooksNotConfigured => "Webhooks not configured",
             ProblemCode::NotFound => "Not found",
             ProblemCode::MethodNotAllowed => "Method not allowed",
             ProblemCode::PayloadTooLarge => "Payload too large",
@@ -250,7 +267,7 @@ impl ApiError {
             Self::InvalidParameters(e) | Self::Validation(e) | Self::DevicesNotAllowed(e) => {
                 e.clone()
             }
-            Self::ExpiryOutOfRange(e) => vec![e.clone()],
+            Self::ExpiryOutOfRange(e) | Self::WebhookUrlNotAllowed(e) => vec![e.clone()],
             _ => Vec::new(),
         };
         let detail = match self {
@@ -305,18 +322,19 @@ impl ResponseError for ApiError {
             | ProblemCode::ExpiryOutOfRange
             | ProblemCode::IdempotencyKeyInUse
             | ProblemCode::OrderNotOpen
-            | ProblemCode::OrderPartlyReceived => StatusCode::CONFLICT,
+            | ProblemCode::OrderPartlyReceived
+            | ProblemCode::TooManyWebhooks => StatusCode::CONFLICT,
             ProblemCode::PreconditionFailed => StatusCode::PRECONDITION_FAILED,
             ProblemCode::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            ProblemCode::ValidationFailed | ProblemCode::IdempotencyKeyReused => {
-                StatusCode::UNPROCESSABLE_ENTITY
-            }
+            ProblemCode::ValidationFailed
+            | ProblemCode::IdempotencyKeyReused
+            | ProblemCode::WebhookUrlNotAllowed => StatusCode::UNPROCESSABLE_ENTITY,
             ProblemCode::TooManyAttempts
             | ProblemCode::TooManyStreams
             | ProblemCode::RateLimited => StatusCode::TOO_MANY_REQUESTS,
-            ProblemCode::ServerBusy | ProblemCode::ServiceUnavailable => {
-                StatusCode::SERVICE_UNAVAILABLE
-            }
+            ProblemCode::ServerBusy
+            | ProblemCode::ServiceUnavailable
+            | ProblemCode::WebhooksNotConfigured => StatusCode::SERVICE_UNAVAILABLE,
             ProblemCode::InternalError => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }

@@ -21,6 +21,7 @@ pub mod keys;
 pub mod orders;
 pub mod stock;
 pub mod telemetry;
+pub mod webhooks;
 
 pub use clock::Clock;
 pub use http::config::Settings;

@@ -26,6 +26,9 @@ pub enum AuditAction {
     Rolled,
     /// It was refused (at most one event per reason and hour).
     Refused,
+    /// One of its webhook endpoints was disabled by PartLogic (the receiver answered
+    /// `410 Gone`, or failed for five days).
+    WebhookDisabled,
 }
 
 impl AuditAction {
@@ -38,6 +41,7 @@ impl AuditAction {
             Self::FirstUsed => "first_used",
             Self::Rolled => "rolled",
             Self::Refused => "refused",
+            Self::WebhookDisabled => "webhook_disabled",
         }
     }
 
@@ -50,6 +54,7 @@ impl AuditAction {
             Self::FirstUsed,
             Self::Rolled,
             Self::Refused,
+            Self::WebhookDisabled,
         ]
         .into_iter()
         .find(|a| a.as_str() == s)

@@ -14,6 +14,7 @@ mod secret_scanning;
 mod serde_helpers;
 mod stock;
 mod text;
+mod webhooks;
 
 pub use audit::{AuditAction, AuditEvent};
 pub use keys::{KeyDetail, KeyInfo, KeyStatus, KeySummary, KeyUsage, UsageBucket};
@@ -24,7 +25,9 @@ pub use orders::{
     CreateOrderRequest, Order, OrderAction, OrderActor, OrderDevice, OrderEvent, OrderLine,
     OrderLineRequest, OrderStatus, ReceiveOrderRequest, order_number,
 };
-pub use permissions::{Access, KeyPermissions, Permission, PermissionsRequest, describe_orders};
+pub use permissions::{
+    Access, KeyPermissions, Permission, PermissionsRequest, describe_orders, describe_webhooks,
+};
 pub use portal::{ConnectInfo, CurrentUser, LoginRequest, PortalDevice, Role, UserRef};
 pub use problem::{FieldError, Problem, ProblemCode};
 pub use secret_scanning::{LeakLabel, LeakReport, LeakVerdict};
@@ -33,4 +36,8 @@ pub use serde_helpers::{rfc3339_millis, whole_numbers};
 pub use stock::{AlertKind, ApiDevice, DatabaseState, Health, Ping, StockAlert, StockRow};
 pub use text::{
     FORBIDDEN_IN_NAMES, NAME_SPACES, character_class, forbidden_class, is_forbidden_in_names,
+};
+pub use webhooks::{
+    CreateWebhookRequest, CreatedWebhookEndpoint, DeliveryState, EventType, QueuedMessage,
+    UpdateWebhookRequest, WebhookDelivery, WebhookEndpoint, WebhookFormat, WebhookSecret,
 };

@@ -53,6 +53,10 @@ pub struct KeyPermissions {
     /// Replenishment orders: `none`, `read` (list and see them) or `write` (also create,
     /// receive and cancel them).
     pub orders: Access,
+    /// Webhooks: whether the key may register endpoints that receive its events
+    /// (`webhooks:manage`).
+    #[serde(default)]
+    pub webhooks: bool,
 }
 
 impl Default for KeyPermissions {
@@ -61,6 +65,7 @@ impl Default for KeyPermissions {
         KeyPermissions {
             stock: Access::Read,
             orders: Access::None,
+            webhooks: false,
         }
     }
 }
@@ -72,15 +77,20 @@ impl KeyPermissions {
             Permission::StockRead => self.stock >= Access::Read,
             Permission::OrdersRead => self.orders >= Access::Read,
             Permission::OrdersWrite => self.orders >= Access::Write,
+            Permission::WebhooksManage => self.webhooks,
         }
     }
 
     /// The scope words a key stores (`orders:write`), space-separated; stock read is implied.
     pub fn to_scopes(&self) -> String {
-        match self.orders {
-            Access::None => String::new(),
-            level => format!("orders:{}", level.as_str()),
+        let mut words = Vec::new();
+        if self.orders != Access::None {
+            words.push(format!("orders:{}", self.orders.as_str()));
         }
+        if self.webhooks {
+            words.push(Permission::WebhooksManage.as_str().to_owned());
+        }
+        words.join(" ")
     }
 
     /// Reads stored scope words; unknown words (a newer server's) grant nothing here.
@@ -89,6 +99,8 @@ impl KeyPermissions {
         for word in scopes.split_ascii_whitespace() {
             if let Some(level) = word.strip_prefix("orders:").and_then(Access::parse) {
                 p.orders = p.orders.max(level);
+            } else if word == Permission::WebhooksManage.as_str() {
+                p.webhooks = true;
             }
         }
         p
@@ -97,7 +109,12 @@ impl KeyPermissions {
     /// How a person would say it, for the key's history and the portal
     /// ("Orders: read and create, cancel, receive").
     pub fn describe(&self) -> String {
-        format!("Orders: {}", describe_orders(self.orders))
+        let orders = format!("Orders: {}", describe_orders(self.orders));
+        if self.webhooks {
+            format!("{orders}; Webhooks: manage")
+        } else {
+            orders
+        }
     }
 }
 
@@ -107,6 +124,15 @@ pub fn describe_orders(level: Access) -> &'static str {
         Access::None => "no access",
         Access::Read => "read only",
         Access::Write => "read and create, cancel, receive",
+    }
+}
+
+/// The words the portal uses for the webhooks permission.
+pub fn describe_webhooks(manage: bool) -> &'static str {
+    if manage {
+        "add and change endpoints that receive this key's events"
+    } else {
+        "no access"
     }
 }
 
@@ -124,6 +150,9 @@ pub enum Permission {
     /// `orders:write`.
     #[serde(rename = "orders:write")]
     OrdersWrite,
+    /// `webhooks:manage`.
+    #[serde(rename = "webhooks:manage")]
+    WebhooksManage,
 }
 
 impl Permission {
@@ -133,19 +162,57 @@ impl Permission {
             Permission::StockRead => "stock:read",
             Permission::OrdersRead => "orders:read",
             Permission::OrdersWrite => "orders:write",
+            Permission::WebhooksManage => "webhooks:manage",
         }
     }
 }
 
 /// The permissions a new key gets or an existing key changes to. Omitted resources keep their
 /// default (new key) or their current level (changed key).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
 #[cfg_attr(feature = "openapi", derive(ToSchema))]
+// For the schema (no other fields); reading is the `Deserialize` below.
 #[serde(deny_unknown_fields)]
 pub struct PermissionsRequest {
     /// `none`, `read` or `write`.
     #[serde(default)]
     pub orders: Option<Access>,
+    /// Whether the key may manage webhook endpoints.
+    #[serde(default)]
+    pub webhooks: Option<bool>,
+}
+
+/// Read from a JSON object only: serde's derived struct reading also takes an array of the
+/// fields in order (`[null, null]`), which no schema calls valid.
+impl<'de> Deserialize<'de> for PermissionsRequest {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(deny_unknown_fields)]
+        struct Fields {
+            #[serde(default)]
+            orders: Option<Access>,
+            #[serde(default)]
+            webhooks: Option<bool>,
+        }
+        struct ObjectOnly;
+        impl<'de> serde::de::Visitor<'de> for ObjectOnly {
+            type Value = PermissionsRequest;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("an object with `orders` and `webhooks`")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                map: A,
+            ) -> Result<PermissionsRequest, A::Error> {
+                let f = Fields::deserialize(serde::de::value::MapAccessDeserializer::new(map))?;
+                Ok(PermissionsRequest {
+                    orders: f.orders,
+                    webhooks: f.webhooks,
+                })
+            }
+        }
+        d.deserialize_map(ObjectOnly)
+    }
 }
 
 #[cfg(test)]
@@ -155,21 +222,35 @@ mod tests {
     #[test]
     fn scopes_round_trip_and_unknown_words_grant_nothing() {
         for orders in Access::ALL {
-            let p = KeyPermissions {
-                stock: Access::Read,
-                orders,
-            };
-            assert_eq!(KeyPermissions::from_scopes(&p.to_scopes()), p);
+            for webhooks in [false, true] {
+                let p = KeyPermissions {
+                    stock: Access::Read,
+                    orders,
+                    webhooks,
+                };
+                assert_eq!(KeyPermissions::from_scopes(&p.to_scopes()), p);
+            }
         }
         assert_eq!(
-            KeyPermissions::from_scopes("webhooks:manage orders:bogus"),
+            KeyPermissions::from_scopes("webhooks:read orders:bogus"),
             KeyPermissions::default()
         );
+        assert!(KeyPermissions::from_scopes("orders:read webhooks:manage").webhooks);
         let w = KeyPermissions::from_scopes("orders:write");
         assert!(w.allows(Permission::OrdersRead) && w.allows(Permission::OrdersWrite));
         let r = KeyPermissions::from_scopes("orders:read");
         assert!(r.allows(Permission::OrdersRead) && !r.allows(Permission::OrdersWrite));
         assert!(!KeyPermissions::default().allows(Permission::OrdersRead));
         assert!(KeyPermissions::default().allows(Permission::StockRead));
+    }
+
+    #[test]
+    fn a_permissions_request_is_an_object() {
+        let r: PermissionsRequest =
+            serde_json::from_str(r#"{"orders": "read", "webhooks": true}"#).unwrap_or_default();
+        assert_eq!(r.orders, Some(Access::Read));
+        assert_eq!(r.webhooks, Some(true));
+        assert!(serde_json::from_str::<PermissionsRequest>("[null, null]").is_err());
+        assert!(serde_json::from_str::<PermissionsRequest>(r#"{"stock": "write"}"#).is_err());
     }
 }

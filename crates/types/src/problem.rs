@@ -87,6 +87,8 @@ pub enum ProblemCode {
     OrderNotOpen,
     /// 409: the order has received lines and can no longer be cancelled.
     OrderPartlyReceived,
+    /// 409: the key already has as many webhook endpoints as it may (10).
+    TooManyWebhooks,
     /// 412: the key changed since it was read (`If-Match` did not match its `ETag`).
     PreconditionFailed,
     /// 415: the body is not `application/json`.
@@ -95,6 +97,9 @@ pub enum ProblemCode {
     ValidationFailed,
     /// 422: an `Idempotency-Key` already used with a different body or endpoint.
     IdempotencyKeyReused,
+    /// 422: a webhook URL that may not be called: not `https`, with a user name or password,
+    /// or naming (or resolving to) a loopback, private, link-local or metadata address.
+    WebhookUrlNotAllowed,
     /// 429: too many failed logins; see `Retry-After`.
     TooManyAttempts,
     /// 429: this key already has as many unpaged exports running as it may; see `Retry-After`.
@@ -106,6 +111,9 @@ pub enum ProblemCode {
     ServerBusy,
     /// 503: the database cannot be reached; see `Retry-After`.
     ServiceUnavailable,
+    /// 503: this server has no key to keep webhook signing secrets with
+    /// (`PARTLOGIC_WEBHOOK_KEY`), so it takes no webhook endpoints.
+    WebhooksNotConfigured,
     /// 500: a fault on the server's side (logged there, never described here).
     InternalError,
 }
@@ -144,6 +152,9 @@ impl ProblemCode {
             Self::IdempotencyKeyInUse => "idempotency_key_in_use",
             Self::OrderNotOpen => "order_not_open",
             Self::OrderPartlyReceived => "order_partly_received",
+            Self::TooManyWebhooks => "too_many_webhooks",
+            Self::WebhookUrlNotAllowed => "webhook_url_not_allowed",
+            Self::WebhooksNotConfigured => "webhooks_not_configured",
             Self::TooManyAttempts => "too_many_attempts",
             Self::TooManyStreams => "too_many_streams",
             Self::RateLimited => "rate_limited",

@@ -7,7 +7,7 @@
 // - every operation of DOC is in it, once, and nothing else;
 // - every request answers 2xx, but for the operations tagged `key-retirement` or
 //   `secret-scanning` (they retire keys, so they may answer otherwise), which must run after
-//   every other request.
+//   every other request, and the two in NOT_FOUND, which must answer 404.
 // Prints a table of method, path, operation and status.
 //
 // Usage: node postman/run.mjs DOC COLLECTION BASE KEY
@@ -15,6 +15,13 @@ import { readFileSync } from "node:fs";
 import newman from "newman";
 
 const LAST_TAGS = ["key-retirement", "secret-scanning"];
+// Operations whose example cannot exist on a fresh server, which must answer 404 (the request
+// well-formed, authorised, routed, and the thing not there):
+// - delete_webhook: a path's DELETE comes before its PATCH in the document (utoipa writes
+//   methods in a fixed order), so its example deletes endpoint 2, not the endpoint 1 the run
+//   adds and goes on using; a fresh run has no endpoint 2.
+// - replay_webhook_delivery: a message id is the server's own random one; no example names one.
+const NOT_FOUND = ["delete_webhook", "replay_webhook_delivery"];
 const METHODS = ["get", "put", "post", "delete", "options", "head", "patch", "trace"];
 const VARIABLES = ["baseUrl", "apiKey"];
 
@@ -132,7 +139,9 @@ summary.run.executions.forEach((execution, index) => {
   if (op?.last) firstLast = Math.min(firstLast, index);
   else lastOther = index;
   if (error) problems.push(`${r?.method} ${r?.path}: request failed: ${error}`);
-  else if (!op?.last && !(status >= 200 && status < 300)) {
+  else if (NOT_FOUND.includes(op?.id)) {
+    if (status !== 404) problems.push(`${r?.method} ${r?.path} (${op?.id}) answered ${status}, not 404 for an example a fresh server cannot have`);
+  } else if (!op?.last && !(status >= 200 && status < 300)) {
     problems.push(`${r?.method} ${r?.path} (${op?.id}) answered ${status}: ${execution.response?.stream?.toString().slice(0, 500)}`);
   }
 });

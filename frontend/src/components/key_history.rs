@@ -34,5 +34,6 @@ fn action_text(action: AuditAction) -> &'static str {
         AuditAction::FirstUsed => "First used",
         AuditAction::Rolled => "Rolled",
         AuditAction::Refused => "Refused",
+        AuditAction::WebhookDisabled => "Webhook disabled",
     }
 }

@@ -4,10 +4,12 @@
 use leptos::prelude::*;
 use partlogic_types::{Access, describe_orders};
 
-/// Radio buttons for one key's orders access (each inside its label).
+/// Radio buttons for one key's orders access (each inside its label), and a tick for managing
+/// webhook endpoints.
 #[component]
 pub fn PermissionsPicker(
     orders: RwSignal<Access>,
+    webhooks: RwSignal<bool>,
     #[prop(into, optional)] disabled: Signal<bool>,
 ) -> impl IntoView {
     view! {
@@ -28,6 +30,18 @@ pub fn PermissionsPicker(
                             </label>
                         }
                     }).collect_view()}
+                </div>
+            </div>
+            <div class="resource">
+                <strong>"Webhooks"</strong>
+                <div class="levels">
+                    <label class="inline">
+                        <input type="checkbox" name="webhooks-manage"
+                            disabled=move || disabled.get()
+                            prop:checked=move || webhooks.get()
+                            on:change=move |ev| webhooks.set(event_target_checked(&ev)) />
+                        "add and change endpoints that receive this key's events (low stock, restocks, orders) as they happen"
+                    </label>
                 </div>
             </div>
         </fieldset>

@@ -204,12 +204,15 @@ fn Details(
     };
     let orders_access = RwSignal::new(s.permissions.orders);
     let saved_orders = s.permissions.orders;
+    let webhooks_access = RwSignal::new(s.permissions.webhooks);
+    let saved_webhooks = s.permissions.webhooks;
     let save_permissions = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         save(
             UpdateKeyRequest {
                 permissions: Some(partlogic_types::PermissionsRequest {
                     orders: Some(orders_access.get_untracked()),
+                    webhooks: Some(webhooks_access.get_untracked()),
                 }),
                 ..Default::default()
             },
@@ -325,9 +328,9 @@ fn Details(
                 </div>
             </form>
             <form on:submit=save_permissions novalidate>
-                <PermissionsPicker orders=orders_access disabled=Signal::derive(move || retired)/>
+                <PermissionsPicker orders=orders_access webhooks=webhooks_access disabled=Signal::derive(move || retired)/>
                 <div class="actions">
-                    <button type="submit" disabled=move || retired || pending.get() || orders_access.get() == saved_orders>"Save permissions"</button>
+                    <button type="submit" disabled=move || retired || pending.get() || (orders_access.get() == saved_orders && webhooks_access.get() == saved_webhooks)>"Save permissions"</button>
                 </div>
             </form>
             {(is_admin && !retired).then(|| view! {

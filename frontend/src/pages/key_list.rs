@@ -191,13 +191,19 @@ fn KeyTable(
     }
 }
 
-/// What a key may do, in a few words: "Stock" or "Stock, Orders (read)" or "Stock, Orders".
-fn permissions_text(k: &KeySummary) -> &'static str {
-    match k.permissions.orders {
+/// What a key may do, in a few words: "Stock" or "Stock, Orders (read)" or "Stock, Orders,
+/// Webhooks".
+fn permissions_text(k: &KeySummary) -> String {
+    let mut text = match k.permissions.orders {
         partlogic_types::Access::None => "Stock",
         partlogic_types::Access::Read => "Stock, Orders (read)",
         partlogic_types::Access::Write => "Stock, Orders",
     }
+    .to_owned();
+    if k.permissions.webhooks {
+        text.push_str(", Webhooks");
+    }
+    text
 }
 
 /// "3 devices", expanding to their names on demand.

@@ -44,6 +44,7 @@ fn KeyForm(created: RwSignal<Option<CreatedKey>>) -> impl IntoView {
     let pending = RwSignal::new(false);
     let rate_limit = RwSignal::new(String::new());
     let orders_access = RwSignal::new(partlogic_types::Access::None);
+    let webhooks_access = RwSignal::new(false);
     let auth = expect_context::<Auth>();
     let is_admin = move || {
         auth.user
@@ -80,6 +81,7 @@ fn KeyForm(created: RwSignal<Option<CreatedKey>>) -> impl IntoView {
                 }
                 selected.set(k.devices.iter().map(|d| d.id).collect());
                 orders_access.set(s.permissions.orders);
+                webhooks_access.set(s.permissions.webhooks);
                 // Only admins set limits: a member's copy takes the account's default.
                 if let Some(n) = s.rate_limit_per_minute.filter(|_| is_admin_now()) {
                     rate_limit.set(n.to_string());
@@ -136,6 +138,7 @@ fn KeyForm(created: RwSignal<Option<CreatedKey>>) -> impl IntoView {
                 .filter(|_| is_admin_now()),
             permissions: Some(partlogic_types::PermissionsRequest {
                 orders: Some(orders_access.get_untracked()),
+                webhooks: Some(webhooks_access.get_untracked()),
             }),
         };
         pending.set(true);
@@ -208,7 +211,7 @@ fn KeyForm(created: RwSignal<Option<CreatedKey>>) -> impl IntoView {
                     </p>
                 </div>
                 <DevicePicker devices=devices selected=selected error=Signal::derive(err("device_ids"))/>
-                <PermissionsPicker orders=orders_access/>
+                <PermissionsPicker orders=orders_access webhooks=webhooks_access/>
                 <Show when=is_admin>
                     <div class="field">
                         <label for="rate-limit">"Rate limit (requests a minute)"</label>

@@ -80,6 +80,8 @@ enum Command {
         #[arg(long)]
         portal: bool,
     },
+    /// Print a new random key for PARTLOGIC_WEBHOOK_KEY.
+    WebhookKey,
 }
 
 #[derive(clap::Args)]
@@ -139,6 +141,14 @@ struct ServeArgs {
     /// publishes them; POST /api/secret-scanning answers 404 without it.
     #[arg(long, env = "PARTLOGIC_SECRET_SCANNING_KEYS")]
     secret_scanning_keys: Option<PathBuf>,
+    /// The key webhook signing secrets are sealed with: 32 random bytes in base64 (`partlogic
+    /// webhook-key` makes one). Every instance on one database needs the same. Default on
+    /// SQLite: a file beside the database; on PostgreSQL, webhooks are off without it.
+    #[arg(long, env = "PARTLOGIC_WEBHOOK_KEY", hide_env_values = true)]
+    webhook_key: Option<String>,
+    /// Let webhook URLs be http and private addresses (tests, on-premises receivers).
+    #[arg(long, env = "PARTLOGIC_WEBHOOK_ALLOW_PRIVATE")]
+    webhook_allow_private: bool,
 }
 
 #[derive(Subcommand)]
@@ -237,6 +247,13 @@ async fn run(cli: Cli) -> Result<(), String> {
     let now = chrono::Utc::now();
     let command = cli.command.unwrap_or(Command::Serve(cli.serve));
     let retention = chrono::Duration::days(i64::from(cli.alert_retention_days.max(1)));
+    if let Command::WebhookKey = command {
+        println!(
+            "{}",
+            crate::webhooks::secrets::Vault::new_key_text().map_err(|e| e.to_string())?
+        );
+        return Ok(());
+    }
     if let Command::Openapi { portal } = command {
         let which = if portal {
             openapi::Document::Portal
@@ -265,6 +282,13 @@ async fn run(cli: Cli) -> Result<(), String> {
             demo: args.demo,
             public_url: args.public_url,
             secret_scanning_keys: args.secret_scanning_keys,
+            webhook_key: match args.webhook_key.as_deref() {
+                Some(text) => Some(crate::webhooks::secrets::Vault::parse_key(text).ok_or(
+                    "PARTLOGIC_WEBHOOK_KEY must be 32 bytes in base64 (partlogic webhook-key makes one)",
+                )?),
+                None => None,
+            },
+            webhook_allow_private: args.webhook_allow_private,
             alert_retention: retention,
             ..Settings::new(cli.database_url)
         };
@@ -291,7 +315,7 @@ async fn run(cli: Cli) -> Result<(), String> {
         .map_err(|e| e.to_string())?;
     match command {
         // Both returned above, before a database was opened.
-        Command::Serve(_) | Command::Openapi { .. } => {}
+        Command::Serve(_) | Command::Openapi { .. } | Command::WebhookKey => {}
         Command::Migrate => println!("migrations are up to date"),
         Command::Demo => {
             if seeded {

@@ -223,6 +223,28 @@ pub async fn begin_write(db: &DatabaseConnection) -> Result<sea_orm::DatabaseTra
     .await
 }
 
+/// `sql`, written with `?` placeholders, as a statement for `backend` (PostgreSQL numbers
+/// them `$1`, `$2`, …). The text must hold no `?` other than placeholders.
+pub(crate) fn raw(backend: DbBackend, sql: &str, values: Vec<sea_orm::Value>) -> Statement {
+    let text = if backend == DbBackend::Postgres {
+        let mut out = String::with_capacity(sql.len() + 16);
+        let mut n = 0;
+        for ch in sql.chars() {
+            if ch == '?' {
+                n += 1;
+                out.push('$');
+                out.push_str(&n.to_string());
+            } else {
+                out.push(ch);
+            }
+        }
+        out
+    } else {
+        sql.to_owned()
+    };
+    Statement::from_sql_and_values(backend, text, values)
+}
+
 #[cfg(test)]
 mod tests {
     use super::redact_url;

@@ -55,6 +55,15 @@ pub struct Settings {
     /// The file of public keys that sign secret-scanning reports (GitHub's format); reports
     /// are refused (404) without it.
     pub secret_scanning_keys: Option<PathBuf>,
+    /// The key webhook signing secrets are sealed with (`PARTLOGIC_WEBHOOK_KEY`). Without it, a
+    /// SQLite server keeps one in a file beside its database (`<db>.webhook-key`); a
+    /// PostgreSQL server takes no webhook endpoints (every instance needs the same key).
+    pub webhook_key: Option<[u8; 32]>,
+    /// Whether webhook URLs may be `http` and private addresses (tests, on-premises).
+    pub webhook_allow_private: bool,
+    /// Whether this instance delivers webhooks (tests that run a second server on one database
+    /// turn it off in one of them).
+    pub webhook_worker: bool,
 }
 
 /// Seconds a stopping server lets running requests and exports finish, by default.
@@ -85,6 +94,9 @@ impl Settings {
             shutdown_grace: Duration::from_secs(DEFAULT_SHUTDOWN_GRACE_SECS),
             usage_flush: Duration::from_secs(10),
             secret_scanning_keys: None,
+            webhook_key: None,
+            webhook_allow_private: false,
+            webhook_worker: true,
         }
     }
 }

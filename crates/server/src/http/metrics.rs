@@ -231,6 +231,34 @@ pub fn render(state: &AppState) -> String {
         "Unpaged stock exports running on this instance.",
         &[("", state.streams.running() as f64)],
     );
+    let w = crate::webhooks::deliver::stats();
+    let n = |a: &std::sync::atomic::AtomicU64| a.load(std::sync::atomic::Ordering::Relaxed) as f64;
+    metric(
+        &mut out,
+        "partlogic_webhook_attempts_total",
+        "counter",
+        "Webhook delivery attempts by this instance, by outcome (dropped: not sent, the key may no longer see the event).",
+        &[
+            ("outcome=\"delivered\"", n(&w.delivered)),
+            ("outcome=\"failed\"", n(&w.failed)),
+            ("outcome=\"gone\"", n(&w.gone)),
+            ("outcome=\"dropped\"", n(&w.dropped)),
+        ],
+    );
+    metric(
+        &mut out,
+        "partlogic_webhook_in_flight",
+        "gauge",
+        "Webhook deliveries this instance is making now.",
+        &[("", n(&w.in_flight))],
+    );
+    metric(
+        &mut out,
+        "partlogic_webhook_queue_age_seconds",
+        "gauge",
+        "How long the oldest due webhook delivery has waited (0 when none waits).",
+        &[("", n(&w.oldest_due_ms) / 1000.0)],
+    );
     out
 }
 

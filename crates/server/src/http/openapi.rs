@@ -93,6 +93,7 @@ impl Document {
                 {"name": "status", "description": "Is the API up, and can it reach its database? No key needed."},
                 {"name": "stock", "description": "Stock levels, alerts and devices within the key's reach. Read only."},
                 {"name": "orders", "description": "Replenishment orders of the devices the key reaches. Listing and reading them needs the key's `orders:read` permission; creating, receiving and cancelling them `orders:write` (given in the portal, on the key's page). Every `POST` takes an `Idempotency-Key`: retried with the same key and body it answers the first result again instead of acting twice."},
+                {"name": "webhooks", "description": "Endpoints that receive this key's events as they happen (`stock.below_min`, `stock.restocked`, `order.created`, `order.received`, `order.cancelled`, `key.expiring`, `webhook.test`), signed the Standard Webhooks way: verify `webhook-signature` with the endpoint's secret and any Standard Webhooks library. Needs the key's `webhooks:manage` permission (given in the portal); order events also need `orders:read`."},
                 {"name": "key", "description": "The key you are calling with: its name, expiry, reach and permissions. Read only."},
                 {"name": "key-retirement", "description": "**Changes your key.** `DELETE /api/key` retires the key that sends it, at once and for good (a rolled key's previous secret: only that secret). Listed last, so that tools running every request in order (Postman's *Run collection*) reach it after everything else."},
                 {"name": "secret-scanning", "description": "**Retires keys found leaked.** For GitHub secret scanning only: a signed report of a leaked key retires that key at once. Needs no key, answers 404 unless the server takes reports. Listed last, with `key-retirement`."},
@@ -143,6 +144,14 @@ impl Document {
             "/api/orders" | "/api/orders/{id}" => 6,
             "/api/orders/{id}/receive" => 7,
             "/api/orders/{id}/cancel" => 8,
+            // Webhooks, after orders (each path's methods in utoipa's order: see
+            // `parameter_example`).
+            "/api/webhooks"
+            | "/api/webhooks/{id}"
+            | "/api/webhooks/{id}/test"
+            | "/api/webhooks/{id}/deliveries"
+            | "/api/webhooks/{id}/deliveries/{message_id}/replay"
+            | "/api/webhooks/{id}/rotate-secret" => 9,
             "/api/key" => 10,
             "/api/secret-scanning" => 11,
             _ => 5,
@@ -190,6 +199,10 @@ pub(crate) const TIME_ZONE_PATTERN: &str = "^[A-Za-z][A-Za-z0-9_+-]*(/[A-Za-z0-9
 /// Stock filters and other short texts: no control characters.
 const NO_CONTROL: &str = "^[^\\u0000-\\u001f\\u007f-\\u009f]*$";
 
+/// A webhook URL: `https`, a host name (letters, digits, dots, hyphens) with an optional port,
+/// then any path and query without spaces or a fragment.
+const WEBHOOK_URL: &str = "^https://[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*(:[1-9][0-9]{0,3})?([/?][^\\u0000-\\u0020#]*)?$";
+
 /// An order's note: no control characters but line breaks.
 const NOTE_TEXT: &str = "^[^\\u0000-\\u0009\\u000b\\u000c\\u000e-\\u001f\\u007f-\\u009f]*$";
 
@@ -214,6 +227,18 @@ fn require(doc: &mut Value, schema: &str, fields: &[&str]) {
 fn schema_examples() -> Vec<(&'static str, Value)> {
     let at = "2026-01-01T12:00:00.000Z";
     vec![
+        (
+            "CreateWebhookRequest",
+            json!({
+                "url": "https://hooks.example.com/partlogic",
+                "events": ["stock.below_min", "stock.restocked"],
+                "description": "Store room alerts"
+            }),
+        ),
+        (
+            "UpdateWebhookRequest",
+            json!({"description": "Store room alerts (night shift)"}),
+        ),
         (
             "StockRow",
             json!({
@@ -376,6 +401,27 @@ fn refine(doc: &mut Value) {
         text(crate::orders::parse::MAX_NOTE_CHARS, NOTE_TEXT),
     );
     require(doc, "OrderLineRequest", &["sku", "quantity"]);
+    // Webhook endpoints: what the shape of each field can say. Whether a host name resolves to
+    // a private address cannot be said by any schema (`webhook_url_not_allowed`).
+    for schema in ["CreateWebhookRequest", "UpdateWebhookRequest"] {
+        merge(
+            schema_prop(doc, schema, "url"),
+            json!({"minLength": 9, "maxLength": crate::webhooks::url::MAX_URL_CHARS, "pattern": WEBHOOK_URL}),
+        );
+        merge(
+            schema_prop(doc, schema, "events"),
+            json!({"minItems": 1, "items": {"$ref": "#/components/schemas/EventType"}}),
+        );
+        merge(
+            schema_prop(doc, schema, "description"),
+            json!({"maxLength": crate::webhooks::parse::MAX_DESCRIPTION_CHARS, "pattern": NO_CONTROL}),
+        );
+        merge(
+            schema_prop(doc, schema, "format"),
+            json!({"enum": ["standard", "slack", null]}),
+        );
+    }
+    require(doc, "CreateWebhookRequest", &["url", "events"]);
 
     let Some(Value::Object(paths)) = doc.pointer_mut("/paths") else {
         return;
@@ -392,6 +438,9 @@ fn refine(doc: &mut Value) {
             if let Some(Value::Array(params)) = op.get_mut("parameters") {
                 for p in params.iter_mut() {
                     refine_parameter(path, p, &whole);
+                    if path == "/api/webhooks/{id}" && method == "delete" && p["name"] == "id" {
+                        p["example"] = json!(2);
+                    }
                 }
             }
             // No credential needed says so explicitly, so that a linter or a generator does
@@ -447,6 +496,10 @@ fn parameter_example(path: &str, name: &str) -> Option<Value> {
         // Demo order 1 is open with BRG-6204 outstanding; demo order 5 is open with nothing
         // received, so it can be cancelled.
         ("/api/orders/{id}/cancel", "id") => json!(5),
+        // The Postman run adds endpoint 1 and uses it throughout. Its DELETE comes before its
+        // PATCH in the document (utoipa writes a path's methods in a fixed order), so that
+        // example names endpoint 2 (see `refine`, and e2e/clients/postman/run.mjs).
+        (_, "message_id") => json!("msg_p5jXN8AQM9LWM0D4loKWxJek"),
         (_, "status") => json!("open"),
         (_, "reference") => json!("sheet-row-12"),
         (_, "created_since") => json!("2026-01-01T00:00:00Z"),

@@ -82,7 +82,23 @@ impl Application {
         )
         .await
         .map_err(std::io::Error::other)?;
+        let webhook_vault = webhook_key(&settings)
+            .map_err(std::io::Error::other)?
+            .map(|k| Arc::new(crate::webhooks::secrets::Vault::new(&k)));
+        if settings.webhook_worker {
+            crate::webhooks::deliver::spawn(
+                db.clone(),
+                clock.clone(),
+                webhook_vault.clone(),
+                crate::webhooks::deliver::WorkerSettings {
+                    allow_private: settings.webhook_allow_private,
+                    portal_url: public_url.clone(),
+                },
+            )
+            .map_err(std::io::Error::other)?;
+        }
         let state = AppState {
+            webhook_vault,
             db: db.clone(),
             clock,
             last_used: LastUsedThrottle::default(),
@@ -160,6 +176,45 @@ impl Application {
 
 /// Forgets alerts past their retention and `Idempotency-Key` records past their 24 hours, at
 /// start and then hourly. Every instance may do it; the deletes are idempotent.
+/// The key webhook secrets are sealed with: the configured one, or on SQLite the one in the
+/// file beside the database (made on first start, readable by its owner only).
+fn webhook_key(settings: &Settings) -> Result<Option<[u8; 32]>, String> {
+    if let Some(k) = settings.webhook_key {
+        return Ok(Some(k));
+    }
+    let Some(db) = crate::db::sqlite_path(&settings.database_url) else {
+        tracing::warn!(
+            "webhooks are off: set PARTLOGIC_WEBHOOK_KEY (the same on every instance) to take endpoints"
+        );
+        return Ok(None);
+    };
+    let path = format!("{db}.webhook-key");
+    match std::fs::read_to_string(&path) {
+        Ok(text) => crate::webhooks::secrets::Vault::parse_key(&text)
+            .map(Some)
+            .ok_or_else(|| format!("{path} does not hold a webhook key")),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            use std::io::Write as _;
+            use std::os::unix::fs::OpenOptionsExt as _;
+            let text =
+                crate::webhooks::secrets::Vault::new_key_text().map_err(|e| e.to_string())?;
+            let mut f = std::fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .mode(0o600)
+                .open(&path)
+                .map_err(|e| format!("{path}: {e}"))?;
+            f.write_all(text.as_bytes())
+                .map_err(|e| format!("{path}: {e}"))?;
+            tracing::info!(path, "made a webhook key beside the database");
+            crate::webhooks::secrets::Vault::parse_key(&text)
+                .map(Some)
+                .ok_or_else(|| "a new webhook key did not read back".to_owned())
+        }
+        Err(e) => Err(format!("{path}: {e}")),
+    }
+}
+
 fn spawn_alert_pruning(db: DatabaseConnection, clock: Clock, retention: chrono::Duration) {
     tokio::spawn(async move {
         let mut every = tokio::time::interval(std::time::Duration::from_secs(3600));

@@ -52,6 +52,8 @@ pub struct AppState {
     pub metrics: Option<Arc<crate::http::metrics::Metrics>>,
     /// Stored `Idempotency-Key` answers this instance has seen (`orders::idempotency`).
     pub replays: Arc<crate::orders::idempotency::Replays>,
+    /// Seals and opens webhook signing secrets; `None`: this server takes no webhook endpoints.
+    pub webhook_vault: Option<Arc<crate::webhooks::secrets::Vault>>,
     /// Order numbers reserved by this instance (`orders::numbers`).
     pub order_numbers: Arc<crate::orders::numbers::Numbers>,
 }

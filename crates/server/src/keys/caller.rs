@@ -74,6 +74,14 @@ impl Needs for OrdersWrite {
     const PERMISSION: partlogic_types::Permission = partlogic_types::Permission::OrdersWrite;
 }
 
+/// Needs `webhooks:manage`.
+#[derive(Debug, Clone, Copy)]
+pub struct WebhooksManage;
+
+impl Needs for WebhooksManage {
+    const PERMISSION: partlogic_types::Permission = partlogic_types::Permission::WebhooksManage;
+}
+
 /// An [`ApiCaller`] whose key holds the permission `P` names; a key without it is refused with
 /// 403 `permission_denied`. Every answer of an operation taking one names the permission in
 /// `PartLogic-Required-Permission` (see [`RequiredPermission`]).

@@ -10,5 +10,6 @@ pub fn apply(current: KeyPermissions, change: &PermissionsRequest) -> KeyPermiss
     KeyPermissions {
         stock: Access::Read,
         orders: change.orders.unwrap_or(current.orders),
+        webhooks: change.webhooks.unwrap_or(current.webhooks),
     }
 }

@@ -16,7 +16,7 @@ use std::collections::HashMap;
 use chrono::{DateTime, Utc};
 use partlogic_entity::{order, order_line, stock};
 use partlogic_types::{
-    Order, OrderAction, OrderDevice, OrderEvent, OrderLine, OrderStatus, order_number,
+    EventType, Order, OrderAction, OrderDevice, OrderEvent, OrderLine, OrderStatus, order_number,
 };
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
@@ -191,6 +191,15 @@ pub async fn create(
     )
     .await?;
     let order = view(row.id, row.number, device, new, &by_sku, actor, now);
+    super::store::record_event(
+        db,
+        account_id,
+        new.device_id,
+        EventType::OrderCreated,
+        &order,
+        now,
+    )
+    .await?;
     Ok((row, order))
 }
 
@@ -310,7 +319,8 @@ pub async fn prepare(
 
 /// The write of [`Prepared::write`]. `g` says whether the key's advisory lock was taken and `i`
 /// yields one row when the key's record was inserted: every later insert selects from what
-/// came before it, so nothing is written unless the record is. Without a key, `g` and `i` are
+/// came before it, so nothing is written unless the record is. The `order.created` webhook
+/// event (`m`, `w`) is written only when an endpoint wants it (`we`), as the outbox would. Without a key, `g` and `i` are
 /// constant.
 const WRITE_WITH_KEY: &str = "\
 WITH g AS (SELECT pg_try_advisory_xact_lock($1, $2) AS got),
@@ -338,8 +348,19 @@ l AS (
   FROM o, unnest($25::int4[], $26::int8[], $27::text[], $28::int8[]) AS v(n, stock_id, sku, quantity)),
 e AS (
   INSERT INTO order_events (order_id, action, actor_kind, actor_name, actor_detail, at, detail)
-  SELECT o.id, $29, $30, $22, $23, $24, $31 FROM o)
-SELECT (SELECT got FROM g), EXISTS (SELECT 1 FROM o)";
+  SELECT o.id, $29, $30, $22, $23, $24, $31 FROM o),
+we AS (
+  SELECT we.id FROM webhook_endpoints we
+  JOIN api_key_devices kd ON kd.key_id = we.key_id AND kd.device_id = $16
+  WHERE we.account_id = $14 AND we.enabled = TRUE AND (' ' || we.events || ' ') LIKE $34),
+m AS (
+  INSERT INTO webhook_messages (public_id, account_id, device_id, event_type, payload, created_at)
+  SELECT $32, $14, $16, $35, $33, $24 FROM o WHERE EXISTS (SELECT 1 FROM we)
+  RETURNING id),
+w AS (
+  INSERT INTO webhook_deliveries (endpoint_id, message_id, state, attempts, next_attempt_at)
+  SELECT we.id, m.id, 'pending', 0, $24 FROM m, we)
+SELECT (SELECT got FROM g), EXISTS (SELECT 1 FROM o), EXISTS (SELECT 1 FROM m)";
 
 impl Prepared {
     /// Writes the order for `account_id` and, when the request carried a key (`attempt`), its
@@ -373,6 +394,13 @@ impl Prepared {
             }
         );
         let stored = attempt.map(|(_, s)| s);
+        let event = crate::webhooks::outbox::payload(
+            EventType::OrderCreated,
+            now,
+            &serde_json::to_string(&self.order).map_err(|e| ApiError::Internal(e.to_string()))?,
+        );
+        let message_id = crate::webhooks::secrets::new_message_id()
+            .map_err(|e| ApiError::Internal(format!("no randomness: {e}")))?;
         let row = sqlx::query(sqlx::AssertSqlSafe(text))
             .bind(lock.map(|l| l.0))
             .bind(lock.map(|l| l.1))
@@ -410,6 +438,10 @@ impl Prepared {
             .bind(OrderAction::Created.as_str())
             .bind(actor.kind())
             .bind(created_detail(new))
+            .bind(&message_id)
+            .bind(&event)
+            .bind(crate::webhooks::outbox::wants(EventType::OrderCreated))
+            .bind(EventType::OrderCreated.as_str())
             .fetch_one(db.get_postgres_connection_pool())
             .await;
         let row = match row {
@@ -427,6 +459,9 @@ impl Prepared {
         };
         let got: bool = row.try_get(0).map_err(failed)?;
         let created: bool = row.try_get(1).map_err(failed)?;
+        if row.try_get::<bool, _>(2).map_err(failed)? {
+            crate::webhooks::outbox::wake().notify_one();
+        }
         Ok(match (got, created) {
             (_, true) => Written::Created,
             (false, false) => Written::InUse,

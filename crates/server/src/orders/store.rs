@@ -8,7 +8,8 @@ use std::collections::HashMap;
 use chrono::{DateTime, Utc};
 use partlogic_entity::{customer, device, order, order_event, order_line, stock};
 use partlogic_types::{
-    Order, OrderAction, OrderActor, OrderDevice, OrderEvent, OrderLine, OrderStatus, order_number,
+    EventType, Order, OrderAction, OrderActor, OrderDevice, OrderEvent, OrderLine, OrderStatus,
+    order_number,
 };
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
@@ -544,7 +545,8 @@ pub async fn receive(
         Some(words.join(", ")),
         now,
     )
-    .await
+    .await?;
+    record_changed(db, o.id, EventType::OrderReceived, now).await
 }
 
 /// Cancels `o`: only while open and nothing on it was received.
@@ -567,7 +569,72 @@ pub async fn cancel(
         return Err(ApiError::OrderPartlyReceived(order_number(o.number)));
     }
     bump(db, o, OrderStatus::Cancelled, now).await?;
-    event(db, o.id, OrderAction::Cancelled, actor, None, now).await
+    event(db, o.id, OrderAction::Cancelled, actor, None, now).await?;
+    record_changed(db, o.id, EventType::OrderCancelled, now).await
+}
+
+/// Records `kind` about the order `id` as it is now (in the caller's transaction), when an
+/// endpoint wants it.
+async fn record_changed(
+    db: &impl ConnectionTrait,
+    id: i64,
+    kind: EventType,
+    now: DateTime<Utc>,
+) -> Result<(), ApiError> {
+    let Some(o) = order::Entity::find_by_id(id).one(db).await? else {
+        return Ok(());
+    };
+    let targets = crate::webhooks::outbox::targets(
+        db,
+        crate::webhooks::outbox::Audience::Device {
+            device_id: o.device_id,
+        },
+        kind,
+    )
+    .await?;
+    if targets.is_empty() {
+        return Ok(());
+    }
+    let (account_id, device_id) = (o.account_id, o.device_id);
+    let order = view(db, o).await?;
+    write_event(db, targets, account_id, device_id, kind, &order, now).await
+}
+
+/// Records `kind` about `order` (on `device_id` of `account_id`) in the caller's transaction,
+/// when an endpoint wants it.
+pub(crate) async fn record_event(
+    db: &impl ConnectionTrait,
+    account_id: i64,
+    device_id: i64,
+    kind: EventType,
+    order: &Order,
+    now: DateTime<Utc>,
+) -> Result<(), ApiError> {
+    let targets = crate::webhooks::outbox::targets(
+        db,
+        crate::webhooks::outbox::Audience::Device { device_id },
+        kind,
+    )
+    .await?;
+    if targets.is_empty() {
+        return Ok(());
+    }
+    write_event(db, targets, account_id, device_id, kind, order, now).await
+}
+
+async fn write_event(
+    db: &impl ConnectionTrait,
+    targets: Vec<i64>,
+    account_id: i64,
+    device_id: i64,
+    kind: EventType,
+    order: &Order,
+    now: DateTime<Utc>,
+) -> Result<(), ApiError> {
+    let data = serde_json::to_string(order).map_err(|e| ApiError::Internal(e.to_string()))?;
+    crate::webhooks::outbox::write(db, targets, account_id, Some(device_id), kind, &data, now)
+        .await?;
+    Ok(())
 }
 
 /// The order's version as an `ETag`: send it back as `If-Match` to receive or cancel it only as

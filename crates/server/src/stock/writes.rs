@@ -1,13 +1,15 @@
 //! Every change to stock rows goes through here (the CSV import, the demo seed), so that a row
 //! crossing its minimum is recorded as an alert in the same transaction as the change that made
 //! it cross: no writer can forget, and no alert can exist for a change that was rolled back.
+//! The alert's webhook event (`stock.below_min`, `stock.restocked`) is recorded with it, for the
+//! same reasons.
 
 use chrono::{DateTime, Utc};
-use partlogic_entity::{stock, stock_alert};
-use partlogic_types::AlertKind;
+use partlogic_entity::{customer, device, stock, stock_alert};
+use partlogic_types::{AlertKind, EventType, StockAlert};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, EntityTrait,
-    IntoActiveModel, QueryFilter,
+    IntoActiveModel, QueryFilter, QuerySelect, RelationTrait,
 };
 
 /// New values for some of a row's columns; `None` leaves a column as it is.
@@ -74,7 +76,7 @@ pub async fn update(
         } else {
             AlertKind::Restocked
         };
-        stock_alert::Entity::insert(stock_alert::ActiveModel {
+        let alert_id = stock_alert::Entity::insert(stock_alert::ActiveModel {
             stock_id: Set(row.id),
             device_id: Set(row.device_id),
             kind: Set(kind.as_str().to_owned()),
@@ -86,9 +88,76 @@ pub async fn update(
             ..Default::default()
         })
         .exec(db)
-        .await?;
+        .await?
+        .last_insert_id;
+        record_event(db, &row, kind, alert_id, previous, now).await?;
     }
     Ok(true)
+}
+
+/// Records the webhook event of the alert `alert_id` on `row`, when an endpoint wants it.
+async fn record_event(
+    db: &impl ConnectionTrait,
+    row: &stock::Model,
+    kind: AlertKind,
+    alert_id: i64,
+    previous: i64,
+    now: DateTime<Utc>,
+) -> Result<(), DbErr> {
+    use crate::webhooks::outbox::{self, Audience};
+    let event = match kind {
+        AlertKind::BelowMin => EventType::StockBelowMin,
+        AlertKind::Restocked => EventType::StockRestocked,
+    };
+    let audience = Audience::Device {
+        device_id: row.device_id,
+    };
+    let targets = outbox::targets(db, audience, event).await?;
+    if targets.is_empty() {
+        return Ok(());
+    }
+    let Some((account_id, device_name, customer)) = device::Entity::find_by_id(row.device_id)
+        .select_only()
+        .column(device::Column::AccountId)
+        .column(device::Column::Name)
+        .column_as(customer::Column::Name, "customer")
+        .join(
+            sea_orm::JoinType::InnerJoin,
+            device::Relation::Customer.def(),
+        )
+        .into_tuple::<(i64, String, String)>()
+        .one(db)
+        .await?
+    else {
+        return Ok(());
+    };
+    let alert = StockAlert {
+        id: alert_id,
+        stock_id: row.id,
+        device_id: row.device_id,
+        device_name,
+        customer,
+        sku: row.sku.clone(),
+        description: row.description.clone(),
+        min_qty: row.min_qty,
+        max_qty: row.max_qty,
+        physical: row.physical,
+        previous_physical: previous,
+        kind,
+        at: now,
+    };
+    let data = serde_json::to_string(&alert).map_err(|e| DbErr::Custom(e.to_string()))?;
+    outbox::write(
+        db,
+        targets,
+        account_id,
+        Some(row.device_id),
+        event,
+        &data,
+        now,
+    )
+    .await?;
+    Ok(())
 }
 
 /// Adds new rows. A new row has no earlier quantity to cross from, so it records no alert.

@@ -26,3 +26,4 @@ mod spa;
 mod stock;
 mod throttle;
 mod trust;
+mod webhooks;

@@ -125,7 +125,7 @@ async fn each_endpoint_needs_its_permission_and_changes_apply_at_once(backend: B
         .unwrap();
     assert_eq!(
         info["permissions"],
-        json!({"stock": "read", "orders": "none"})
+        json!({"stock": "read", "orders": "none", "webhooks": false})
     );
     // Even a refused key hears which permission an endpoint needs.
     let res = s

@@ -30,6 +30,15 @@ pub fn configure(cfg: &mut ServiceConfig) {
             .service(api::orders_get::get_order)
             .service(api::orders_receive::receive_order)
             .service(api::orders_cancel::cancel_order)
+            .service(api::webhooks_create::create_webhook)
+            .service(api::webhooks_list::list_webhooks)
+            .service(api::webhooks_get::get_webhook)
+            .service(api::webhooks_update::update_webhook)
+            .service(api::webhooks_delete::delete_webhook)
+            .service(api::webhooks_test::test_webhook)
+            .service(api::webhooks_rotate::rotate_webhook_secret)
+            .service(api::webhooks_deliveries::list_webhook_deliveries)
+            .service(api::webhooks_replay::replay_webhook_delivery)
             .default_service(actix_web::web::to(fallback)),
     )
     .service(

@@ -13,6 +13,15 @@ pub mod orders_receive;
 pub mod ping;
 pub mod secret_scanning;
 pub mod stock;
+pub mod webhooks_create;
+pub mod webhooks_delete;
+pub mod webhooks_deliveries;
+pub mod webhooks_get;
+pub mod webhooks_list;
+pub mod webhooks_replay;
+pub mod webhooks_rotate;
+pub mod webhooks_test;
+pub mod webhooks_update;
 
 use actix_web::HttpRequest;
 
