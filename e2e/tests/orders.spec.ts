@@ -28,7 +28,7 @@ test('an integration creates an order, a person receives it, stock goes up', asy
   const headers = { 'X-API-Key': key };
 
   const me = await (await request.get('/api/key', { headers })).json();
-  expect(me.permissions).toEqual({ stock: 'read', orders: 'write' });
+  expect(me.permissions).toEqual({ stock: 'read', orders: 'write', webhooks: false });
   const device = me.devices[0].id as number;
   const rows = await (await request.get(`/api/stock?device=${device}&limit=1`, { headers })).json();
   const sku = rows[0].SKU as string;

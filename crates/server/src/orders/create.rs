@@ -352,7 +352,8 @@ e AS (
 we AS (
   SELECT we.id FROM webhook_endpoints we
   JOIN api_key_devices kd ON kd.key_id = we.key_id AND kd.device_id = $16
-  WHERE we.account_id = $14 AND we.enabled = TRUE AND (' ' || we.events || ' ') LIKE $34),
+  WHERE we.account_id = $14 AND we.enabled = TRUE AND (' ' || we.events || ' ') LIKE $34
+    AND EXISTS (SELECT 1 FROM api_keys k WHERE k.id = we.key_id AND k.retired_at IS NULL)),
 m AS (
   INSERT INTO webhook_messages (public_id, account_id, device_id, event_type, payload, created_at)
   SELECT $32, $14, $16, $35, $33, $24 FROM o WHERE EXISTS (SELECT 1 FROM we)

@@ -30,8 +30,9 @@ use crate::clock::Clock;
 
 /// Deliveries in flight to one endpoint at most.
 pub const PER_ENDPOINT: usize = 8;
-/// Deliveries in flight in all at most.
-pub const GLOBAL: usize = 64;
+/// Deliveries in flight in all at most: more than one key's endpoints can hold
+/// (10 × [`PER_ENDPOINT`]), so one key's hanging receivers never take every slot.
+pub const GLOBAL: usize = 128;
 /// How long a receiver has to answer.
 pub const TIMEOUT: Duration = Duration::from_secs(15);
 /// How much of a response body is read (and dropped).
@@ -97,6 +98,9 @@ struct Job {
     endpoint_id: i64,
     message_id: i64,
     attempts: i32,
+    /// The claim's `claimed_until`: the outcome is recorded only while it is still this (a
+    /// replay, or another worker after the lease ran out, took it otherwise).
+    lease: DateTime<Utc>,
 }
 
 /// How one attempt ended.
@@ -116,6 +120,9 @@ enum Outcome {
         retry_after: Option<i64>,
     },
     Dropped(String),
+    /// Not sent for a fault of this server (the database, the webhook key): tried again in a
+    /// minute, without counting against the receiver.
+    Internal(String),
 }
 
 /// The worker of one instance.
@@ -144,6 +151,8 @@ pub fn spawn(
     settings: WorkerSettings,
 ) -> Result<Arc<Worker>, reqwest::Error> {
     let mut client = reqwest::Client::builder()
+        // A proxy from the environment would resolve and connect for us, past the checks.
+        .no_proxy()
         .redirect(reqwest::redirect::Policy::none())
         .timeout(TIMEOUT)
         .connect_timeout(Duration::from_secs(10))
@@ -189,6 +198,7 @@ impl Worker {
             tracing::warn!(error = %e, "webhooks: releasing claims failed");
         }
         let mut expiring_checked: Option<DateTime<Utc>> = None;
+        let mut pruned: Option<DateTime<Utc>> = None;
         let mut aged = Instant::now();
         loop {
             if aged.elapsed() >= Duration::from_secs(1) {
@@ -200,8 +210,15 @@ impl Worker {
                     }
                 }
             }
-            // Keys about to expire, once a minute (by the server's clock, which tests move).
+            // Keys about to expire, once a minute, and old events, once an hour (by the
+            // server's clock, which tests move).
             let now = self.clock.now();
+            if pruned.is_none_or(|at| now - at >= chrono::Duration::hours(1)) {
+                pruned = Some(now);
+                if let Err(e) = super::store::prune(&self.db, now).await {
+                    tracing::warn!(error = %e, "webhooks: forgetting old events failed");
+                }
+            }
             if expiring_checked.is_none_or(|at| now - at >= chrono::Duration::minutes(1)) {
                 expiring_checked = Some(now);
                 if let Err(e) = super::expiring::record(&self.db, now).await {
@@ -248,8 +265,13 @@ impl Worker {
                 "SELECT d.next_attempt_at FROM webhook_deliveries d \
                  JOIN webhook_endpoints we ON we.id = d.endpoint_id \
                  WHERE d.state = ? AND d.next_attempt_at <= ? AND we.enabled = TRUE \
+                 AND (d.claimed_until IS NULL OR d.claimed_until < ?) \
                  ORDER BY d.next_attempt_at LIMIT 1",
-                vec![DeliveryState::Pending.as_str().into(), now.into()],
+                vec![
+                    DeliveryState::Pending.as_str().into(),
+                    now.into(),
+                    Utc::now().into(),
+                ],
             ))
             .await?;
         Ok(match row {
@@ -271,54 +293,79 @@ impl Worker {
     }
 
     /// Claims up to `limit` due deliveries of enabled endpoints that have room; claims beyond
-    /// an endpoint's room are let go at once.
+    /// an endpoint's room are let go at once. Leases are in real time whatever the server's
+    /// clock says (a test's clock must not make a running delivery look abandoned).
     async fn claim(&self, limit: usize) -> Result<Vec<Job>, DbErr> {
         let now = self.clock.now();
+        let real = Utc::now();
         let backend = self.db.get_database_backend();
         let busy = self.busy();
-        let mut values: Vec<sea_orm::Value> = vec![
-            (now + LEASE).into(),
-            DeliveryState::Pending.as_str().into(),
-            now.into(),
-            now.into(),
-        ];
         let not_busy = if busy.is_empty() {
             String::new()
         } else {
-            let marks = vec!["?"; busy.len()].join(", ");
-            values.extend(busy.iter().map(|b| sea_orm::Value::from(*b)));
-            format!(" AND d.endpoint_id NOT IN ({marks})")
+            format!(
+                " AND d.endpoint_id NOT IN ({})",
+                vec!["?"; busy.len()].join(", ")
+            )
         };
-        values.push((limit as i64).into());
+        let due = format!(
+            "SELECT d.id FROM webhook_deliveries d \
+             JOIN webhook_endpoints we ON we.id = d.endpoint_id \
+             WHERE d.state = ? AND d.next_attempt_at <= ? \
+             AND (d.claimed_until IS NULL OR d.claimed_until < ?) AND we.enabled = TRUE{not_busy} \
+             ORDER BY d.next_attempt_at, d.id LIMIT ?"
+        );
+        let mut due_values: Vec<sea_orm::Value> = vec![
+            DeliveryState::Pending.as_str().into(),
+            now.into(),
+            real.into(),
+        ];
+        due_values.extend(busy.iter().map(|b| sea_orm::Value::from(*b)));
+        due_values.push((limit as i64).into());
+        // A look first: on SQLite the claim takes the write lock, which an idle poll must not.
+        if self
+            .db
+            .query_one_raw(crate::db::raw(backend, &due, due_values.clone()))
+            .await?
+            .is_none()
+        {
+            return Ok(Vec::new());
+        }
+        // Microseconds: what PostgreSQL keeps, so the lease reads back equal.
+        let lease = real + LEASE;
+        let lease =
+            lease - chrono::Duration::nanoseconds(i64::from(lease.timestamp_subsec_nanos() % 1000));
         let lock = if backend == DbBackend::Postgres {
             " FOR UPDATE OF d SKIP LOCKED"
         } else {
             ""
         };
+        let mut values: Vec<sea_orm::Value> = vec![lease.into()];
+        values.extend(due_values);
         let sql = format!(
-            "UPDATE webhook_deliveries SET claimed_until = ? WHERE id IN (\
-             SELECT d.id FROM webhook_deliveries d \
-             JOIN webhook_endpoints we ON we.id = d.endpoint_id \
-             WHERE d.state = ? AND d.next_attempt_at <= ? \
-             AND (d.claimed_until IS NULL OR d.claimed_until < ?) AND we.enabled = TRUE{not_busy} \
-             ORDER BY d.next_attempt_at, d.id LIMIT ?{lock}) \
+            "UPDATE webhook_deliveries SET claimed_until = ? WHERE id IN ({due}{lock}) \
              RETURNING id, endpoint_id, message_id, attempts"
         );
         let rows = self
             .db
             .query_all_raw(crate::db::raw(backend, &sql, values))
             .await?;
-        let mut jobs = Vec::with_capacity(rows.len());
+        let mut claimed = Vec::with_capacity(rows.len());
+        for r in rows {
+            claimed.push(Job {
+                id: r.try_get_by_index(0)?,
+                endpoint_id: r.try_get_by_index(1)?,
+                message_id: r.try_get_by_index(2)?,
+                attempts: r.try_get_by_index(3)?,
+                lease,
+            });
+        }
+        // Counted in flight only now that nothing above can fail.
+        let mut jobs = Vec::with_capacity(claimed.len());
         let mut excess = Vec::new();
         {
             let mut inflight = self.inflight.lock().unwrap_or_else(|p| p.into_inner());
-            for r in rows {
-                let job = Job {
-                    id: r.try_get_by_index(0)?,
-                    endpoint_id: r.try_get_by_index(1)?,
-                    message_id: r.try_get_by_index(2)?,
-                    attempts: r.try_get_by_index(3)?,
-                };
+            for job in claimed {
                 let n = inflight.entry(job.endpoint_id).or_insert(0);
                 if *n >= PER_ENDPOINT {
                     excess.push(job.id);
@@ -330,7 +377,9 @@ impl Worker {
         }
         if !excess.is_empty() {
             let marks = vec!["?"; excess.len()].join(", ");
-            self.db
+            // If this fails the lease lets them go anyway.
+            if let Err(e) = self
+                .db
                 .execute_raw(crate::db::raw(
                     backend,
                     &format!(
@@ -338,7 +387,10 @@ impl Worker {
                     ),
                     excess.into_iter().map(sea_orm::Value::from).collect(),
                 ))
-                .await?;
+                .await
+            {
+                tracing::warn!(error = %e, "webhooks: letting go of extra claims failed");
+            }
         }
         jobs.sort_by_key(|j| j.id);
         Ok(jobs)
@@ -349,18 +401,18 @@ impl Worker {
         stats().in_flight.fetch_add(1, Ordering::Relaxed);
         let outcome = match self.attempt(&job).await {
             Ok(o) => o,
-            Err(e) => Outcome::Failed {
-                status: None,
-                ms: None,
-                error: format!("could not be prepared: {e}"),
-                retry_after: None,
-            },
+            Err(e) => {
+                tracing::warn!(error = %e, delivery = job.id, "webhooks: preparing a delivery failed");
+                Outcome::Internal(
+                    "the server could not prepare it; trying again shortly".to_owned(),
+                )
+            }
         };
         let counter = match &outcome {
             Outcome::Delivered { .. } => &stats().delivered,
             Outcome::Gone { .. } => &stats().gone,
             Outcome::Failed { .. } => &stats().failed,
-            Outcome::Dropped(_) => &stats().dropped,
+            Outcome::Dropped(_) | Outcome::Internal(_) => &stats().dropped,
         };
         counter.fetch_add(1, Ordering::Relaxed);
         stats().in_flight.fetch_sub(1, Ordering::Relaxed);
@@ -423,6 +475,10 @@ impl Worker {
             ));
         }
         let kind = EventType::parse(&message.event_type);
+        // A test event goes to the endpoint that asked for it whatever the key reaches.
+        if kind == Some(EventType::WebhookTest) {
+            return Ok(None);
+        }
         if kind.is_some_and(EventType::needs_orders_read) && !perms.allows(Permission::OrdersRead) {
             return Ok(Some(
                 "the key no longer has the orders:read permission".to_owned(),
@@ -467,31 +523,22 @@ impl Worker {
         else {
             return Ok(Outcome::Dropped("the event is gone".to_owned()));
         };
-        // A test event goes to the endpoint that asked for it whatever the key reaches.
-        if message.event_type != EventType::WebhookTest.as_str()
-            && let Some(why) = self.refusal(&endpoint, &message, now).await?
-        {
+        if let Some(why) = self.refusal(&endpoint, &message, now).await? {
             return Ok(Outcome::Dropped(why));
         }
         let Some(vault) = &self.vault else {
-            return Ok(Outcome::Failed {
-                status: None,
-                ms: None,
-                error: "this server has no webhook key".to_owned(),
-                retry_after: None,
-            });
+            return Ok(Outcome::Internal(
+                "this server has no webhook key".to_owned(),
+            ));
         };
         let mut secrets = Vec::new();
         match vault.open(&endpoint.secret) {
             Some(s) => secrets.push(s),
             None => {
-                return Ok(Outcome::Failed {
-                    status: None,
-                    ms: None,
-                    error: "the signing secret cannot be opened with this server's webhook key"
+                return Ok(Outcome::Internal(
+                    "the signing secret cannot be opened with this server's webhook key; rotate it"
                         .to_owned(),
-                    retry_after: None,
-                });
+                ));
             }
         }
         if endpoint.previous_until.is_some_and(|u| u > now)
@@ -569,7 +616,15 @@ impl Worker {
             res.headers()
                 .get(reqwest::header::RETRY_AFTER)
                 .and_then(|v| v.to_str().ok())
-                .and_then(|v| v.trim().parse::<i64>().ok())
+                .and_then(|v| {
+                    let v = v.trim();
+                    v.parse::<i64>().ok().or_else(|| {
+                        // Or an HTTP date.
+                        DateTime::parse_from_rfc2822(v)
+                            .ok()
+                            .map(|at| (at.with_timezone(&Utc) - Utc::now()).num_seconds())
+                    })
+                })
                 .map(|s| s.clamp(1, 24 * 3600))
         } else {
             None
@@ -607,16 +662,18 @@ impl Worker {
         let now = self.clock.now();
         let backend = self.db.get_database_backend();
         let attempts = job.attempts + 1;
+        // Only while the claim is still this one: a replay or another worker after the lease
+        // ran out has it otherwise, and its outcome is the one to keep.
         let set = "UPDATE webhook_deliveries SET state = ?, attempts = ?, next_attempt_at = ?, \
                    claimed_until = NULL, last_attempt_at = ?, last_status = ?, \
-                   last_latency_ms = ?, last_error = ? WHERE id = ?";
-        let row = |state: DeliveryState,
-                   attempts: i32,
-                   next: DateTime<Utc>,
-                   status: Option<u16>,
-                   ms: Option<i64>,
-                   error: Option<String>| {
-            crate::db::raw(
+                   last_latency_ms = ?, last_error = ? WHERE id = ? AND claimed_until = ?";
+        let write = |state: DeliveryState,
+                     attempts: i32,
+                     next: DateTime<Utc>,
+                     status: Option<u16>,
+                     ms: Option<i64>,
+                     error: Option<String>| {
+            let statement = crate::db::raw(
                 backend,
                 set,
                 vec![
@@ -628,60 +685,74 @@ impl Worker {
                     ms.into(),
                     error.into(),
                     job.id.into(),
+                    job.lease.into(),
                 ],
-            )
+            );
+            async move { Ok::<bool, DbErr>(self.db.execute_raw(statement).await?.rows_affected() == 1) }
         };
         match outcome {
             Outcome::Delivered { status, ms } => {
-                self.db
-                    .execute_raw(row(
-                        DeliveryState::Delivered,
-                        attempts,
-                        now,
-                        Some(status),
-                        Some(ms),
-                        None,
-                    ))
-                    .await?;
-                self.db
-                    .execute_raw(crate::db::raw(
-                        backend,
-                        "UPDATE webhook_endpoints SET failing_since = NULL \
-                         WHERE id = ? AND failing_since IS NOT NULL",
-                        vec![job.endpoint_id.into()],
-                    ))
-                    .await?;
+                let kept = write(
+                    DeliveryState::Delivered,
+                    attempts,
+                    now,
+                    Some(status),
+                    Some(ms),
+                    None,
+                )
+                .await?;
+                if kept {
+                    self.db
+                        .execute_raw(crate::db::raw(
+                            backend,
+                            "UPDATE webhook_endpoints SET failing_since = NULL \
+                             WHERE id = ? AND failing_since IS NOT NULL",
+                            vec![job.endpoint_id.into()],
+                        ))
+                        .await?;
+                }
             }
             Outcome::Gone { ms } => {
-                self.db
-                    .execute_raw(row(
-                        DeliveryState::Failed,
-                        attempts,
-                        now,
-                        Some(410),
-                        Some(ms),
-                        Some("answered 410 Gone: the endpoint was disabled".to_owned()),
-                    ))
-                    .await?;
-                super::store::disable(
-                    &self.db,
-                    job.endpoint_id,
-                    "the receiver answered 410 Gone (it no longer wants these events)",
+                let kept = write(
+                    DeliveryState::Failed,
+                    attempts,
                     now,
+                    Some(410),
+                    Some(ms),
+                    Some("answered 410 Gone: the endpoint was disabled".to_owned()),
+                )
+                .await?;
+                if kept {
+                    super::store::disable(
+                        &self.db,
+                        job.endpoint_id,
+                        "the receiver answered 410 Gone (it no longer wants these events)",
+                        now,
+                    )
+                    .await?;
+                }
+            }
+            Outcome::Dropped(why) => {
+                write(
+                    DeliveryState::Dropped,
+                    job.attempts,
+                    now,
+                    None,
+                    None,
+                    Some(why),
                 )
                 .await?;
             }
-            Outcome::Dropped(why) => {
-                self.db
-                    .execute_raw(row(
-                        DeliveryState::Dropped,
-                        job.attempts,
-                        now,
-                        None,
-                        None,
-                        Some(why),
-                    ))
-                    .await?;
+            Outcome::Internal(why) => {
+                write(
+                    DeliveryState::Pending,
+                    job.attempts,
+                    now + chrono::Duration::minutes(1),
+                    None,
+                    None,
+                    Some(why),
+                )
+                .await?;
             }
             Outcome::Failed {
                 status,
@@ -700,9 +771,9 @@ impl Worker {
                     }
                     None => (DeliveryState::Failed, now),
                 };
-                self.db
-                    .execute_raw(row(state, attempts, next, status, ms, Some(error)))
-                    .await?;
+                if !write(state, attempts, next, status, ms, Some(error)).await? {
+                    return Ok(());
+                }
                 self.db
                     .execute_raw(crate::db::raw(
                         backend,

@@ -14,8 +14,9 @@ use crate::db::begin_write;
 pub const NOTICE: Duration = Duration::days(7);
 
 /// Records `key.expiring` for every working key that expires within [`NOTICE`] of `now` and
-/// has not had it yet. Each key is marked in the transaction that records its event, so
-/// instances racing here record it once.
+/// has not had it yet, once one of its endpoints wants it (an endpoint added later in the week
+/// still hears). Each key is marked in the transaction that records its event, so instances
+/// racing here record it once.
 pub async fn record(db: &DatabaseConnection, now: DateTime<Utc>) -> Result<(), DbErr> {
     let due = api_key::Entity::find()
         .filter(api_key::Column::ExpiresAt.gt(now))
@@ -25,6 +26,17 @@ pub async fn record(db: &DatabaseConnection, now: DateTime<Utc>) -> Result<(), D
         .all(db)
         .await?;
     for key in due {
+        let audience = Audience::Key {
+            account_id: key.account_id,
+            key_id: key.id,
+        };
+        // Most keys have no endpoint for it: no write lock for them.
+        if outbox::targets(db, audience, EventType::KeyExpiring)
+            .await?
+            .is_empty()
+        {
+            continue;
+        }
         let txn = begin_write(db).await?;
         let marked = api_key::Entity::update_many()
             .col_expr(api_key::Column::ExpiringNoticeAt, Expr::value(now))
@@ -33,15 +45,7 @@ pub async fn record(db: &DatabaseConnection, now: DateTime<Utc>) -> Result<(), D
             .exec(&txn)
             .await?;
         if marked.rows_affected == 1 {
-            let targets = outbox::targets(
-                &txn,
-                Audience::Key {
-                    account_id: key.account_id,
-                    key_id: key.id,
-                },
-                EventType::KeyExpiring,
-            )
-            .await?;
+            let targets = outbox::targets(&txn, audience, EventType::KeyExpiring).await?;
             if !targets.is_empty() {
                 let data = serde_json::json!({
                     "id": key.id,

@@ -22,9 +22,11 @@ pub(crate) fn wake() -> &'static tokio::sync::Notify {
     WAKE.get_or_init(tokio::sync::Notify::new)
 }
 
-/// The condition an endpoint `we` meets when it wants events of type `?` (the type as text,
-/// then as a `LIKE` pattern below).
-pub(crate) const WANTS: &str = "we.enabled = TRUE AND (' ' || we.events || ' ') LIKE ?";
+/// The condition an endpoint `we` of a key that is not retired meets when it wants events of
+/// the type whose `LIKE` pattern ([`wants`]) is `?`. (Whether its key may still see the event is
+/// decided when it is sent.)
+pub(crate) const WANTS: &str = "we.enabled = TRUE AND (' ' || we.events || ' ') LIKE ? \
+     AND EXISTS (SELECT 1 FROM api_keys k WHERE k.id = we.key_id AND k.retired_at IS NULL)";
 
 /// The `LIKE` pattern for [`WANTS`].
 pub(crate) fn wants(kind: EventType) -> String {

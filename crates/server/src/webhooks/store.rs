@@ -140,6 +140,10 @@ pub async fn update(
 ) -> Result<webhook_endpoint::Model, ApiError> {
     let mut am = current.into_active_model();
     if let Some(u) = change.url {
+        // A new address starts with a clean record.
+        if u != *am.url.as_ref() {
+            am.failing_since = Set(None);
+        }
         am.url = Set(u);
     }
     if let Some(e) = change.events {
@@ -233,7 +237,8 @@ pub async fn test(
     Ok(id)
 }
 
-/// Queues the message `message_id` to `endpoint` again, now (the same `webhook-id`).
+/// Queues the message `message_id` to `endpoint` again, now (the same `webhook-id`), with a
+/// fresh retry schedule. One being sent right now is left to finish (it is going out anyway).
 pub async fn replay(
     db: &impl ConnectionTrait,
     endpoint: &webhook_endpoint::Model,
@@ -244,33 +249,50 @@ pub async fn replay(
     let done = db
         .execute_raw(crate::db::raw(
             backend,
-            "UPDATE webhook_deliveries SET state = ?, next_attempt_at = ?, claimed_until = NULL \
-             WHERE endpoint_id = ? AND message_id = \
-             (SELECT id FROM webhook_messages WHERE public_id = ? AND account_id = ?)",
+            "UPDATE webhook_deliveries SET state = ?, attempts = 0, next_attempt_at = ?, \
+             claimed_until = NULL WHERE endpoint_id = ? AND message_id = \
+             (SELECT id FROM webhook_messages WHERE public_id = ? AND account_id = ?) \
+             AND (claimed_until IS NULL OR claimed_until < ?)",
             vec![
                 DeliveryState::Pending.as_str().into(),
                 now.into(),
                 endpoint.id.into(),
                 message_id.into(),
                 endpoint.account_id.into(),
+                Utc::now().into(),
             ],
         ))
         .await?;
     if done.rows_affected() == 0 {
-        return Err(ApiError::NotFound("delivery"));
+        let exists = db
+            .query_one_raw(crate::db::raw(
+                backend,
+                "SELECT 1 FROM webhook_deliveries WHERE endpoint_id = ? AND message_id = \
+                 (SELECT id FROM webhook_messages WHERE public_id = ? AND account_id = ?)",
+                vec![
+                    endpoint.id.into(),
+                    message_id.into(),
+                    endpoint.account_id.into(),
+                ],
+            ))
+            .await?;
+        return match exists {
+            Some(_) => Ok(()),
+            None => Err(ApiError::NotFound("delivery")),
+        };
     }
     outbox::wake().notify_one();
     Ok(())
 }
 
 /// One page of `endpoint_id`'s deliveries, newest first, below delivery id `before`; with the
-/// id of the last one listed, for the next page's cursor.
+/// next page's cursor while more may remain.
 pub async fn deliveries(
     db: &impl ConnectionTrait,
     endpoint_id: i64,
     before: Option<i64>,
     limit: u64,
-) -> Result<Vec<(i64, WebhookDelivery)>, ApiError> {
+) -> Result<(Vec<WebhookDelivery>, Option<i64>), ApiError> {
     let mut q = webhook_delivery::Entity::find()
         .filter(webhook_delivery::Column::EndpointId.eq(endpoint_id))
         .order_by_desc(webhook_delivery::Column::Id)
@@ -279,6 +301,9 @@ pub async fn deliveries(
         q = q.filter(webhook_delivery::Column::Id.lt(b));
     }
     let rows = q.all(db).await?;
+    let next = (rows.len() as u64 == limit)
+        .then(|| rows.last().map(|r| r.id))
+        .flatten();
     let ids: Vec<i64> = rows.iter().map(|r| r.message_id).collect();
     let messages: std::collections::HashMap<i64, (String, String, DateTime<Utc>)> =
         partlogic_entity::webhook_message::Entity::find()
@@ -294,28 +319,56 @@ pub async fn deliveries(
             .into_iter()
             .map(|(id, p, t, at)| (id, (p, t, at)))
             .collect();
-    Ok(rows
+    let page = rows
         .into_iter()
         .filter_map(|d| {
             let (public_id, kind, created_at) = messages.get(&d.message_id)?.clone();
             let state = DeliveryState::parse(&d.state)?;
-            Some((
-                d.id,
-                WebhookDelivery {
-                    message_id: public_id,
-                    event_type: EventType::parse(&kind)?,
-                    created_at,
-                    state,
-                    attempts: d.attempts,
-                    last_attempt_at: d.last_attempt_at,
-                    last_status: d.last_status.and_then(|s| u16::try_from(s).ok()),
-                    last_latency_ms: d.last_latency_ms,
-                    last_error: d.last_error,
-                    next_attempt_at: (state == DeliveryState::Pending).then_some(d.next_attempt_at),
-                },
-            ))
+            Some(WebhookDelivery {
+                message_id: public_id,
+                event_type: EventType::parse(&kind)?,
+                created_at,
+                state,
+                attempts: d.attempts,
+                last_attempt_at: d.last_attempt_at,
+                last_status: d.last_status.and_then(|s| u16::try_from(s).ok()),
+                last_latency_ms: d.last_latency_ms,
+                last_error: d.last_error,
+                next_attempt_at: (state == DeliveryState::Pending).then_some(d.next_attempt_at),
+            })
         })
-        .collect())
+        .collect();
+    Ok((page, next))
+}
+
+/// How long events and their deliveries are kept once none of them is pending.
+pub const KEEP: Duration = Duration::days(30);
+
+/// Forgets events older than [`KEEP`] that nothing waits to send, with their deliveries.
+pub async fn prune(db: &DatabaseConnection, now: DateTime<Utc>) -> Result<u64, sea_orm::DbErr> {
+    let backend = db.get_database_backend();
+    let old = "SELECT m.id FROM webhook_messages m WHERE m.created_at < ? AND NOT EXISTS \
+               (SELECT 1 FROM webhook_deliveries d WHERE d.message_id = m.id AND d.state = ?)";
+    let values = || -> Vec<sea_orm::Value> {
+        vec![(now - KEEP).into(), DeliveryState::Pending.as_str().into()]
+    };
+    let txn = crate::db::begin_write(db).await?;
+    txn.execute_raw(crate::db::raw(
+        backend,
+        &format!("DELETE FROM webhook_deliveries WHERE message_id IN ({old})"),
+        values(),
+    ))
+    .await?;
+    let gone = txn
+        .execute_raw(crate::db::raw(
+            backend,
+            &format!("DELETE FROM webhook_messages WHERE id IN ({old})"),
+            values(),
+        ))
+        .await?
+        .rows_affected();
+    txn.commit().await?;
+    Ok(gone)
 }
 
 /// Disables `endpoint` because `reason`, and says so in its key's history.

@@ -38,6 +38,9 @@ fn forbidden_v4(ip: Ipv4Addr) -> bool {
         // IETF protocol assignments (192.0.0.0/24) and benchmarking (198.18.0.0/15).
         || (a == 192 && b == 0 && c == 0)
         || (a == 198 && (b == 18 || b == 19))
+        // The 6to4 relay anycast (192.88.99.0/24), Azure's host service (168.63.129.16).
+        || (a == 192 && b == 88 && c == 99)
+        || ip == Ipv4Addr::new(168, 63, 129, 16)
         // Reserved (240.0.0.0/4).
         || a >= 240
 }
@@ -54,17 +57,26 @@ fn forbidden_v6(ip: Ipv6Addr) -> bool {
         || (s[0] & 0xfe00) == 0xfc00
         || (s[0] & 0xffc0) == 0xfe80
         || (s[0] & 0xffc0) == 0xfec0
-        // Documentation (2001:db8::/32).
-        || (s[0] == 0x2001 && s[1] == 0x0db8)
+        // Documentation (2001:db8::/32), Teredo (2001::/32), local-use NAT64 (64:ff9b:1::/48).
+        || (s[0] == 0x2001 && (s[1] == 0x0db8 || s[1] == 0))
+        || (s[0] == 0x64 && s[1] == 0xff9b && s[2] == 1)
 }
 
-/// The IPv4 address inside an IPv4-mapped (`::ffff:a.b.c.d`), IPv4-compatible (`::a.b.c.d`)
-/// or NAT64 (`64:ff9b::a.b.c.d`) IPv6 address.
+/// The IPv4 address inside an IPv4-mapped (`::ffff:a.b.c.d`), IPv4-compatible (`::a.b.c.d`),
+/// NAT64 (`64:ff9b::a.b.c.d`) or 6to4 (`2002:aabb:ccdd::`) IPv6 address.
 fn embedded_v4(ip: Ipv6Addr) -> Option<Ipv4Addr> {
     if let Some(v4) = ip.to_ipv4_mapped() {
         return Some(v4);
     }
     let s = ip.segments();
+    if s[0] == 0x2002 {
+        return Some(Ipv4Addr::new(
+            (s[1] >> 8) as u8,
+            s[1] as u8,
+            (s[2] >> 8) as u8,
+            s[2] as u8,
+        ));
+    }
     let tail = Ipv4Addr::new((s[6] >> 8) as u8, s[6] as u8, (s[7] >> 8) as u8, s[7] as u8);
     if s[..6] == [0, 0, 0, 0, 0, 0] && !ip.is_loopback() && !ip.is_unspecified() {
         return Some(tail);
@@ -126,10 +138,10 @@ pub async fn check(raw: &str, allow_private: bool) -> Result<url::Url, FieldErro
             .await;
             if let Ok(Ok(addrs)) = lookup {
                 for a in addrs {
+                    // The address itself is not said: it would map someone's inside network.
                     if forbidden(a.ip()) {
                         return Err(refused(format!(
-                            "{name} resolves to {}, an address that is not public",
-                            a.ip()
+                            "{name} resolves to an address that is not public"
                         )));
                     }
                 }
@@ -161,8 +173,8 @@ impl reqwest::dns::Resolve for PublicOnly {
             if addrs.is_empty() {
                 return Err(format!("{host} has no address").into());
             }
-            if let Some(bad) = addrs.iter().find(|a| forbidden(a.ip())) {
-                return Err(format!("{host} resolves to {}, which is not public", bad.ip()).into());
+            if addrs.iter().any(|a| forbidden(a.ip())) {
+                return Err(format!("{host} resolves to an address that is not public").into());
             }
             let addrs: reqwest::dns::Addrs = Box::new(addrs.into_iter());
             Ok(addrs)
@@ -212,6 +224,11 @@ mod tests {
             "::127.0.0.1",
             "64:ff9b::a9fe:a9fe",
             "2001:db8::1",
+            "2002:a9fe:a9fe::1",
+            "2001:0:4136:e378::1",
+            "64:ff9b:1::a00:1",
+            "168.63.129.16",
+            "192.88.99.1",
         ] {
             assert!(f(bad), "{bad} should be forbidden");
         }
@@ -220,6 +237,7 @@ mod tests {
             "1.1.1.1",
             "2606:4700:4700::1111",
             "::ffff:8.8.8.8",
+            "2002:0808:0808::1",
         ] {
             assert!(!f(good), "{good} should be allowed");
         }

@@ -797,7 +797,9 @@ async fn failures_retry_on_the_schedule_and_410_and_five_days_disable(backend: B
 }
 
 async fn reach_permission_and_retirement_changes_stop_events(backend: Backend) {
-    let (app, w) = TestApp::with_world(backend).await;
+    // A clock the test moves, to make a retry due.
+    let app = TestApp::spawn_at(backend, Utc::now()).await;
+    let w = World::build(&app).await;
     // A member's key: its reach is the member's grants (N1, N2 in the world).
     let member = app.login(&w.member.email).await;
     let (key_id, key) = app
@@ -865,7 +867,23 @@ async fn reach_permission_and_retirement_changes_stop_events(backend: Backend) {
     assert_eq!(newest.state, "dropped");
     assert!(newest.last_error.unwrap().contains("webhooks:manage"));
 
-    // Retired, its endpoints stop.
+    // Retired, its endpoints stop: a delivery waiting then is dropped when due, and later
+    // changes record none.
+    let res = s
+        .admin
+        .patch(s.app.url(&format!("/portal/api/keys/{}", s.key_id)))
+        .json(&json!({"permissions": {"webhooks": true}}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    rx.script("/r", vec![Reply::Status(500, vec![])]);
+    let start = s.app.clock.now();
+    s.set_physical(s.w.n1, "N1-SKU0", 30).await;
+    s.delivery_where(id, |d| {
+        d["event_type"] == "stock.restocked" && d["attempts"] == 1
+    })
+    .await;
     let res = s
         .admin
         .delete(s.app.url(&format!("/portal/api/keys/{}", s.key_id)))
@@ -873,12 +891,19 @@ async fn reach_permission_and_retirement_changes_stop_events(backend: Backend) {
         .await
         .unwrap();
     assert!(res.status().is_success(), "{}", res.status());
-    s.set_physical(s.w.n1, "N1-SKU0", 30).await;
+    s.app.clock.set(start + chrono::Duration::seconds(10));
     let newest = settled(&s, id).await;
     assert_eq!(newest.event_type_check, "stock.restocked");
     assert_eq!(newest.state, "dropped");
     assert_eq!(newest.last_error.as_deref(), Some("the key is retired"));
-    assert_eq!(rx.hits("/r").len(), 1);
+    s.set_physical(s.w.n1, "N1-SKU0", 2).await;
+    let rows = partlogic_entity::webhook_delivery::Entity::find()
+        .filter(partlogic_entity::webhook_delivery::Column::EndpointId.eq(id))
+        .all(&s.app.db)
+        .await
+        .unwrap();
+    assert_eq!(rows.len(), 4, "no delivery recorded for a retired key");
+    assert_eq!(rx.hits("/r").len(), 2);
 }
 
 /// The newest delivery of `endpoint` once nothing of it is pending, from the database.

@@ -74,17 +74,15 @@ pub async fn list_webhook_deliveries(
 ) -> Result<HttpResponse, ApiError> {
     let (limit, before) = paging(req.query_string())?;
     let e = store::find(&state.db, who.caller.key_id(), id.into_inner()).await?;
-    let page = store::deliveries(&state.db, e.id, before, limit).await?;
+    let (list, next): (Vec<WebhookDelivery>, _) =
+        store::deliveries(&state.db, e.id, before, limit).await?;
     let mut res = HttpResponse::Ok();
     res.insert_header((header::CACHE_CONTROL, "no-store"));
-    if page.len() as u64 == limit
-        && let Some((last, _)) = page.last()
-    {
+    if let Some(last) = next {
         res.insert_header((
             header::LINK,
-            super::next_link(&req, &state.link_prefix, "before", *last),
+            super::next_link(&req, &state.link_prefix, "before", last),
         ));
     }
-    let list: Vec<WebhookDelivery> = page.into_iter().map(|(_, d)| d).collect();
     Ok(res.json(list))
 }
