@@ -100,6 +100,28 @@ if any("create_order" in runs.get(db, {}) for _, db in dbs):
                 continue
             line += f" {num(r['rps'])} | {ms(r['p50_ms'])} / {ms(r['p99_ms'])} | {ratio(db, label)} |"
         out.append(line)
+if any("webhook_latency" in runs.get(db, {}) for _, db in dbs):
+    out.append("")
+    out.append("| webhooks (receiver on loopback) | " + " | ".join(n for n, _ in dbs) + " |")
+    out.append("|---|" + "---|" * len(dbs))
+    def hooks(label, show):
+        line = f"| {label} |"
+        for _, db in dbs:
+            r = runs.get(db, {})
+            line += f" {show(r)} |" if r.get("webhook_latency") else " – |"
+        return line
+    lat = lambda k: lambda r: (f"p50 {ms(r[k]['p50_ms'])} / p99 {ms(r[k]['p99_ms'])} ms ({r[k]['n']} receipts)"
+                               if k in r else "–")
+    out.append(hooks("stock change (an order received) → the receiver, idle", lat("webhook_latency")))
+    out.append(hooks("… beside 100-row pages (16 connections)", lat("webhook_latency_busy")))
+    out.append(hooks("… those pages meanwhile", lambda r: (
+        f"{num(r['page1_beside_webhooks']['rps'])} req/s, p99 {ms(r['page1_beside_webhooks']['p99_ms'])} ms"
+        if "page1_beside_webhooks" in r else "–")))
+    out.append(hooks("burst: 10,000 orders × 10 endpoints", lambda r: (
+        f"{num(r['webhook_burst']['per_s'])} deliveries/s ({num(r['webhook_burst']['deliveries'])} in "
+        f"{r['webhook_burst']['secs']:.1f} s; creating took {r['webhook_burst']['create_secs']:.1f} s), "
+        f"RSS +{(r['webhook_burst']['rss_peak_kb'] - r['webhook_burst']['rss_before_kb']) / 1024:.1f} MB"
+        if "webhook_burst" in r else "–")))
 out.append("")
 out.append("| export of 1,000,000 rows | " + " | ".join(f"{n} rows/s | RSS growth" for n, _ in dbs) + " |")
 out.append("|---|" + "---|---|" * len(dbs))
