@@ -151,7 +151,7 @@ pub struct WebhookEndpoint {
 }
 
 /// A new endpoint, with the signing secret that is shown this once.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(ToSchema))]
 pub struct CreatedWebhookEndpoint {
     /// The endpoint.
@@ -162,7 +162,7 @@ pub struct CreatedWebhookEndpoint {
 }
 
 /// A new signing secret (after a rotation), shown this once.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(ToSchema))]
 pub struct WebhookSecret {
     /// The new secret (`whsec_…`).
@@ -170,6 +170,25 @@ pub struct WebhookSecret {
     /// Until when the previous secret also signs (each delivery carries both signatures).
     #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
     pub previous_secret_until: DateTime<Utc>,
+}
+
+// Debug never prints a secret (a log line or a panic message must not hold one).
+impl std::fmt::Debug for CreatedWebhookEndpoint {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CreatedWebhookEndpoint")
+            .field("endpoint", &self.endpoint)
+            .field("secret", &"whsec_…")
+            .finish()
+    }
+}
+
+impl std::fmt::Debug for WebhookSecret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("WebhookSecret")
+            .field("secret", &"whsec_…")
+            .field("previous_secret_until", &self.previous_secret_until)
+            .finish()
+    }
 }
 
 /// `POST /api/webhooks`.

@@ -283,7 +283,7 @@ async fn run(cli: Cli) -> Result<(), String> {
             public_url: args.public_url,
             secret_scanning_keys: args.secret_scanning_keys,
             webhook_key: match args.webhook_key.as_deref() {
-                Some(text) => Some(crate::webhooks::secrets::Vault::parse_key(text).ok_or(
+                Some(text) => Some(crate::webhooks::secrets::Vault::parse_key(text).map(crate::webhooks::secrets::WebhookKey).ok_or(
                     "PARTLOGIC_WEBHOOK_KEY must be 32 bytes in base64 (partlogic webhook-key makes one)",
                 )?),
                 None => None,

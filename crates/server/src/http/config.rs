@@ -58,7 +58,7 @@ pub struct Settings {
     /// The key webhook signing secrets are sealed with (`PARTLOGIC_WEBHOOK_KEY`). Without it, a
     /// SQLite server keeps one in a file beside its database (`<db>.webhook-key`); a
     /// PostgreSQL server takes no webhook endpoints (every instance needs the same key).
-    pub webhook_key: Option<[u8; 32]>,
+    pub webhook_key: Option<crate::webhooks::secrets::WebhookKey>,
     /// Whether webhook URLs may be `http` and private addresses (tests, on-premises).
     pub webhook_allow_private: bool,
     /// Whether this instance delivers webhooks (tests that run a second server on one database

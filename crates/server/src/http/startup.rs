@@ -180,7 +180,7 @@ impl Application {
 /// file beside the database (made on first start, readable by its owner only).
 fn webhook_key(settings: &Settings) -> Result<Option<[u8; 32]>, String> {
     if let Some(k) = settings.webhook_key {
-        return Ok(Some(k));
+        return Ok(Some(k.0));
     }
     let Some(db) = crate::db::sqlite_path(&settings.database_url) else {
         tracing::warn!(

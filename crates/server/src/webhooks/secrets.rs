@@ -17,6 +17,16 @@ pub const SECRET_PREFIX: &str = "whsec_";
 /// The prefix of a sealed secret as stored (the version of the sealing).
 const SEALED_PREFIX: &str = "v1:";
 
+/// The server's webhook key (`PARTLOGIC_WEBHOOK_KEY`): 32 bytes that never print.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub struct WebhookKey(pub [u8; 32]);
+
+impl std::fmt::Debug for WebhookKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("WebhookKey(..)")
+    }
+}
+
 /// Seals and opens stored signing secrets with the server's webhook key.
 pub struct Vault {
     cipher: ChaCha20Poly1305,

@@ -171,7 +171,7 @@ impl TestApp {
         // Each server holds its pool open; several run at once against one PostgreSQL.
         settings.db_max_connections = 4;
         // Webhook receivers in tests listen on loopback; the SSRF tests turn this off.
-        settings.webhook_key = Some([42; 32]);
+        settings.webhook_key = Some(partlogic_server::webhooks::secrets::WebhookKey([42; 32]));
         settings.webhook_allow_private = true;
         adjust(&mut settings);
         let app = Application::build(settings, clock.clone())

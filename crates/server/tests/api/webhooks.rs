@@ -1079,7 +1079,7 @@ async fn two_instances_deliver_each_message_once() {
             settings.bind = "127.0.0.1:0".to_owned();
             settings.workers = 1;
             settings.db_max_connections = 4;
-            settings.webhook_key = Some([42; 32]);
+            settings.webhook_key = Some(partlogic_server::webhooks::secrets::WebhookKey([42; 32]));
             settings.webhook_allow_private = true;
             settings
         },
