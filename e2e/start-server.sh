@@ -27,6 +27,8 @@ echo 'partlogic-demo' | "$bin" user add --account Bigco --email admin@bigco.exam
 "$bin" import "$csv" --account Bigco --customer "Bigco Works" > /dev/null
 # Leak reports signed by the test key in fixtures/ (standing in for GitHub's).
 export PARTLOGIC_SECRET_SCANNING_KEYS=$PWD/e2e/fixtures/secret-scanning-keys.json
+# Webhooks to the tests' receivers on loopback (a real server refuses such URLs).
+export PARTLOGIC_WEBHOOK_ALLOW_PRIVATE=true
 # From a directory with no SPA in it and no --static-dir: the portal the tests click through
 # is the one compiled into the binary.
 cd "$dir"

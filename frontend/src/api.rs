@@ -3,9 +3,10 @@
 
 use gloo_net::http::{Request, RequestBuilder, Response};
 use partlogic_types::{
-    ConnectInfo, CreateKeyRequest, CreatedKey, CurrentUser, KeyDetail, KeySummary, KeyUsage,
-    LoginRequest, Order, PortalDevice, Problem, ProblemCode, ReceiveOrderRequest, RollKeyRequest,
-    RollOverlap, UpdateKeyRequest,
+    ConnectInfo, CreateKeyRequest, CreateWebhookRequest, CreatedKey, CreatedWebhookEndpoint,
+    CurrentUser, KeyDetail, KeySummary, KeyUsage, LoginRequest, Order, PortalDevice, Problem,
+    ProblemCode, QueuedMessage, ReceiveOrderRequest, RollKeyRequest, RollOverlap, UpdateKeyRequest,
+    UpdateWebhookRequest, WebhookDelivery, WebhookEndpoint, WebhookSecret,
 };
 use serde::de::DeserializeOwned;
 
@@ -166,6 +167,69 @@ pub async fn key_usage(id: i64, time_zone: &str) -> Result<KeyUsage, Problem> {
             .await,
     )
     .await
+}
+
+/// Where key `key`'s webhook endpoint `id` lives (or its list, without one).
+fn hooks(key: i64, id: Option<i64>) -> String {
+    match id {
+        Some(id) => format!("{BASE}/keys/{key}/webhooks/{id}"),
+        None => format!("{BASE}/keys/{key}/webhooks"),
+    }
+}
+
+/// Key `key`'s webhook endpoints.
+pub async fn webhooks(key: i64) -> Result<Vec<WebhookEndpoint>, Problem> {
+    read(Request::get(&hooks(key, None)).send().await).await
+}
+
+/// Adds an endpoint to key `key`; the answer holds its signing secret, once.
+pub async fn create_webhook(
+    key: i64,
+    body: CreateWebhookRequest,
+) -> Result<CreatedWebhookEndpoint, Problem> {
+    send_json(Request::post(&hooks(key, None)), &body).await
+}
+
+/// Changes endpoint `id` of key `key` (pauses or enables it).
+pub async fn update_webhook(
+    key: i64,
+    id: i64,
+    body: UpdateWebhookRequest,
+) -> Result<WebhookEndpoint, Problem> {
+    send_json(Request::patch(&hooks(key, Some(id))), &body).await
+}
+
+/// Deletes endpoint `id` of key `key`.
+pub async fn delete_webhook(key: i64, id: i64) -> Result<(), Problem> {
+    match Request::delete(&hooks(key, Some(id))).send().await {
+        Ok(r) if r.ok() => Ok(()),
+        other => read::<serde_json::Value>(other).await.map(|_| ()),
+    }
+}
+
+/// Queues a test event for endpoint `id` of key `key`.
+pub async fn test_webhook(key: i64, id: i64) -> Result<QueuedMessage, Problem> {
+    let url = format!("{}/test", hooks(key, Some(id)));
+    read(Request::post(&url).send().await).await
+}
+
+/// A new signing secret for endpoint `id` of key `key`, shown once.
+pub async fn rotate_webhook_secret(key: i64, id: i64) -> Result<WebhookSecret, Problem> {
+    let url = format!("{}/rotate-secret", hooks(key, Some(id)));
+    read(Request::post(&url).send().await).await
+}
+
+/// The last 100 deliveries of endpoint `id` of key `key`, newest first.
+pub async fn webhook_deliveries(key: i64, id: i64) -> Result<Vec<WebhookDelivery>, Problem> {
+    let url = format!("{}/deliveries", hooks(key, Some(id)));
+    read(Request::get(&url).send().await).await
+}
+
+/// Sends message `message_id` to endpoint `id` of key `key` again.
+pub async fn replay_webhook(key: i64, id: i64, message_id: &str) -> Result<QueuedMessage, Problem> {
+    let m: String = js_sys::encode_uri_component(message_id).into();
+    let url = format!("{}/deliveries/{m}/replay", hooks(key, Some(id)));
+    read(Request::post(&url).send().await).await
 }
 
 /// Orders the user sees, newest first, filtered by `query` (`status=open&customer=2…`).

@@ -36,6 +36,10 @@ pub enum HelpTopic {
     OrdersFromASpreadsheet,
     /// Excel and Power BI.
     Excel,
+    /// Low-stock alerts in Slack, by webhook.
+    SlackAlerts,
+    /// Instant Zapier triggers, by webhook to a Catch Hook.
+    ZapierTriggers,
     /// Postman.
     Postman,
     /// curl and Python.
@@ -44,13 +48,15 @@ pub enum HelpTopic {
 
 impl HelpTopic {
     /// Every guide, in reading order.
-    pub const ALL: [HelpTopic; 8] = [
+    pub const ALL: [HelpTopic; 10] = [
         HelpTopic::GettingStarted,
         HelpTopic::Authentication,
         HelpTopic::Zapier,
         HelpTopic::GoogleSheets,
         HelpTopic::OrdersFromASpreadsheet,
         HelpTopic::Excel,
+        HelpTopic::SlackAlerts,
+        HelpTopic::ZapierTriggers,
         HelpTopic::Postman,
         HelpTopic::Scripts,
     ];
@@ -64,6 +70,8 @@ impl HelpTopic {
             HelpTopic::GoogleSheets => "google-sheets",
             HelpTopic::OrdersFromASpreadsheet => "orders-from-a-spreadsheet",
             HelpTopic::Excel => "excel-and-power-bi",
+            HelpTopic::SlackAlerts => "low-stock-alerts-in-slack",
+            HelpTopic::ZapierTriggers => "instant-zapier-triggers",
             HelpTopic::Postman => "postman",
             HelpTopic::Scripts => "scripts",
         }
@@ -78,6 +86,8 @@ impl HelpTopic {
             HelpTopic::GoogleSheets => "Google Sheets",
             HelpTopic::OrdersFromASpreadsheet => "Orders from a spreadsheet",
             HelpTopic::Excel => "Excel & Power BI",
+            HelpTopic::SlackAlerts => "Low-stock alerts in Slack",
+            HelpTopic::ZapierTriggers => "Instant Zapier triggers",
             HelpTopic::Postman => "Postman",
             HelpTopic::Scripts => "Scripts (curl, Python)",
         }

@@ -10,17 +10,19 @@ mod roll_dialog;
 mod term;
 mod usage_chart;
 mod use_key;
+mod webhooks;
 
 pub use code::{CodeBlock, RecipeBlock};
 pub use device_picker::DevicePicker;
 pub use key_history::KeyHistory;
-pub use one_time_secret::OneTimeSecret;
+pub use one_time_secret::{CopyableSecret, OneTimeSecret};
 pub use permissions::PermissionsPicker;
 pub use retire_dialog::{RetireDialog, RetireTarget};
 pub use roll_dialog::RollDialog;
 pub use term::{Explain, Term};
 pub use usage_chart::UsageChart;
 pub use use_key::UseKeyPanel;
+pub use webhooks::WebhooksSection;
 
 use leptos::prelude::*;
 use partlogic_types::{KeyStatus, KeySummary};

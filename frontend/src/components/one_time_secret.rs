@@ -8,9 +8,17 @@ use leptos::task::spawn_local;
 use crate::browser;
 use crate::components::UseKeyPanel;
 
-/// The secret with its Copy button, ready to copy (focus goes to it).
+/// A secret in a read-only field with its Copy button, ready to copy (focus goes to it); when
+/// the browser refuses the clipboard, the field is selected for Ctrl+C instead.
 #[component]
-pub fn OneTimeSecret(secret: String) -> impl IntoView {
+pub fn CopyableSecret(
+    /// The field's id.
+    id: &'static str,
+    /// What the field is called.
+    label: &'static str,
+    /// The secret.
+    secret: String,
+) -> impl IntoView {
     let copied = RwSignal::new(None::<bool>);
     let input = NodeRef::<Input>::new();
     let to_copy = secret.clone();
@@ -19,23 +27,23 @@ pub fn OneTimeSecret(secret: String) -> impl IntoView {
         spawn_local(async move {
             let ok = browser::copy(&secret).await.is_ok();
             if !ok && let Some(i) = input.get_untracked() {
-                // No clipboard access: select the key so Ctrl+C / long-press copies it.
+                // No clipboard access: select the secret so Ctrl+C / long-press copies it.
                 let _ = i.focus();
                 i.select();
             }
             copied.set(Some(ok));
         });
     };
-    // The button that made the secret is gone: put focus on the key, ready to copy.
+    // The button that made the secret is gone: put focus on the secret, ready to copy.
     Effect::new(move |_| {
         if let Some(i) = input.get() {
             let _ = i.focus();
         }
     });
     view! {
-        <label for="secret">"Your new API key"</label>
+        <label for=id>{label}</label>
         <div class="secret-row">
-            <input id="secret" node_ref=input type="text" readonly value=secret.clone()
+            <input id=id node_ref=input type="text" readonly value=secret
                 spellcheck="false" autocomplete="off" on:focus=move |_| {
                     if let Some(i) = input.get_untracked() { i.select(); }
                 } />
@@ -44,8 +52,16 @@ pub fn OneTimeSecret(secret: String) -> impl IntoView {
             </button>
         </div>
         {move || (copied.get() == Some(false)).then(|| view! {
-            <p class="hint" role="status">"Your browser did not allow copying: the key is selected, press Ctrl+C (or \u{2318}C) to copy it."</p>
+            <p class="hint" role="status">"Your browser did not allow copying: it is selected, press Ctrl+C (or \u{2318}C) to copy it."</p>
         })}
+    }
+}
+
+/// A new key's secret with its Copy button, the warning that it is shown once, and how to use it.
+#[component]
+pub fn OneTimeSecret(secret: String) -> impl IntoView {
+    view! {
+        <CopyableSecret id="secret" label="Your new API key" secret=secret.clone()/>
         <p class="warning" role="note">
             <strong>"Copy this key now. "</strong>
             "It will not be shown again: PartLogic stores only a fingerprint of it. If you lose it, retire it and create a new one."

@@ -88,6 +88,8 @@ fn guide(t: HelpTopic) -> AnyView {
         HelpTopic::GoogleSheets => google_sheets().into_any(),
         HelpTopic::OrdersFromASpreadsheet => orders_from_a_spreadsheet().into_any(),
         HelpTopic::Excel => excel().into_any(),
+        HelpTopic::SlackAlerts => slack_alerts().into_any(),
+        HelpTopic::ZapierTriggers => zapier_triggers().into_any(),
         HelpTopic::Postman => postman().into_any(),
         HelpTopic::Scripts => scripts().into_any(),
     }
@@ -363,6 +365,69 @@ fn excel() -> impl IntoView {
         <h2>"Alternative: the key in a header"</h2>
         <p>"A custom header makes Power Query use the Anonymous credential, so the key sits in the query text and the workbook. Prefer the query above."</p>
         <RecipeBlock file="excel-power-query.pq" label="excel-power-query.pq (Power Query M)"/>
+    }
+}
+
+/// The steps both push guides share: a key that may manage webhooks.
+fn webhook_key_steps() -> impl IntoView {
+    view! {
+        <li>"In PartLogic, open "<A href=Page::Integrations.path()>"Integrations"</A>" and the key whose devices the alerts are about (or create one with just those devices)."</li>
+        <li>"Under "<strong>"Permissions"</strong>", tick "<strong>"Webhooks"</strong>" and press "<strong>"Save permissions"</strong>"."</li>
+    }
+}
+
+fn slack_alerts() -> impl IntoView {
+    view! {
+        <p>"PartLogic posts a message to a Slack channel within a second of an item falling below its minimum, and again when it is restocked. "
+            "No zap and no polling: Slack's own "<strong>"incoming webhook"</strong>" receives it."</p>
+        <h2>"1. In Slack: an incoming-webhook URL"</h2>
+        <ol class="steps">
+            <li>"Go to "<strong>"api.slack.com/apps"</strong>" → "<strong>"Create New App"</strong>" → From scratch, name it \u{201c}PartLogic\u{201d}, pick your workspace."</li>
+            <li>"Under "<strong>"Incoming Webhooks"</strong>", switch them on, press "<strong>"Add New Webhook to Workspace"</strong>" and choose the channel."</li>
+            <li>"Copy the "<strong>"Webhook URL"</strong>" ("<code>"https://hooks.slack.com/services/T…/B…/…"</code>"). Treat it as a password: anyone holding it can post to the channel."</li>
+        </ol>
+        <h2>"2. In PartLogic: an endpoint with format Slack"</h2>
+        <ol class="steps">
+            {webhook_key_steps()}
+            <li>"In its "<strong>"Webhooks"</strong>" section, press "<strong>"Add endpoint"</strong>" and paste the Slack URL as "<strong>"Endpoint URL"</strong>"."</li>
+            <li>"Keep "<strong>"Stock fell below its minimum"</strong>" ticked (untick the restock one if you only want bad news), choose "<strong>"Format: Slack"</strong>", press "<strong>"Add endpoint"</strong>". "
+                "The signing secret shown is not needed for Slack: press Done."</li>
+            <li>"Press "<strong>"Send test event"</strong>": \u{201c}A test event from PartLogic\u{201d} appears in the channel, and "<strong>"Deliveries"</strong>" shows it with status 200."</li>
+        </ol>
+        <p>"From then on each low-stock event posts a line like: "<em>"\u{26a0}\u{fe0f} NP Main Stores (North Plant): BRG-6204 Deep-groove bearing is at 2, below its minimum of 5 (fill up to 20). Open PartLogic"</em>"."</p>
+        <h2>"If messages stop"</h2>
+        <ul>
+            <li>"Open the endpoint's "<strong>"Deliveries"</strong>": each shows Slack's answer. Failed deliveries are retried for about three days; after five days of failures the endpoint is disabled and the page says why."</li>
+            <li>"When the Slack app is removed, Slack answers that the URL is gone and the endpoint is disabled at once: make a new webhook URL, add it, and delete the old endpoint. "
+                "After fixing a problem, "<strong>"Enable"</strong>" sends the events that waited."</li>
+            <li>"Only the key's devices send messages, and only while its owner may still see them."</li>
+        </ul>
+    }
+}
+
+fn zapier_triggers() -> impl IntoView {
+    view! {
+        <p>"A zap that starts from PartLogic's push fires within seconds of the change, on any Zapier plan, instead of on the next poll (every 1 to 15 minutes). "
+            "Zapier's "<strong>"Webhooks by Zapier"</strong>" app catches it; the "<A href=Page::Help(Some(HelpTopic::Zapier)).path()>"polling zaps"</A>" keep working too."</p>
+        <h2>"1. In Zapier: a Catch Hook URL"</h2>
+        <ol class="steps">
+            <li>"Create a zap. Trigger: "<strong>"Webhooks by Zapier"</strong>" → "<strong>"Catch Hook"</strong>" (leave \u{201c}Pick off a Child Key\u{201d} empty)."</li>
+            <li>"Copy the "<strong>"webhook URL"</strong>" Zapier shows ("<code>"https://hooks.zapier.com/hooks/catch/…/…/"</code>")."</li>
+        </ol>
+        <h2>"2. In PartLogic: an endpoint for it"</h2>
+        <ol class="steps">
+            {webhook_key_steps()}
+            <li>"In its "<strong>"Webhooks"</strong>" section, press "<strong>"Add endpoint"</strong>", paste the Catch Hook URL, tick the events the zap is for, keep "<strong>"Format: Standard"</strong>", press "<strong>"Add endpoint"</strong>"."</li>
+            <li>"Press "<strong>"Send test event"</strong>", then "<strong>"Test trigger"</strong>" in Zapier: it finds the request."</li>
+        </ol>
+        <h2>"3. Use the fields"</h2>
+        <p>"Each request is "<code>"{\"type\", \"timestamp\", \"data\"}"</code>". Zapier shows "<code>"type"</code>" (for example "<code>"stock.below_min"</code>") and the event's fields under "<strong>"Data"</strong>": "
+            "for stock events the row's "<code>"DeviceName"</code>", "<code>"Customer"</code>", "<code>"SKU"</code>", "<code>"Description"</code>", "<code>"Physical"</code>", "<code>"MinQty"</code>", "<code>"MaxQty"</code>" and "<code>"Kind"</code>"; "
+            "for order events the order (number, device, lines). Add a "<strong>"Filter by Zapier"</strong>" step on "<code>"type"</code>" when one endpoint sends several kinds."</p>
+        <ul>
+            <li>"Turning the zap off makes Zapier answer "<code>"410 Gone"</code>": PartLogic disables the endpoint at once. When you turn the zap on again, press "<strong>"Enable"</strong>" on the endpoint."</li>
+            <li>"Every request carries "<code>"webhook-id"</code>" (the same on every retry), "<code>"webhook-timestamp"</code>" and "<code>"webhook-signature"</code>" (Standard Webhooks, made with the endpoint's signing secret) for code that wants to check them; Zapier does not need them."</li>
+        </ul>
     }
 }
 

@@ -15,8 +15,8 @@ use crate::app::Auth;
 use crate::browser;
 use crate::components::{
     DevicePicker, KeyHistory, OneTimeSecret, PermissionsPicker, ProblemAlert, RetireDialog,
-    RetireTarget, RollDialog, StatusBadge, UsageChart, UseKeyPanel, expiry_text, last_used_text,
-    rate_limit_ok,
+    RetireTarget, RollDialog, StatusBadge, UsageChart, UseKeyPanel, WebhooksSection, expiry_text,
+    last_used_text, rate_limit_ok,
 };
 use crate::routes::Page;
 
@@ -356,6 +356,9 @@ fn Details(
                 <A href=Page::NewKeyLike(id).path() attr:class="button secondary">"Create a key like this one"</A>
             </div>
             {(!retired).then(|| view! { <UseKeyPanel/> })}
+            // Keyed by the saved permissions: ticking Webhooks and saving shows the Add button.
+            <WebhooksSection key_id=id can_manage=saved_webhooks
+                orders_read=saved_orders != partlogic_types::Access::None retired=retired/>
             <UsageChart id=id reload=reload/>
             <KeyHistory events=detail.events.clone()/>
             {(!retired).then(|| view! {

@@ -103,6 +103,7 @@ impl Document {
                 {"name": "devices", "description": "The devices a user may give keys."},
                 {"name": "keys", "description": "Creating, changing, rolling and retiring API keys, and their usage."},
                 {"name": "orders", "description": "Orders of the devices the user sees: list, read, receive and cancel them (with the order's `ETag` as `If-Match`)."},
+                {"name": "webhooks", "description": "A key's webhook endpoints, as the key's page shows them: add (the signing secret shown once), change, enable, rotate the secret, send a test event, read the last 100 deliveries and replay one, delete."},
                 {"name": "connect", "description": "What the portal's connection guides need: the public URL and the recipes."},
             ]),
         }
@@ -513,6 +514,7 @@ fn parameter_example(path: &str, name: &str) -> Option<Value> {
         (_, "kind") => json!("below_min"),
         (_, "mine") => json!(false),
         (_, "id") => json!(1),
+        (_, "webhook_id") => json!(1),
         (_, "time_zone") => json!("Europe/London"),
         (_, "GITHUB-PUBLIC-KEY-IDENTIFIER") => {
             json!("bcb53661c06b4728e59d897fb6165d5c9cda0fd9cdf9d09ead458168deb7518c")
@@ -533,7 +535,7 @@ fn refine_parameter(path: &str, p: &mut Value, whole: &Value) {
         return;
     };
     match name.as_str() {
-        "id" | "after" => {
+        "id" | "webhook_id" | "after" => {
             schema["maximum"] = json!(i64::MAX);
         }
         "device" | "customer" => merge(schema.get_mut("items"), whole.clone()),

@@ -56,7 +56,7 @@ const STOCK_OPERATIONS: [&str; 22] = [
     "retire_current_key",
     "report_leaked_keys",
 ];
-const PORTAL_OPERATIONS: [&str; 16] = [
+const PORTAL_OPERATIONS: [&str; 24] = [
     "get_connect",
     "list_assignable_devices",
     "list_keys",
@@ -66,6 +66,14 @@ const PORTAL_OPERATIONS: [&str; 16] = [
     "update_key",
     "roll_key",
     "get_usage",
+    "list_webhooks",
+    "create_webhook",
+    "delete_webhook",
+    "update_webhook",
+    "list_webhook_deliveries",
+    "replay_webhook_delivery",
+    "rotate_webhook_secret",
+    "test_webhook",
     "list_orders",
     "get_order",
     "cancel_order",

@@ -30,6 +30,7 @@ on_every_database!(
     order_events_carry_the_order_and_need_orders_read,
     a_key_about_to_expire_says_so_once,
     kill_9_mid_delivery_loses_nothing,
+    the_portal_manages_a_keys_endpoints,
 );
 
 /// What a receiver answers: a status (with headers), or nothing for a while.
@@ -1223,4 +1224,213 @@ async fn kill_9_mid_delivery_loses_nothing(backend: Backend) {
     );
     assert_eq!(again[1].body, hits[0].body);
     s.delivery_where(id, |d| d["state"] == "delivered").await;
+}
+
+/// The key page's Webhooks section, through the portal API with the session cookie: add (the
+/// secret once), a stock change and a test event arriving signed, the deliveries, replay with
+/// the same id, pause and enable, rotation, delete; another user's key, a key without the
+/// permission and a retired key refused.
+async fn the_portal_manages_a_keys_endpoints(backend: Backend) {
+    let s = setup(backend).await;
+    let rx = Receiver::start().await;
+    let base = format!("/portal/api/keys/{}/webhooks", s.key_id);
+    let portal = |method: reqwest::Method, path: &str| s.admin.request(method, s.app.url(path));
+    let list = || async {
+        let res = portal(reqwest::Method::GET, &base).send().await.unwrap();
+        assert_eq!(res.status(), 200);
+        res.json::<Vec<Value>>().await.unwrap()
+    };
+    assert!(list().await.is_empty());
+
+    // Bad fields are named; a URL that may not be called has its own code.
+    let res = portal(reqwest::Method::POST, &base)
+        .json(&json!({"url": "ftp://example.com/x", "events": []}))
+        .send()
+        .await
+        .unwrap();
+    let p = assert_problem(res, 422, "webhook_url_not_allowed").await;
+    assert!(p["detail"].as_str().is_some());
+    let res = portal(reqwest::Method::POST, &base)
+        .json(&json!({"url": rx.url("/p"), "events": []}))
+        .send()
+        .await
+        .unwrap();
+    let p = assert_problem(res, 422, "validation_failed").await;
+    assert_eq!(crate::helpers::error_fields(&p), ["events"]);
+
+    let res = portal(reqwest::Method::POST, &base)
+        .json(&json!({"url": rx.url("/p"), "events": ["stock.below_min"], "description": "store room"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 201);
+    assert_eq!(res.headers()["cache-control"], "no-store");
+    let created: Value = res.json().await.unwrap();
+    let secret = created["secret"].as_str().unwrap().to_owned();
+    assert!(secret.starts_with("whsec_"));
+    let id = created["id"].as_i64().unwrap();
+    let listed = list().await;
+    assert_eq!(listed.len(), 1);
+    assert_eq!(listed[0]["description"], "store room");
+    assert!(
+        listed[0].get("secret").is_none(),
+        "the secret is shown once"
+    );
+    // The Stock API sees the same endpoint through the key.
+    assert_eq!(s.get_endpoint(id).await["url"], rx.url("/p"));
+
+    s.set_physical(s.w.n1, "N1-SKU0", 4).await;
+    let hits = rx.wait_for("/p", 1, 5).await;
+    assert!(verified_by_standardwebhooks(&secret, &hits[0]));
+
+    // Send test event: queued, delivered, listed.
+    let res = portal(reqwest::Method::POST, &format!("{base}/{id}/test"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 202);
+    let queued: Value = res.json().await.unwrap();
+    let hits = rx.wait_for("/p", 2, 5).await;
+    assert_eq!(
+        hits[1].headers["webhook-id"],
+        queued["message_id"].as_str().unwrap()
+    );
+    let event: Value = serde_json::from_str(&hits[1].body).unwrap();
+    assert_eq!(event["type"], "webhook.test");
+    let deliveries = |path: String| async move {
+        for _ in 0..250 {
+            let res = portal(reqwest::Method::GET, &path).send().await.unwrap();
+            assert_eq!(res.status(), 200);
+            let rows: Vec<Value> = res.json().await.unwrap();
+            if rows.len() == 2 && rows.iter().all(|d| d["state"] == "delivered") {
+                return rows;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        panic!("deliveries not settled");
+    };
+    let rows = deliveries(format!("{base}/{id}/deliveries")).await;
+    assert_eq!(rows[0]["event_type"], "webhook.test");
+    assert_eq!(rows[1]["event_type"], "stock.below_min");
+    assert_eq!(rows[1]["last_status"], 200);
+    assert!(rows[1]["last_latency_ms"].as_i64().is_some());
+
+    // Replay: the same message again, with the same webhook-id.
+    let first = hits[0].headers["webhook-id"].clone();
+    let res = portal(
+        reqwest::Method::POST,
+        &format!("{base}/{id}/deliveries/{first}/replay"),
+    )
+    .send()
+    .await
+    .unwrap();
+    assert_eq!(res.status(), 202);
+    let hits = rx.wait_for("/p", 3, 5).await;
+    assert_eq!(hits[2].headers["webhook-id"], first);
+    assert_eq!(hits[2].body, hits[0].body);
+    let res = portal(
+        reqwest::Method::POST,
+        &format!("{base}/{id}/deliveries/msg_nosuchmessage/replay"),
+    )
+    .send()
+    .await
+    .unwrap();
+    assert_problem(res, 404, "not_found").await;
+
+    // Pause, then Enable again.
+    let res = portal(reqwest::Method::PATCH, &format!("{base}/{id}"))
+        .json(&json!({"enabled": false}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    let e: Value = res.json().await.unwrap();
+    assert_eq!(e["enabled"], false);
+    assert!(e["disabled_reason"].as_str().is_some());
+    let res = portal(reqwest::Method::PATCH, &format!("{base}/{id}"))
+        .json(&json!({"enabled": true}))
+        .send()
+        .await
+        .unwrap();
+    let e: Value = res.json().await.unwrap();
+    assert_eq!(e["enabled"], true);
+    assert!(e.get("disabled_reason").is_none());
+
+    // Rotate: a new secret, the old one signs for a day more.
+    let res = portal(reqwest::Method::POST, &format!("{base}/{id}/rotate-secret"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    let rotated: Value = res.json().await.unwrap();
+    assert_ne!(rotated["secret"], secret);
+    assert!(list().await[0]["previous_secret_until"].as_str().is_some());
+
+    // Another user's view: a member does not see the admin's key or its endpoints.
+    let member = s.app.login(&s.w.member.email).await;
+    let res = member.get(s.app.url(&base)).send().await.unwrap();
+    assert_problem(res, 404, "not_found").await;
+    let res = member
+        .post(s.app.url(&format!("{base}/{id}/test")))
+        .send()
+        .await
+        .unwrap();
+    assert_problem(res, 404, "not_found").await;
+    // Another key's path does not reach this endpoint.
+    let (other, _) = s
+        .app
+        .create_key(
+            &s.admin,
+            json!({"name": "no hooks", "device_ids": [s.w.n1]}),
+        )
+        .await;
+    let res = portal(
+        reqwest::Method::POST,
+        &format!("/portal/api/keys/{other}/webhooks/{id}/test"),
+    )
+    .send()
+    .await
+    .unwrap();
+    assert_problem(res, 404, "not_found").await;
+    // A key without Webhooks: manage gets no endpoints (it would receive nothing).
+    let res = portal(
+        reqwest::Method::POST,
+        &format!("/portal/api/keys/{other}/webhooks"),
+    )
+    .json(&json!({"url": rx.url("/q"), "events": ["stock.below_min"]}))
+    .send()
+    .await
+    .unwrap();
+    assert_problem(res, 403, "permission_denied").await;
+    // Not logged in.
+    let res = s.app.client().get(s.app.url(&base)).send().await.unwrap();
+    assert_problem(res, 401, "not_logged_in").await;
+
+    // Delete: gone from both APIs; again is 404.
+    let res = portal(reqwest::Method::DELETE, &format!("{base}/{id}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 204);
+    assert!(list().await.is_empty());
+    let res = portal(reqwest::Method::DELETE, &format!("{base}/{id}"))
+        .send()
+        .await
+        .unwrap();
+    assert_problem(res, 404, "not_found").await;
+
+    // A retired key takes no new endpoints.
+    let res = s
+        .admin
+        .delete(s.app.url(&format!("/portal/api/keys/{}", s.key_id)))
+        .send()
+        .await
+        .unwrap();
+    assert!(res.status().is_success());
+    let res = portal(reqwest::Method::POST, &base)
+        .json(&json!({"url": rx.url("/p"), "events": ["stock.below_min"]}))
+        .send()
+        .await
+        .unwrap();
+    assert_problem(res, 409, "key_retired").await;
 }

@@ -61,6 +61,14 @@ pub fn configure(cfg: &mut ServiceConfig) {
             .service(portal::orders_get::get_order)
             .service(portal::orders_receive::receive_order)
             .service(portal::orders_cancel::cancel_order)
+            .service(portal::webhooks_list::list_webhooks)
+            .service(portal::webhooks_create::create_webhook)
+            .service(portal::webhooks_update::update_webhook)
+            .service(portal::webhooks_delete::delete_webhook)
+            .service(portal::webhooks_test::test_webhook)
+            .service(portal::webhooks_rotate::rotate_webhook_secret)
+            .service(portal::webhooks_deliveries::list_webhook_deliveries)
+            .service(portal::webhooks_replay::replay_webhook_delivery)
             .default_service(actix_web::web::to(fallback)),
     );
 }

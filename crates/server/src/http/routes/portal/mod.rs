@@ -16,6 +16,14 @@ pub mod orders_receive;
 pub mod session_create;
 pub mod session_delete;
 pub mod session_get;
+pub mod webhooks_create;
+pub mod webhooks_delete;
+pub mod webhooks_deliveries;
+pub mod webhooks_list;
+pub mod webhooks_replay;
+pub mod webhooks_rotate;
+pub mod webhooks_test;
+pub mod webhooks_update;
 
 use partlogic_entity::{account, user};
 use partlogic_types::{CurrentUser, Role};
