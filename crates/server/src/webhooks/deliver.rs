@@ -58,6 +58,8 @@ const LEASE: chrono::Duration = chrono::Duration::seconds(45);
 const POLL: Duration = Duration::from_millis(250);
 /// How many deliveries one claim takes at most.
 const BATCH: usize = 100;
+/// How many outcomes one transaction records at most.
+const RECORD_BATCH: usize = 256;
 
 /// Delivery counts and the queue's age, for `/metrics`.
 #[derive(Debug, Default)]
@@ -91,7 +93,8 @@ pub struct WorkerSettings {
     pub portal_url: String,
 }
 
-/// A claimed delivery.
+/// A claimed delivery, with what sending it needs (read once per claim, for all its
+/// deliveries: see [`Worker::prepare`]).
 #[derive(Debug, Clone)]
 struct Job {
     id: i64,
@@ -101,6 +104,22 @@ struct Job {
     /// The claim's `claimed_until`: the outcome is recorded only while it is still this (a
     /// replay, or another worker after the lease ran out, took it otherwise).
     lease: DateTime<Utc>,
+    endpoint: Option<Arc<webhook_endpoint::Model>>,
+    message: Option<Arc<webhook_message::Model>>,
+    /// Why the endpoint's key may not receive the message, if it may not.
+    refusal: Option<String>,
+}
+
+/// What decides whether a key may still receive events: its row and its owner's.
+#[derive(Debug, Clone)]
+struct KeyFacts {
+    retired: bool,
+    expires: Option<DateTime<Utc>>,
+    permissions: KeyPermissions,
+    owner_disabled: bool,
+    owner_account: i64,
+    owner_admin: bool,
+    owner: i64,
 }
 
 /// How one attempt ended.
@@ -135,6 +154,9 @@ pub struct Worker {
     inflight: Mutex<HashMap<i64, usize>>,
     permits: Arc<tokio::sync::Semaphore>,
     freed: tokio::sync::Notify,
+    /// Outcomes go to one recorder, which writes what has gathered in one transaction: a
+    /// commit per delivery would cost more than the delivery.
+    outcomes: tokio::sync::mpsc::UnboundedSender<(Job, Outcome)>,
 }
 
 impl std::fmt::Debug for Worker {
@@ -161,6 +183,7 @@ pub fn spawn(
     if !settings.allow_private {
         client = client.dns_resolver(Arc::new(super::url::PublicOnly));
     }
+    let (outcomes, received) = tokio::sync::mpsc::unbounded_channel();
     let worker = Arc::new(Worker {
         db,
         clock,
@@ -170,9 +193,12 @@ pub fn spawn(
         inflight: Mutex::new(HashMap::new()),
         permits: Arc::new(tokio::sync::Semaphore::new(GLOBAL)),
         freed: tokio::sync::Notify::new(),
+        outcomes,
     });
     let w = worker.clone();
     tokio::spawn(async move { w.run().await });
+    let w = worker.clone();
+    tokio::spawn(async move { w.record_all(received).await });
     Ok(worker)
 }
 
@@ -358,7 +384,26 @@ impl Worker {
                 message_id: r.try_get_by_index(2)?,
                 attempts: r.try_get_by_index(3)?,
                 lease,
+                endpoint: None,
+                message: None,
+                refusal: None,
             });
+        }
+        if let Err(e) = self.prepare(&mut claimed).await {
+            // Let them go for the next look (or the lease does it).
+            let ids: Vec<sea_orm::Value> = claimed.iter().map(|j| j.id.into()).collect();
+            let marks = vec!["?"; ids.len()].join(", ");
+            let _ = self
+                .db
+                .execute_raw(crate::db::raw(
+                    backend,
+                    &format!(
+                        "UPDATE webhook_deliveries SET claimed_until = NULL WHERE id IN ({marks})"
+                    ),
+                    ids,
+                ))
+                .await;
+            return Err(e);
         }
         // Counted in flight only now that nothing above can fail.
         let mut jobs = Vec::with_capacity(claimed.len());
@@ -416,115 +461,206 @@ impl Worker {
         };
         counter.fetch_add(1, Ordering::Relaxed);
         stats().in_flight.fetch_sub(1, Ordering::Relaxed);
-        if let Err(e) = self.record(&job, outcome).await {
-            // The claim runs out and the delivery is made again: at least once.
-            tracing::warn!(error = %e, delivery = job.id, "webhooks: recording an outcome failed");
-        }
+        let endpoint_id = job.endpoint_id;
+        // Until it is recorded the delivery stays claimed, so no one takes it again; if the
+        // recording fails the claim runs out and it is made again: at least once.
+        let _ = self.outcomes.send((job, outcome));
         drop(permit);
         {
             let mut inflight = self.inflight.lock().unwrap_or_else(|p| p.into_inner());
-            if let Some(n) = inflight.get_mut(&job.endpoint_id) {
+            if let Some(n) = inflight.get_mut(&endpoint_id) {
                 *n = n.saturating_sub(1);
                 if *n == 0 {
-                    inflight.remove(&job.endpoint_id);
+                    inflight.remove(&endpoint_id);
                 }
             }
         }
         self.freed.notify_one();
     }
 
-    /// Why the endpoint's key may not receive `message` now, if it may not.
-    async fn refusal(
+    /// Writes outcomes as they come, each batch that gathered meanwhile in one transaction.
+    async fn record_all(
+        self: Arc<Self>,
+        mut received: tokio::sync::mpsc::UnboundedReceiver<(Job, Outcome)>,
+    ) {
+        let mut batch = Vec::new();
+        while received.recv_many(&mut batch, RECORD_BATCH).await > 0 {
+            if let Err(e) = self.record_batch(&mut batch).await {
+                tracing::warn!(error = %e, deliveries = batch.len(), "webhooks: recording outcomes failed");
+            }
+            batch.clear();
+        }
+    }
+
+    async fn record_batch(
         &self,
-        endpoint: &webhook_endpoint::Model,
-        message: &webhook_message::Model,
-        now: DateTime<Utc>,
-    ) -> Result<Option<String>, DbErr> {
+        batch: &mut Vec<(Job, Outcome)>,
+    ) -> Result<(), crate::error::ApiError> {
+        let txn = crate::db::begin_write(&self.db).await?;
+        let mut cleared = std::collections::HashSet::new();
+        for (job, outcome) in batch.drain(..) {
+            self.record(&txn, &job, outcome, &mut cleared).await?;
+        }
+        txn.commit().await?;
+        Ok(())
+    }
+
+    /// Reads what the jobs' deliveries need, a few statements for the whole claim: their
+    /// endpoints, messages, keys (with their owners) and whether each key reaches each device;
+    /// then decides each one's refusal, if any.
+    async fn prepare(&self, jobs: &mut [Job]) -> Result<(), DbErr> {
+        use sea_orm::{ColumnTrait, QueryFilter};
+        if jobs.is_empty() {
+            return Ok(());
+        }
+        let now = self.clock.now();
         let backend = self.db.get_database_backend();
-        let Some(k) = self
-            .db
-            .query_one_raw(crate::db::raw(
-                backend,
-                "SELECT k.retired_at, k.expires_at, k.permissions, u.disabled_at, u.account_id, \
-                 u.role, u.id FROM api_keys k JOIN users u ON u.id = k.user_id WHERE k.id = ?",
-                vec![endpoint.key_id.into()],
-            ))
-            .await?
-        else {
-            return Ok(Some("the key no longer exists".to_owned()));
+        let distinct = |ids: Vec<i64>| -> Vec<i64> {
+            let mut ids = ids;
+            ids.sort_unstable();
+            ids.dedup();
+            ids
         };
-        let retired: Option<DateTime<Utc>> = k.try_get_by_index(0)?;
-        let expires: Option<DateTime<Utc>> = k.try_get_by_index(1)?;
-        let perms = KeyPermissions::from_scopes(&k.try_get_by_index::<String>(2)?);
-        let disabled: Option<DateTime<Utc>> = k.try_get_by_index(3)?;
-        let owner_account: i64 = k.try_get_by_index(4)?;
-        let role: String = k.try_get_by_index(5)?;
-        let owner: i64 = k.try_get_by_index(6)?;
-        if retired.is_some() {
-            return Ok(Some("the key is retired".to_owned()));
-        }
-        if expires.is_some_and(|e| e <= now) {
-            return Ok(Some("the key has expired".to_owned()));
-        }
-        if disabled.is_some() || owner_account != endpoint.account_id {
-            return Ok(Some("the key's owner can no longer use it".to_owned()));
-        }
-        if !perms.allows(Permission::WebhooksManage) {
-            return Ok(Some(
-                "the key no longer has the webhooks:manage permission".to_owned(),
-            ));
-        }
-        let kind = EventType::parse(&message.event_type);
-        // A test event goes to the endpoint that asked for it whatever the key reaches.
-        if kind == Some(EventType::WebhookTest) {
-            return Ok(None);
-        }
-        if kind.is_some_and(EventType::needs_orders_read) && !perms.allows(Permission::OrdersRead) {
-            return Ok(Some(
-                "the key no longer has the orders:read permission".to_owned(),
-            ));
-        }
-        if let Some(device) = message.device_id {
-            let admin = role == partlogic_entity::roles::ADMIN;
-            let reached = self
+        let endpoints: HashMap<i64, Arc<webhook_endpoint::Model>> =
+            webhook_endpoint::Entity::find()
+                .filter(
+                    webhook_endpoint::Column::Id
+                        .is_in(distinct(jobs.iter().map(|j| j.endpoint_id).collect())),
+                )
+                .all(&self.db)
+                .await?
+                .into_iter()
+                .map(|e| (e.id, Arc::new(e)))
+                .collect();
+        let messages: HashMap<i64, Arc<webhook_message::Model>> = webhook_message::Entity::find()
+            .filter(
+                webhook_message::Column::Id
+                    .is_in(distinct(jobs.iter().map(|j| j.message_id).collect())),
+            )
+            .all(&self.db)
+            .await?
+            .into_iter()
+            .map(|m| (m.id, Arc::new(m)))
+            .collect();
+        let key_ids = distinct(endpoints.values().map(|e| e.key_id).collect());
+        let marks = |n: usize| vec!["?"; n.max(1)].join(", ");
+        let mut keys: HashMap<i64, KeyFacts> = HashMap::new();
+        if !key_ids.is_empty() {
+            let rows = self
                 .db
-                .query_one_raw(crate::db::raw(
+                .query_all_raw(crate::db::raw(
                     backend,
-                    "SELECT 1 FROM api_key_devices kd JOIN devices d ON d.id = kd.device_id \
-                     WHERE kd.key_id = ? AND kd.device_id = ? AND d.account_id = ? \
-                     AND (? = 1 OR d.id IN (SELECT device_id FROM user_devices WHERE user_id = ?))",
-                    vec![
-                        endpoint.key_id.into(),
-                        device.into(),
-                        endpoint.account_id.into(),
-                        i64::from(admin).into(),
-                        owner.into(),
-                    ],
+                    &format!(
+                        "SELECT k.id, k.retired_at, k.expires_at, k.permissions, u.disabled_at,                          u.account_id, u.role, u.id FROM api_keys k JOIN users u ON u.id = k.user_id                          WHERE k.id IN ({})",
+                        marks(key_ids.len())
+                    ),
+                    key_ids.iter().map(|k| (*k).into()).collect(),
                 ))
                 .await?;
-            if reached.is_none() {
-                return Ok(Some("the key no longer reaches this device".to_owned()));
+            for r in rows {
+                let retired: Option<DateTime<Utc>> = r.try_get_by_index(1)?;
+                let disabled: Option<DateTime<Utc>> = r.try_get_by_index(4)?;
+                let role: String = r.try_get_by_index(6)?;
+                keys.insert(
+                    r.try_get_by_index(0)?,
+                    KeyFacts {
+                        retired: retired.is_some(),
+                        expires: r.try_get_by_index(2)?,
+                        permissions: KeyPermissions::from_scopes(&r.try_get_by_index::<String>(3)?),
+                        owner_disabled: disabled.is_some(),
+                        owner_account: r.try_get_by_index(5)?,
+                        owner_admin: role == partlogic_entity::roles::ADMIN,
+                        owner: r.try_get_by_index(7)?,
+                    },
+                );
             }
         }
-        Ok(None)
+        // Which of the (key, device) pairs these events are about each key still reaches:
+        // ticked, of the endpoint's account, and seen by its owner (admins see them all).
+        let devices = distinct(messages.values().filter_map(|m| m.device_id).collect());
+        let mut ticked: HashMap<(i64, i64), i64> = HashMap::new();
+        let mut seen: std::collections::HashSet<(i64, i64)> = std::collections::HashSet::new();
+        if !devices.is_empty() && !key_ids.is_empty() {
+            let mut values: Vec<sea_orm::Value> = key_ids.iter().map(|k| (*k).into()).collect();
+            values.extend(devices.iter().map(|d| sea_orm::Value::from(*d)));
+            let rows = self
+                .db
+                .query_all_raw(crate::db::raw(
+                    backend,
+                    &format!(
+                        "SELECT kd.key_id, kd.device_id, d.account_id FROM api_key_devices kd                          JOIN devices d ON d.id = kd.device_id                          WHERE kd.key_id IN ({}) AND kd.device_id IN ({})",
+                        marks(key_ids.len()),
+                        marks(devices.len())
+                    ),
+                    values,
+                ))
+                .await?;
+            for r in rows {
+                ticked.insert(
+                    (r.try_get_by_index(0)?, r.try_get_by_index(1)?),
+                    r.try_get_by_index(2)?,
+                );
+            }
+            let owners = distinct(
+                keys.values()
+                    .filter(|k| !k.owner_admin)
+                    .map(|k| k.owner)
+                    .collect(),
+            );
+            if !owners.is_empty() {
+                let mut values: Vec<sea_orm::Value> = owners.iter().map(|o| (*o).into()).collect();
+                values.extend(devices.iter().map(|d| sea_orm::Value::from(*d)));
+                let rows = self
+                    .db
+                    .query_all_raw(crate::db::raw(
+                        backend,
+                        &format!(
+                            "SELECT user_id, device_id FROM user_devices                              WHERE user_id IN ({}) AND device_id IN ({})",
+                            marks(owners.len()),
+                            marks(devices.len())
+                        ),
+                        values,
+                    ))
+                    .await?;
+                for r in rows {
+                    seen.insert((r.try_get_by_index(0)?, r.try_get_by_index(1)?));
+                }
+            }
+        }
+        for job in jobs.iter_mut() {
+            job.endpoint = endpoints.get(&job.endpoint_id).cloned();
+            job.message = messages.get(&job.message_id).cloned();
+            let (Some(endpoint), Some(message)) = (&job.endpoint, &job.message) else {
+                continue;
+            };
+            job.refusal = refusal(
+                endpoint,
+                message,
+                keys.get(&endpoint.key_id),
+                |key, device| {
+                    ticked
+                        .get(&(key, device))
+                        .is_some_and(|account| *account == endpoint.account_id)
+                        && keys
+                            .get(&key)
+                            .is_some_and(|k| k.owner_admin || seen.contains(&(k.owner, device)))
+                },
+                now,
+            );
+        }
+        Ok(())
     }
 
     async fn attempt(&self, job: &Job) -> Result<Outcome, DbErr> {
         let now = self.clock.now();
-        let Some(endpoint) = webhook_endpoint::Entity::find_by_id(job.endpoint_id)
-            .one(&self.db)
-            .await?
-        else {
+        let Some(endpoint) = &job.endpoint else {
             return Ok(Outcome::Dropped("the endpoint was deleted".to_owned()));
         };
-        let Some(message) = webhook_message::Entity::find_by_id(job.message_id)
-            .one(&self.db)
-            .await?
-        else {
+        let Some(message) = &job.message else {
             return Ok(Outcome::Dropped("the event is gone".to_owned()));
         };
-        if let Some(why) = self.refusal(&endpoint, &message, now).await? {
-            return Ok(Outcome::Dropped(why));
+        if let Some(why) = &job.refusal {
+            return Ok(Outcome::Dropped(why.clone()));
         }
         let Some(vault) = &self.vault else {
             return Ok(Outcome::Internal(
@@ -554,7 +690,7 @@ impl Worker {
             WebhookFormat::Slack => super::slack::body(&message.payload, &self.settings.portal_url),
         };
         Ok(self
-            .post(&endpoint, &message.public_id, &secrets, body)
+            .post(endpoint, &message.public_id, &secrets, body)
             .await)
     }
 
@@ -658,9 +794,17 @@ impl Worker {
         }
     }
 
-    async fn record(&self, job: &Job, outcome: Outcome) -> Result<(), crate::error::ApiError> {
+    async fn record(
+        &self,
+        db: &impl ConnectionTrait,
+        job: &Job,
+        outcome: Outcome,
+        cleared: &mut std::collections::HashSet<i64>,
+    ) -> Result<(), crate::error::ApiError> {
         let now = self.clock.now();
-        let backend = self.db.get_database_backend();
+        let backend = db.get_database_backend();
+        // As the claim read it: the writes below change it only when they must.
+        let failing_since = job.endpoint.as_ref().and_then(|e| e.failing_since);
         let attempts = job.attempts + 1;
         // Only while the claim is still this one: a replay or another worker after the lease
         // ran out has it otherwise, and its outcome is the one to keep.
@@ -688,7 +832,7 @@ impl Worker {
                     job.lease.into(),
                 ],
             );
-            async move { Ok::<bool, DbErr>(self.db.execute_raw(statement).await?.rows_affected() == 1) }
+            async move { Ok::<bool, DbErr>(db.execute_raw(statement).await?.rows_affected() == 1) }
         };
         match outcome {
             Outcome::Delivered { status, ms } => {
@@ -701,15 +845,16 @@ impl Worker {
                     None,
                 )
                 .await?;
-                if kept {
-                    self.db
-                        .execute_raw(crate::db::raw(
-                            backend,
-                            "UPDATE webhook_endpoints SET failing_since = NULL \
+                // Once per endpoint and batch: a failure recorded after the claim read the
+                // endpoint may have set it meanwhile.
+                if kept && cleared.insert(job.endpoint_id) {
+                    db.execute_raw(crate::db::raw(
+                        backend,
+                        "UPDATE webhook_endpoints SET failing_since = NULL \
                              WHERE id = ? AND failing_since IS NOT NULL",
-                            vec![job.endpoint_id.into()],
-                        ))
-                        .await?;
+                        vec![job.endpoint_id.into()],
+                    ))
+                    .await?;
                 }
             }
             Outcome::Gone { ms } => {
@@ -724,7 +869,7 @@ impl Worker {
                 .await?;
                 if kept {
                     super::store::disable(
-                        &self.db,
+                        db,
                         job.endpoint_id,
                         "the receiver answered 410 Gone (it no longer wants these events)",
                         now,
@@ -774,22 +919,19 @@ impl Worker {
                 if !write(state, attempts, next, status, ms, Some(error)).await? {
                     return Ok(());
                 }
-                self.db
-                    .execute_raw(crate::db::raw(
+                let Some(since) = failing_since else {
+                    db.execute_raw(crate::db::raw(
                         backend,
                         "UPDATE webhook_endpoints SET failing_since = ? \
                          WHERE id = ? AND failing_since IS NULL",
                         vec![now.into(), job.endpoint_id.into()],
                     ))
                     .await?;
-                let failing: Option<DateTime<Utc>> =
-                    webhook_endpoint::Entity::find_by_id(job.endpoint_id)
-                        .one(&self.db)
-                        .await?
-                        .and_then(|e| e.failing_since);
-                if failing.is_some_and(|since| now - since >= DISABLE_AFTER) {
+                    return Ok(());
+                };
+                if now - since >= DISABLE_AFTER {
                     super::store::disable(
-                        &self.db,
+                        db,
                         job.endpoint_id,
                         "every delivery failed for 5 days",
                         now,
@@ -800,6 +942,48 @@ impl Worker {
         }
         Ok(())
     }
+}
+
+/// Why `endpoint`'s key (`key`, read with its owner) may not receive `message` now, if it may
+/// not; `reaches(key, device)` says whether the key still reaches a device.
+fn refusal(
+    endpoint: &webhook_endpoint::Model,
+    message: &webhook_message::Model,
+    key: Option<&KeyFacts>,
+    reaches: impl Fn(i64, i64) -> bool,
+    now: DateTime<Utc>,
+) -> Option<String> {
+    let Some(k) = key else {
+        return Some("the key no longer exists".to_owned());
+    };
+    if k.retired {
+        return Some("the key is retired".to_owned());
+    }
+    if k.expires.is_some_and(|e| e <= now) {
+        return Some("the key has expired".to_owned());
+    }
+    if k.owner_disabled || k.owner_account != endpoint.account_id {
+        return Some("the key's owner can no longer use it".to_owned());
+    }
+    if !k.permissions.allows(Permission::WebhooksManage) {
+        return Some("the key no longer has the webhooks:manage permission".to_owned());
+    }
+    let kind = EventType::parse(&message.event_type);
+    // A test event goes to the endpoint that asked for it whatever the key reaches.
+    if kind == Some(EventType::WebhookTest) {
+        return None;
+    }
+    if kind.is_some_and(EventType::needs_orders_read)
+        && !k.permissions.allows(Permission::OrdersRead)
+    {
+        return Some("the key no longer has the orders:read permission".to_owned());
+    }
+    if let Some(device) = message.device_id
+        && !reaches(endpoint.key_id, device)
+    {
+        return Some("the key no longer reaches this device".to_owned());
+    }
+    None
 }
 
 /// `wait` seconds, give or take a tenth, so that retries of many deliveries spread out.
