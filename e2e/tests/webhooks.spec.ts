@@ -153,7 +153,7 @@ test('the Webhooks section: add, secret once, test event, deliveries, replay, pa
     await info.attach('webhooks', { body: await page.screenshot({ fullPage: true }), contentType: 'image/png' });
 
     // Replay: the same message again, the same webhook-id.
-    await row.getByRole('button', { name: 'Replay' }).click();
+    await row.getByRole('button', { name: `Replay ${test1.headers['webhook-id']}` }).click();
     const replayed = await arrived(rx.hits, '/catch', 2);
     expect(replayed[1].headers['webhook-id']).toBe(test1.headers['webhook-id']);
     expect(replayed[1].body).toBe(test1.body);
@@ -161,17 +161,26 @@ test('the Webhooks section: add, secret once, test event, deliveries, replay, pa
     // Pause: the badge and the banner say so; Enable brings it back.
     await card.getByRole('button', { name: 'Pause' }).click();
     await expect(card.locator('.badge')).toHaveText('Disabled');
-    await expect(card.getByRole('alert')).toContainText('paused by its key');
+    await expect(card.getByRole('note')).toContainText('paused by its key');
     await card.getByRole('button', { name: 'Enable' }).click();
     await expect(card.locator('.badge')).toHaveText('Active');
 
-    // Rotate: a new secret, once; the next delivery carries both signatures.
+    // Rotate: a new secret, once (above the list, where it survives the list's reload); the
+    // next delivery carries both signatures.
     await card.getByRole('button', { name: 'Rotate secret' }).click();
     await card.getByRole('button', { name: 'Make a new secret' }).click();
-    const rotated = await card.getByRole('textbox', { name: 'Signing secret' }).inputValue();
+    await expect(section.getByRole('status').filter({ hasText: `New signing secret for ${url}` })).toBeVisible();
+    const rotated = await section.getByRole('textbox', { name: 'Signing secret' }).inputValue();
+    expect(rotated).toMatch(/^whsec_/);
     expect(rotated).not.toBe(secret);
-    await card.getByRole('button', { name: 'Done' }).click();
     await expect(card).toContainText('Previous secret');
+    // Saving something else on the key page keeps it on screen until Done.
+    await page.getByLabel('Key name').fill(`${name} renamed`);
+    await page.getByRole('button', { name: 'Save name' }).click();
+    await expect(page.getByText('Name saved.')).toBeVisible();
+    await expect(section.getByRole('textbox', { name: 'Signing secret' })).toHaveValue(rotated);
+    await section.getByRole('button', { name: 'Done' }).click();
+    await expect(section.getByRole('textbox', { name: 'Signing secret' })).toHaveCount(0);
     await card.getByRole('button', { name: 'Send test event' }).click();
     const after = await arrived(rx.hits, '/catch', 3);
     expect(signedWith(rotated, after[2])).toBe(true);

@@ -22,7 +22,7 @@ pub use roll_dialog::RollDialog;
 pub use term::{Explain, Term};
 pub use usage_chart::UsageChart;
 pub use use_key::UseKeyPanel;
-pub use webhooks::WebhooksSection;
+pub use webhooks::{ShownSecret, WebhooksSection};
 
 use leptos::prelude::*;
 use partlogic_types::{KeyStatus, KeySummary};

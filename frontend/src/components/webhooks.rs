@@ -29,23 +29,27 @@ const CHOOSABLE: [EventType; 6] = [
     EventType::KeyExpiring,
 ];
 
+/// A signing secret shown once, with what it is: ("Endpoint added: …", "whsec_…").
+pub type ShownSecret = Option<(String, String)>;
+
 /// The Webhooks section of key `key_id`'s page. `can_manage`: the key holds Webhooks: manage
 /// (without it nothing is delivered, so nothing can be added); `orders_read`: it may receive
-/// order events; `retired`: it takes no new endpoints.
+/// order events; `retired`: it takes no new endpoints. `fresh`: a secret just made (a new
+/// endpoint's or a rotated one), owned by the page so that it outlives this section's
+/// re-renders (saving the key's name re-renders it) until the user presses Done.
 #[component]
 pub fn WebhooksSection(
     key_id: i64,
     can_manage: bool,
     orders_read: bool,
     retired: bool,
+    fresh: RwSignal<ShownSecret>,
 ) -> impl IntoView {
     let reload = RwSignal::new(0u32);
     let endpoints = LocalResource::new(move || {
         reload.track();
         api::webhooks(key_id)
     });
-    // A new endpoint's secret, shown once above the list until the user is done with it.
-    let fresh = RwSignal::new(None::<(String, String)>);
     let adding = RwSignal::new(false);
     let can_add = can_manage && !retired;
     view! {
@@ -62,26 +66,27 @@ pub fn WebhooksSection(
                     "To add endpoints, tick "<strong>"Webhooks"</strong>" under Permissions above and save: a key without it sends no events."
                 </p>
             })}
-            {move || fresh.get().map(|(url, secret)| view! {
+            {move || fresh.get().map(|(what, secret)| view! {
                 <div class="rolled" role="region" aria-label="The signing secret">
-                    <p class="success" role="status">{format!("Endpoint added: {url}")}</p>
+                    <p class="success" role="status">{what}</p>
                     <SigningSecret secret=secret/>
                     <div class="actions">
                         <button type="button" on:click=move |_| fresh.set(None)>"Done"</button>
                     </div>
                 </div>
             })}
-            <Suspense fallback=|| view! { <p class="loading" role="status">"Loading endpoints…"</p> }>
+            // Transition: a reload keeps the list on screen instead of flashing "Loading".
+            <Transition fallback=|| view! { <p class="loading" role="status">"Loading endpoints…"</p> }>
                 {move || endpoints.get().map(|r| match r {
                     Err(p) => view! { <p class="error" role="alert">{p.detail}</p> }.into_any(),
                     Ok(list) if list.is_empty() => view! { <p class="empty">"No endpoints yet."</p> }.into_any(),
                     Ok(list) => view! {
                         <ul class="endpoints">
-                            {list.into_iter().map(|e| view! { <EndpointCard key_id=key_id endpoint=e reload=reload/> }).collect_view()}
+                            {list.into_iter().map(|e| view! { <EndpointCard key_id=key_id endpoint=e reload=reload fresh=fresh/> }).collect_view()}
                         </ul>
                     }.into_any(),
                 })}
-            </Suspense>
+            </Transition>
             {can_add.then(|| view! {
                 <Show when=move || adding.get() fallback=move || view! {
                     <div class="actions">
@@ -90,7 +95,7 @@ pub fn WebhooksSection(
                 }>
                     <AddEndpoint key_id=key_id orders_read=orders_read
                         on_added=Callback::new(move |(url, secret): (String, String)| {
-                            fresh.set(Some((url, secret)));
+                            fresh.set(Some((format!("Endpoint added: {url}"), secret)));
                             adding.set(false);
                             reload.update(|n| *n += 1);
                         })
@@ -246,12 +251,16 @@ fn state_badge(e: &WebhookEndpoint) -> (&'static str, String) {
 
 /// One endpoint with its actions.
 #[component]
-fn EndpointCard(key_id: i64, endpoint: WebhookEndpoint, reload: RwSignal<u32>) -> impl IntoView {
+fn EndpointCard(
+    key_id: i64,
+    endpoint: WebhookEndpoint,
+    reload: RwSignal<u32>,
+    fresh: RwSignal<ShownSecret>,
+) -> impl IntoView {
     let id = endpoint.id;
     let enabled = endpoint.enabled;
     let (badge_class, badge_text) = state_badge(&endpoint);
     let message = RwSignal::new(None::<Result<String, String>>);
-    let rotated = RwSignal::new(None::<String>);
     let confirm_delete = RwSignal::new(false);
     let confirm_rotate = RwSignal::new(false);
     let show_deliveries = RwSignal::new(false);
@@ -288,17 +297,23 @@ fn EndpointCard(key_id: i64, endpoint: WebhookEndpoint, reload: RwSignal<u32>) -
             pending.set(false);
         });
     };
+    let url = StoredValue::new(endpoint.url.clone());
     let rotate = move |_| {
         pending.set(true);
         spawn_local(async move {
             match api::rotate_webhook_secret(key_id, id).await {
                 Ok(s) => {
                     confirm_rotate.set(false);
-                    rotated.set(Some(s.secret));
-                    say(Ok(format!(
-                        "New secret made. The previous one keeps signing beside it until {}.",
-                        browser::date_time(&s.previous_secret_until)
+                    fresh.set(Some((
+                        format!(
+                            "New signing secret for {}. The previous one keeps signing beside it until {}.",
+                            url.get_value(),
+                            browser::date_time(&s.previous_secret_until)
+                        ),
+                        s.secret,
                     )));
+                    // Shows "Previous secret … until" on the endpoint.
+                    reload.update(|n| *n += 1);
                 }
                 Err(p) => say(Err(p)),
             }
@@ -341,7 +356,7 @@ fn EndpointCard(key_id: i64, endpoint: WebhookEndpoint, reload: RwSignal<u32>) -
                 })}
             </dl>
             {(!enabled).then(|| view! {
-                <div class="banner danger" role="alert">
+                <div class="banner danger" role="note">
                     <strong>"Disabled: "</strong>
                     {endpoint.disabled_reason.clone().unwrap_or_else(|| "no deliveries are made".to_owned())}
                     ". Events wait while it is disabled; Enable sends them."
@@ -384,14 +399,6 @@ fn EndpointCard(key_id: i64, endpoint: WebhookEndpoint, reload: RwSignal<u32>) -
                 Ok(t) => view! { <p class="success" role="status">{t}</p> }.into_any(),
                 Err(t) => view! { <p class="error" role="alert">{t}</p> }.into_any(),
             })}
-            {move || rotated.get().map(|secret| view! {
-                <div class="rolled" role="region" aria-label="The new signing secret">
-                    <SigningSecret secret=secret/>
-                    <div class="actions">
-                        <button type="button" on:click=move |_| { rotated.set(None); reload.update(|n| *n += 1); }>"Done"</button>
-                    </div>
-                </div>
-            })}
             <Show when=move || show_deliveries.get()>
                 <Deliveries key_id=key_id id=id reload=deliveries_reload say=Callback::new(say)/>
             </Show>
@@ -432,14 +439,20 @@ fn Deliveries(
                 {move || rows.get().map(|r| match r {
                     Err(p) => view! { <p class="error" role="alert">{p.detail}</p> }.into_any(),
                     Ok(list) if list.is_empty() => view! { <p class="empty">"Nothing sent yet."</p> }.into_any(),
-                    Ok(list) => view! {
+                    Ok(_) => view! {
                         <table class="deliveries-table">
                             <thead><tr>
                                 <th scope="col">"Time"</th><th scope="col">"Event"</th><th scope="col">"Attempts"</th>
                                 <th scope="col">"Status"</th><th scope="col">"Latency"</th><th scope="col">"Result"</th><th scope="col"></th>
                             </tr></thead>
                             <tbody>
-                                {list.into_iter().map(|d| delivery_row(d, replay)).collect_view()}
+                                // Keyed by what a row shows: a refresh replaces only rows that
+                                // changed, so focus on a Replay button survives it.
+                                <For
+                                    each=move || rows.get().and_then(Result::ok).unwrap_or_default()
+                                    key=|d| (d.message_id.clone(), d.state, d.attempts, d.last_attempt_at)
+                                    children=move |d| delivery_row(d, replay)
+                                />
                             </tbody>
                         </table>
                     }.into_any(),
@@ -470,7 +483,8 @@ fn delivery_row(d: WebhookDelivery, replay: impl Fn(String) + Copy + 'static) ->
             <td>{d.last_status.map(|s| s.to_string()).unwrap_or_else(|| "\u{2014}".to_owned())}</td>
             <td>{d.last_latency_ms.map(|ms| format!("{ms} ms")).unwrap_or_else(|| "\u{2014}".to_owned())}</td>
             <td class="result">{result}{detail.map(|e| view! { <span class="hint">{format!(" ({e})")}</span> })}</td>
-            <td><button type="button" class="secondary small" on:click=move |_| replay(message_id.clone())>"Replay"</button></td>
+            <td><button type="button" class="secondary small" aria-label=format!("Replay {}", d.message_id)
+                on:click=move |_| replay(message_id.clone())>"Replay"</button></td>
         </tr>
     }
 }

@@ -398,8 +398,9 @@ fn slack_alerts() -> impl IntoView {
         <h2>"If messages stop"</h2>
         <ul>
             <li>"Open the endpoint's "<strong>"Deliveries"</strong>": each shows Slack's answer. Failed deliveries are retried for about three days; after five days of failures the endpoint is disabled and the page says why."</li>
-            <li>"When the Slack app is removed, Slack answers that the URL is gone and the endpoint is disabled at once: make a new webhook URL, add it, and delete the old endpoint. "
-                "After fixing a problem, "<strong>"Enable"</strong>" sends the events that waited."</li>
+            <li>"When the Slack app or its webhook is removed, Slack answers "<code>"404 no_service"</code>": the deliveries fail, are retried, and after five days the endpoint is disabled. "
+                "When the channel is archived Slack answers "<code>"410"</code>" and the endpoint is disabled at once. Either way: make a new webhook URL, add it, and delete the old endpoint. "
+                "After fixing a problem on the receiving side, "<strong>"Enable"</strong>" sends the events that waited."</li>
             <li>"Only the key's devices send messages, and only while its owner may still see them."</li>
         </ul>
     }

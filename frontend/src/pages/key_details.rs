@@ -30,12 +30,15 @@ pub fn KeyDetails() -> impl IntoView {
     let saved = RwSignal::new(None::<String>);
     // A rolled key's new secret, shown once above the key until the user is done with it.
     let rolled = RwSignal::new(None::<String>);
+    // Likewise a webhook endpoint's new signing secret.
+    let webhook_secret = RwSignal::new(None::<(String, String)>);
     let reload = RwSignal::new(0u32);
     // A new secret belongs to the key it was made for: another key's page starts without it.
     Effect::new(move |previous: Option<Option<i64>>| {
         let now = id.get();
         if previous.is_some_and(|p| p != now) {
             rolled.set(None);
+            webhook_secret.set(None);
         }
         now
     });
@@ -70,7 +73,7 @@ pub fn KeyDetails() -> impl IntoView {
             {move || match key.get() {
                 None => view! { <p class="loading" role="status">"Loading…"</p> }.into_any(),
                 Some(Err(m)) => view! { <p class="error" role="alert">{m}</p> }.into_any(),
-                Some(Ok((k, etag))) => view! { <Details detail=k etag=etag key=key saved=saved reload=reload rolled=rolled/> }.into_any(),
+                Some(Ok((k, etag))) => view! { <Details detail=k etag=etag key=key saved=saved reload=reload rolled=rolled webhook_secret=webhook_secret/> }.into_any(),
             }}
         </section>
     }
@@ -87,6 +90,7 @@ fn Details(
     saved: RwSignal<Option<String>>,
     reload: RwSignal<u32>,
     rolled: RwSignal<Option<String>>,
+    webhook_secret: RwSignal<crate::components::ShownSecret>,
 ) -> impl IntoView {
     let s = detail.summary.clone();
     let auth = expect_context::<Auth>();
@@ -358,7 +362,7 @@ fn Details(
             {(!retired).then(|| view! { <UseKeyPanel/> })}
             // Keyed by the saved permissions: ticking Webhooks and saving shows the Add button.
             <WebhooksSection key_id=id can_manage=saved_webhooks
-                orders_read=saved_orders != partlogic_types::Access::None retired=retired/>
+                orders_read=saved_orders != partlogic_types::Access::None retired=retired fresh=webhook_secret/>
             <UsageChart id=id reload=reload/>
             <KeyHistory events=detail.events.clone()/>
             {(!retired).then(|| view! {

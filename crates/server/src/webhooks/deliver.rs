@@ -94,8 +94,8 @@ pub struct WorkerSettings {
 }
 
 /// A claimed delivery, with what sending it needs (read once per claim, for all its
-/// deliveries: see [`Worker::prepare`]).
-#[derive(Debug, Clone)]
+/// deliveries: see [`Worker::prepare`]). No `Debug`: the endpoint's URL may hold a secret.
+#[derive(Clone)]
 struct Job {
     id: i64,
     endpoint_id: i64,
@@ -156,7 +156,7 @@ pub struct Worker {
     freed: tokio::sync::Notify,
     /// Outcomes go to one recorder, which writes what has gathered in one transaction: a
     /// commit per delivery would cost more than the delivery.
-    outcomes: tokio::sync::mpsc::UnboundedSender<(Job, Outcome)>,
+    outcomes: tokio::sync::mpsc::Sender<(Job, Outcome)>,
 }
 
 impl std::fmt::Debug for Worker {
@@ -183,7 +183,9 @@ pub fn spawn(
     if !settings.allow_private {
         client = client.dns_resolver(Arc::new(super::url::PublicOnly));
     }
-    let (outcomes, received) = tokio::sync::mpsc::unbounded_channel();
+    // Bounded: a slow database holds the senders (and so new claims) back instead of
+    // outcomes piling up in memory.
+    let (outcomes, received) = tokio::sync::mpsc::channel(GLOBAL + BATCH);
     let worker = Arc::new(Worker {
         db,
         clock,
@@ -390,17 +392,20 @@ impl Worker {
             });
         }
         if let Err(e) = self.prepare(&mut claimed).await {
-            // Let them go for the next look (or the lease does it).
-            let ids: Vec<sea_orm::Value> = claimed.iter().map(|j| j.id.into()).collect();
-            let marks = vec!["?"; ids.len()].join(", ");
+            // A fault on our side: let them go, due again in a minute (not at the next look,
+            // which would meet the same fault four times a second); or the lease lets them go.
+            let mut values: Vec<sea_orm::Value> = vec![(now + chrono::Duration::minutes(1)).into()];
+            values.extend(claimed.iter().map(|j| sea_orm::Value::from(j.id)));
+            let marks = vec!["?"; claimed.len()].join(", ");
             let _ = self
                 .db
                 .execute_raw(crate::db::raw(
                     backend,
                     &format!(
-                        "UPDATE webhook_deliveries SET claimed_until = NULL WHERE id IN ({marks})"
+                        "UPDATE webhook_deliveries SET claimed_until = NULL, next_attempt_at = ? \
+                         WHERE id IN ({marks})"
                     ),
-                    ids,
+                    values,
                 ))
                 .await;
             return Err(e);
@@ -463,8 +468,16 @@ impl Worker {
         stats().in_flight.fetch_sub(1, Ordering::Relaxed);
         let endpoint_id = job.endpoint_id;
         // Until it is recorded the delivery stays claimed, so no one takes it again; if the
-        // recording fails the claim runs out and it is made again: at least once.
-        let _ = self.outcomes.send((job, outcome));
+        // recording fails the claim runs out and it is made again: at least once. The rows
+        // read for sending are not needed to record it.
+        let job = Job {
+            endpoint: None,
+            message: None,
+            refusal: None,
+            ..job
+        };
+        // The slot is held until the recorder has taken the outcome.
+        let _ = self.outcomes.send((job, outcome)).await;
         drop(permit);
         {
             let mut inflight = self.inflight.lock().unwrap_or_else(|p| p.into_inner());
@@ -481,28 +494,49 @@ impl Worker {
     /// Writes outcomes as they come, each batch that gathered meanwhile in one transaction.
     async fn record_all(
         self: Arc<Self>,
-        mut received: tokio::sync::mpsc::UnboundedReceiver<(Job, Outcome)>,
+        mut received: tokio::sync::mpsc::Receiver<(Job, Outcome)>,
     ) {
         let mut batch = Vec::new();
         while received.recv_many(&mut batch, RECORD_BATCH).await > 0 {
-            if let Err(e) = self.record_batch(&mut batch).await {
-                tracing::warn!(error = %e, deliveries = batch.len(), "webhooks: recording outcomes failed");
-            }
+            // Each failure is logged where it happens.
+            let _ = self.record_batch(&batch).await;
             batch.clear();
         }
     }
 
+    /// Records `batch` in one transaction; if that fails, each outcome in its own, so that one
+    /// that cannot be written does not take the others with it.
     async fn record_batch(
         &self,
-        batch: &mut Vec<(Job, Outcome)>,
+        batch: &[(Job, Outcome)],
     ) -> Result<(), crate::error::ApiError> {
-        let txn = crate::db::begin_write(&self.db).await?;
-        let mut cleared = std::collections::HashSet::new();
-        for (job, outcome) in batch.drain(..) {
-            self.record(&txn, &job, outcome, &mut cleared).await?;
+        let together = async {
+            let txn = crate::db::begin_write(&self.db).await?;
+            for (job, outcome) in batch.iter() {
+                self.record(&txn, job, outcome).await?;
+            }
+            txn.commit().await?;
+            Ok::<(), crate::error::ApiError>(())
+        };
+        let Err(first) = together.await else {
+            return Ok(());
+        };
+        tracing::warn!(error = %first, deliveries = batch.len(), "webhooks: recording a batch failed; recording its outcomes one by one");
+        let mut last = Ok(());
+        for (job, outcome) in batch.iter() {
+            let one = async {
+                let txn = crate::db::begin_write(&self.db).await?;
+                self.record(&txn, job, outcome).await?;
+                txn.commit().await?;
+                Ok::<(), crate::error::ApiError>(())
+            };
+            if let Err(e) = one.await {
+                // The claim runs out and the delivery is made again: at least once.
+                tracing::warn!(error = %e, delivery = job.id, "webhooks: recording an outcome failed");
+                last = Err(e);
+            }
         }
-        txn.commit().await?;
-        Ok(())
+        last
     }
 
     /// Reads what the jobs' deliveries need, a few statements for the whole claim: their
@@ -798,13 +832,10 @@ impl Worker {
         &self,
         db: &impl ConnectionTrait,
         job: &Job,
-        outcome: Outcome,
-        cleared: &mut std::collections::HashSet<i64>,
+        outcome: &Outcome,
     ) -> Result<(), crate::error::ApiError> {
         let now = self.clock.now();
         let backend = db.get_database_backend();
-        // As the claim read it: the writes below change it only when they must.
-        let failing_since = job.endpoint.as_ref().and_then(|e| e.failing_since);
         let attempts = job.attempts + 1;
         // Only while the claim is still this one: a replay or another worker after the lease
         // ran out has it otherwise, and its outcome is the one to keep.
@@ -840,14 +871,12 @@ impl Worker {
                     DeliveryState::Delivered,
                     attempts,
                     now,
-                    Some(status),
-                    Some(ms),
+                    Some(*status),
+                    Some(*ms),
                     None,
                 )
                 .await?;
-                // Once per endpoint and batch: a failure recorded after the claim read the
-                // endpoint may have set it meanwhile.
-                if kept && cleared.insert(job.endpoint_id) {
+                if kept {
                     db.execute_raw(crate::db::raw(
                         backend,
                         "UPDATE webhook_endpoints SET failing_since = NULL \
@@ -863,7 +892,7 @@ impl Worker {
                     attempts,
                     now,
                     Some(410),
-                    Some(ms),
+                    Some(*ms),
                     Some("answered 410 Gone: the endpoint was disabled".to_owned()),
                 )
                 .await?;
@@ -884,7 +913,7 @@ impl Worker {
                     now,
                     None,
                     None,
-                    Some(why),
+                    Some(why.clone()),
                 )
                 .await?;
             }
@@ -895,7 +924,7 @@ impl Worker {
                     now + chrono::Duration::minutes(1),
                     None,
                     None,
-                    Some(why),
+                    Some(why.clone()),
                 )
                 .await?;
             }
@@ -916,20 +945,24 @@ impl Worker {
                     }
                     None => (DeliveryState::Failed, now),
                 };
-                if !write(state, attempts, next, status, ms, Some(error)).await? {
+                if !write(state, attempts, next, *status, *ms, Some(error.clone())).await? {
                     return Ok(());
                 }
-                let Some(since) = failing_since else {
-                    db.execute_raw(crate::db::raw(
-                        backend,
-                        "UPDATE webhook_endpoints SET failing_since = ? \
-                         WHERE id = ? AND failing_since IS NULL",
-                        vec![now.into(), job.endpoint_id.into()],
-                    ))
-                    .await?;
-                    return Ok(());
-                };
-                if now - since >= DISABLE_AFTER {
+                db.execute_raw(crate::db::raw(
+                    backend,
+                    "UPDATE webhook_endpoints SET failing_since = ? \
+                     WHERE id = ? AND failing_since IS NULL",
+                    vec![now.into(), job.endpoint_id.into()],
+                ))
+                .await?;
+                // Read again here, after the outcomes recorded before this one: a success
+                // since the claim may have cleared it, a new URL too.
+                let failing: Option<DateTime<Utc>> =
+                    webhook_endpoint::Entity::find_by_id(job.endpoint_id)
+                        .one(db)
+                        .await?
+                        .and_then(|e| e.failing_since);
+                if failing.is_some_and(|since| now - since >= DISABLE_AFTER) {
                     super::store::disable(
                         db,
                         job.endpoint_id,
