@@ -506,10 +506,7 @@ impl Worker {
 
     /// Records `batch` in one transaction; if that fails, each outcome in its own, so that one
     /// that cannot be written does not take the others with it.
-    async fn record_batch(
-        &self,
-        batch: &[(Job, Outcome)],
-    ) -> Result<(), crate::error::ApiError> {
+    async fn record_batch(&self, batch: &[(Job, Outcome)]) -> Result<(), crate::error::ApiError> {
         let together = async {
             let txn = crate::db::begin_write(&self.db).await?;
             for (job, outcome) in batch.iter() {
