@@ -1337,6 +1337,35 @@ async fn the_portal_manages_a_keys_endpoints(backend: Backend) {
     .unwrap();
     assert_problem(res, 404, "not_found").await;
 
+    // Bad changes are refused with their codes, naming the field; nothing changes.
+    let res = portal(reqwest::Method::PATCH, &format!("{base}/{id}"))
+        .json(&json!({"url": "ftp://example.com/x"}))
+        .send()
+        .await
+        .unwrap();
+    assert_problem(res, 422, "webhook_url_not_allowed").await;
+    let res = portal(reqwest::Method::PATCH, &format!("{base}/{id}"))
+        .json(&json!({"events": ["stock.nope"]}))
+        .send()
+        .await
+        .unwrap();
+    let p = assert_problem(res, 422, "validation_failed").await;
+    assert_eq!(crate::helpers::error_fields(&p), ["events[0]"]);
+    let res = portal(reqwest::Method::PATCH, &format!("{base}/{id}"))
+        .json(&json!({"colour": "red"}))
+        .send()
+        .await
+        .unwrap();
+    assert_problem(res, 400, "invalid_body").await;
+    let res = portal(reqwest::Method::POST, &base)
+        .header("Content-Type", "text/plain")
+        .body("url=https://example.com")
+        .send()
+        .await
+        .unwrap();
+    assert_problem(res, 415, "unsupported_media_type").await;
+    assert_eq!(list().await[0]["url"], rx.url("/p"));
+
     // Pause, then Enable again.
     let res = portal(reqwest::Method::PATCH, &format!("{base}/{id}"))
         .json(&json!({"enabled": false}))
