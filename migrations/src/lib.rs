@@ -12,6 +12,7 @@ mod m20261129_000006_key_lifecycle;
 mod m20261205_000007_rate_windows;
 mod m20261206_000008_orders;
 mod m20261207_000009_webhooks;
+mod m20261208_000010_webhook_due_index;
 
 /// Every migration, oldest first.
 pub struct Migrator;
@@ -29,6 +30,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261205_000007_rate_windows::Migration),
             Box::new(m20261206_000008_orders::Migration),
             Box::new(m20261207_000009_webhooks::Migration),
+            Box::new(m20261208_000010_webhook_due_index::Migration),
         ]
     }
 }

@@ -1,6 +1,7 @@
 // A webhook receiver for scripts/bench: answers every POST 200 at once and notes when each
 // message arrived. GET /stats answers {count, first, last, arrivals: {webhook-id: ms}} (times in
-// ms since the epoch); POST /reset forgets everything. Node's http server, so that the receiver
+// ms since the epoch); GET /count the same without arrivals (a burst's 100,000 would cost the
+// cores under test a serialisation on every poll); POST /reset forgets everything. Node's http server, so that the receiver
 // costs the server under test little of the two cores.
 //
 // Usage: node webhook_receiver.mjs PORT
@@ -17,6 +18,11 @@ http
     if (req.method === "GET" && req.url === "/stats") {
       res.writeHead(200, { "content-type": "application/json" });
       res.end(JSON.stringify({ count, first, last, arrivals: Object.fromEntries(arrivals) }));
+      return;
+    }
+    if (req.method === "GET" && req.url === "/count") {
+      res.writeHead(200, { "content-type": "application/json" });
+      res.end(JSON.stringify({ count, first, last }));
       return;
     }
     if (req.method === "POST" && req.url === "/reset") {

@@ -3,7 +3,7 @@
 //!
 //! - `outbox.rs`: an event is written in the transaction of the change it reports, with one
 //!   delivery per endpoint that wants it; nothing is sent from inside a request.
-//! - `deliver.rs`: the worker that claims due deliveries (PostgreSQL `FOR UPDATE SKIP
+//! - `deliver/`: the worker that claims due deliveries (PostgreSQL `FOR UPDATE SKIP
 //!   LOCKED`), checks the key still may see the event, posts it, and records the outcome with
 //!   the retry schedule.
 //! - `secrets.rs`: signing secrets (`whsec_…`), kept encrypted; the signature header.

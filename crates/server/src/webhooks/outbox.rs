@@ -1,7 +1,7 @@
 //! The outbox: an event is recorded in the transaction of the change it reports, with one
 //! pending delivery per endpoint that wants it, so an event exists exactly when its change
 //! committed, and survives anything that happens after. Nothing is sent from here: the worker
-//! (`deliver.rs`) is woken and sends.
+//! (`deliver/`) is woken and sends.
 //!
 //! Which endpoints want an event is decided now by what they subscribed to and the devices
 //! their key ticks; whether the key may still see it (its owner's reach, its permissions, its

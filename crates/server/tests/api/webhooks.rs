@@ -27,6 +27,7 @@ on_every_database!(
     reach_permission_and_retirement_changes_stop_events,
     urls_that_could_reach_inside_are_refused_at_creation_and_delivery,
     a_hanging_receiver_does_not_delay_another_endpoint,
+    a_paused_endpoint_keeps_its_retries_until_enabled,
     order_events_carry_the_order_and_need_orders_read,
     a_key_about_to_expire_says_so_once,
     kill_9_mid_delivery_loses_nothing,
@@ -1029,6 +1030,94 @@ async fn a_hanging_receiver_does_not_delay_another_endpoint(backend: Backend) {
     assert!(started.elapsed() < Duration::from_secs(5));
     // The slow one holds at most its own bound of deliveries.
     assert!(rx.hits("/slow").len() <= partlogic_server::webhooks::deliver::PER_ENDPOINT);
+}
+
+/// Retries due at a paused endpoint are not claimed (while another endpoint's deliveries go),
+/// and are sent, with their ids, once it is enabled again.
+async fn a_paused_endpoint_keeps_its_retries_until_enabled(backend: Backend) {
+    let start: DateTime<Utc> = "2026-06-01T08:00:00Z".parse().unwrap();
+    let app = TestApp::spawn_custom(backend, Clock::frozen(start), |_| {}).await;
+    let w = World::build(&app).await;
+    let s = setup_on(app, w, json!({"webhooks": true})).await;
+    let rx = Receiver::start().await;
+    let events = json!(["stock.below_min", "stock.restocked"]);
+    let paused = s
+        .endpoint(json!({"url": rx.url("/paused"), "events": events}))
+        .await["id"]
+        .as_i64()
+        .unwrap();
+    s.endpoint(json!({"url": rx.url("/other"), "events": events}))
+        .await;
+    rx.script("/paused", vec![Reply::Status(500, vec![]); 6]);
+    for i in 0..6 {
+        s.set_physical(s.w.n1, "N1-SKU0", if i % 2 == 0 { 4 } else { 30 })
+            .await;
+    }
+    let first = rx.wait_for("/paused", 6, 5).await;
+    rx.wait_for("/other", 6, 5).await;
+    for _ in 0..250 {
+        if s.deliveries(paused)
+            .await
+            .iter()
+            .all(|d| d["attempts"] == 1)
+        {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let res = s
+        .req(reqwest::Method::PATCH, &format!("/api/webhooks/{paused}"))
+        .json(&json!({"enabled": false}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+
+    // Due now, but paused: nothing is sent to it; the other endpoint's new events still go.
+    s.app.clock.set(start + chrono::Duration::seconds(30));
+    s.set_physical(s.w.n1, "N1-SKU0", 4).await;
+    rx.wait_for("/other", 7, 5).await;
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    assert_eq!(rx.hits("/paused").len(), 6);
+    let waiting = s.deliveries(paused).await;
+    assert_eq!(waiting.len(), 6, "a paused endpoint gets no new deliveries");
+    assert!(waiting.iter().all(|d| d["state"] == "pending"));
+
+    let res = s
+        .req(reqwest::Method::PATCH, &format!("/api/webhooks/{paused}"))
+        .json(&json!({"enabled": true}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    let hits = rx.wait_for("/paused", 12, 5).await;
+    let ids = |hits: &[Hit]| {
+        let mut ids: Vec<String> = hits
+            .iter()
+            .map(|h| h.headers["webhook-id"].clone())
+            .collect();
+        ids.sort();
+        ids
+    };
+    assert_eq!(
+        ids(&hits[6..]),
+        ids(&first[..6]),
+        "the same messages, each once"
+    );
+    for _ in 0..250 {
+        if s.deliveries(paused)
+            .await
+            .iter()
+            .all(|d| d["state"] == "delivered")
+        {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    panic!(
+        "not delivered after enabling: {:?}",
+        s.deliveries(paused).await
+    );
 }
 
 async fn order_events_carry_the_order_and_need_orders_read(backend: Backend) {
