@@ -9,6 +9,10 @@
 //! rows it takes, and a partial index (both databases have them) holds only what is pending,
 //! not every delivery ever made. Queries must say `state = 'pending'` literally for either
 //! planner to use it.
+//!
+//! Upgrading: on PostgreSQL the index is built with a plain `CREATE INDEX`, which holds writes
+//! to `webhook_deliveries` (and so the stock and order writes that record events) while it
+//! reads the table: seconds for a million deliveries; run the upgrade when that is acceptable.
 use sea_orm_migration::prelude::*;
 
 #[derive(DeriveMigrationName)]

@@ -9,9 +9,20 @@ use std::time::{Duration, Instant};
 use chrono::{DateTime, Utc};
 use partlogic_entity::{webhook_endpoint, webhook_message};
 use partlogic_types::{EventType, KeyPermissions, Permission};
-use sea_orm::{ConnectionTrait, DbBackend, DbErr, EntityTrait};
+use sea_orm::{ConnectionTrait, DbBackend, DbErr, EntityTrait, TransactionTrait};
 
 use super::{BATCH, Job, LEASE, PER_ENDPOINT, Worker};
+
+/// What a claim took, and what the worker should do next.
+pub(super) struct Claimed {
+    /// The deliveries to send.
+    pub(super) jobs: Vec<Job>,
+    /// Look again at once: something was taken, or another instance took what was picked.
+    pub(super) again: bool,
+    /// The look was slow on PostgreSQL: its statistics may need refreshing
+    /// ([`Worker::refresh_statistics`]).
+    pub(super) slow: bool,
+}
 
 /// How many due deliveries a claim looks at to pick its own.
 const LOOK: usize = 4 * BATCH;
@@ -26,7 +37,7 @@ impl Worker {
     /// and the claim takes exactly those that are still free. Leases are in real time whatever
     /// the server's clock says (a test's clock must not make a running delivery look
     /// abandoned).
-    pub(super) async fn claim(&self, limit: usize) -> Result<Vec<Job>, DbErr> {
+    pub(super) async fn claim(&self, limit: usize) -> Result<Claimed, DbErr> {
         let now = self.clock.now();
         let real = Utc::now();
         let backend = self.db.get_database_backend();
@@ -65,9 +76,9 @@ impl Worker {
             .db
             .query_all_raw(crate::db::raw(backend, &look, values))
             .await?;
-        if backend == DbBackend::Postgres && looked.elapsed() >= SLOW_LOOK {
-            self.refresh_statistics().await;
-        }
+        // Refreshed by the caller, in a task of its own: never between the look and the claim,
+        // whose lease starts now.
+        let slow = backend == DbBackend::Postgres && looked.elapsed() >= SLOW_LOOK;
         let mut room: HashMap<i64, usize> = HashMap::new();
         let mut chosen: Vec<i64> = Vec::new();
         for r in due {
@@ -84,9 +95,16 @@ impl Worker {
             }
         }
         if chosen.is_empty() {
-            return Ok(Vec::new());
+            return Ok(Claimed {
+                jobs: Vec::new(),
+                again: false,
+                slow,
+            });
         }
-        // Microseconds: what PostgreSQL keeps, so the lease reads back equal.
+        let picked = chosen.len();
+        // Microseconds: what PostgreSQL keeps, so the lease reads back equal. From now, not
+        // from before the look.
+        let real = Utc::now();
         let lease = real + LEASE;
         let lease =
             lease - chrono::Duration::nanoseconds(i64::from(lease.timestamp_subsec_nanos() % 1000));
@@ -121,6 +139,9 @@ impl Worker {
             .db
             .query_all_raw(crate::db::raw(backend, &sql, values))
             .await?;
+        // Fewer than picked: another instance took some first; look again at once rather than
+        // wait for the next poll.
+        let lost = rows.len() < picked;
         let mut claimed = Vec::with_capacity(rows.len());
         for r in rows {
             claimed.push(Job {
@@ -191,16 +212,22 @@ impl Worker {
             }
         }
         jobs.sort_by_key(|j| j.id);
-        Ok(jobs)
+        Ok(Claimed {
+            again: lost || !jobs.is_empty(),
+            jobs,
+            slow,
+        })
     }
 
     /// Has PostgreSQL gather the deliveries' statistics again, at most every
-    /// [`ANALYZE_EVERY`]. The look reads a few hundred rows in index order when the planner
-    /// knows how many are pending; with statistics from when the table was nearly empty (a
-    /// burst of 100,000 arriving before autovacuum's next round, or autovacuum off) it chose
-    /// to read and sort every pending delivery instead, some 60 ms a look, and a burst
-    /// drained at about a hundred a second.
-    async fn refresh_statistics(&self) {
+    /// [`ANALYZE_EVERY`] and only when many rows changed since they were last gathered. The
+    /// look reads a few hundred rows in index order when the planner knows how many are
+    /// pending; with statistics from when the table was nearly empty (a burst of 100,000
+    /// arriving before autovacuum's next round, or autovacuum off) it chose to read and sort
+    /// every pending delivery instead, some 60 ms a look, and a burst drained at about a
+    /// hundred a second. It gives up after half a second of waiting for its lock, before
+    /// PostgreSQL would cancel an autovacuum holding it (`deadlock_timeout`, 1 s by default).
+    pub(super) async fn refresh_statistics(&self) {
         {
             let mut last = self.analyzed.lock().unwrap_or_else(|p| p.into_inner());
             if last.is_some_and(|at| at.elapsed() < ANALYZE_EVERY) {
@@ -208,14 +235,35 @@ impl Worker {
             }
             *last = Some(Instant::now());
         }
-        match self
-            .db
-            .execute_unprepared("ANALYZE webhook_deliveries, webhook_endpoints")
-            .await
-        {
-            Ok(_) => tracing::info!(
+        let refresh = async {
+            let changed = self
+                .db
+                .query_one_raw(sea_orm::Statement::from_string(
+                    DbBackend::Postgres,
+                    "SELECT n_mod_since_analyze, n_live_tup FROM pg_stat_user_tables \
+                     WHERE relname = 'webhook_deliveries'",
+                ))
+                .await?;
+            let Some(row) = changed else {
+                return Ok(false);
+            };
+            let (changed, live): (i64, i64) = (row.try_get_by_index(0)?, row.try_get_by_index(1)?);
+            if changed < (live / 5).max(1000) {
+                return Ok(false);
+            }
+            let txn = self.db.begin().await?;
+            txn.execute_unprepared("SET LOCAL lock_timeout = '500ms'")
+                .await?;
+            txn.execute_unprepared("ANALYZE webhook_deliveries, webhook_endpoints")
+                .await?;
+            txn.commit().await?;
+            Ok::<bool, DbErr>(true)
+        };
+        match refresh.await {
+            Ok(true) => tracing::info!(
                 "webhooks: claims were slow; refreshed the planner's statistics of the deliveries"
             ),
+            Ok(false) => {}
             Err(e) => tracing::warn!(error = %e, "webhooks: refreshing statistics failed"),
         }
     }

@@ -256,14 +256,19 @@ impl Worker {
                 }
             }
             let room = self.permits.available_permits().min(BATCH);
-            // Claimed some: look again at once, for endpoints whose deliveries were past this
-            // look (the next one leaves out those now at their bound).
+            // Claimed some (or lost what it picked to another instance): look again at once,
+            // for endpoints whose deliveries were past this look (the next one leaves out those
+            // now more than half busy).
             let mut again = false;
             if room > 0 {
                 match self.claim(room).await {
-                    Ok(jobs) => {
-                        again = !jobs.is_empty();
-                        for job in jobs {
+                    Ok(claimed) => {
+                        again = claimed.again;
+                        if claimed.slow {
+                            let w = self.clone();
+                            tokio::spawn(async move { w.refresh_statistics().await });
+                        }
+                        for job in claimed.jobs {
                             let w = self.clone();
                             tokio::spawn(async move { w.deliver(job).await });
                         }
