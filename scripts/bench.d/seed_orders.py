@@ -42,6 +42,7 @@ else:
     SELECT id, 'created', 'key', 'bench', 'pl_bnch', created_at, '1 line' FROM orders WHERE reference LIKE 'bench-%';
     INSERT INTO order_counters (account_id, last) SELECT account_id, MAX(number) FROM orders GROUP BY account_id
     ON CONFLICT (account_id) DO UPDATE SET last = excluded.last;
-    COMMIT; ANALYZE;"""
+    COMMIT;
+    VACUUM ANALYZE;"""
     subprocess.run(["psql", "-q", "-v", "ON_ERROR_STOP=1", target], input=sql, text=True, check=True)
 print(f"seeded {n} orders in {time.time() - t:.1f} s", file=sys.stderr)

@@ -1,6 +1,7 @@
 //! Database connection and migrations.
 
 pub mod store;
+pub mod upkeep;
 
 use partlogic_migration::{Migrator, MigratorTrait};
 use sea_orm::{

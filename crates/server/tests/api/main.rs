@@ -26,4 +26,5 @@ mod spa;
 mod stock;
 mod throttle;
 mod trust;
+mod upkeep;
 mod webhooks;
