@@ -13,6 +13,7 @@ mod m20261205_000007_rate_windows;
 mod m20261206_000008_orders;
 mod m20261207_000009_webhooks;
 mod m20261208_000010_webhook_due_index;
+mod m20261209_000011_held_deliveries;
 
 /// Every migration, oldest first.
 pub struct Migrator;
@@ -31,6 +32,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261206_000008_orders::Migration),
             Box::new(m20261207_000009_webhooks::Migration),
             Box::new(m20261208_000010_webhook_due_index::Migration),
+            Box::new(m20261209_000011_held_deliveries::Migration),
         ]
     }
 }

@@ -122,6 +122,15 @@ struct ServeArgs {
         value_parser = clap::value_parser!(u32).range(1..=1000)
     )]
     db_connections: u32,
+    /// On PostgreSQL, seconds between looks for the server's tables that autovacuum does not
+    /// analyse (it is off) and that need fresh statistics; 0: never.
+    #[arg(
+        long,
+        env = "PARTLOGIC_DB_ANALYZE_SECS",
+        default_value_t = db::upkeep::EVERY.as_secs(),
+        value_parser = clap::value_parser!(u64).range(0..=86_400)
+    )]
+    db_analyze_secs: u64,
     /// Serve Prometheus metrics at /metrics on this address (e.g. 127.0.0.1:9464); off when
     /// not given. Keep it private: it is a separate listener so the public one never has it.
     #[arg(long, env = "PARTLOGIC_METRICS_BIND")]
@@ -277,6 +286,8 @@ async fn run(cli: Cli) -> Result<(), String> {
             }),
             workers: args.workers,
             db_max_connections: args.db_connections,
+            db_analyze_every: (args.db_analyze_secs > 0)
+                .then(|| std::time::Duration::from_secs(args.db_analyze_secs)),
             metrics_bind: args.metrics_bind,
             shutdown_grace: std::time::Duration::from_secs(args.shutdown_grace),
             demo: args.demo,

@@ -64,9 +64,9 @@ pub struct Settings {
     /// Whether this instance delivers webhooks (tests that run a second server on one database
     /// turn it off in one of them).
     pub webhook_worker: bool,
-    /// How often, on PostgreSQL, the server looks for its tables that autovacuum does not look
-    /// after and need vacuuming or fresh statistics ([`crate::db::upkeep`]).
-    pub db_upkeep_every: Duration,
+    /// How often, on PostgreSQL, the server looks for its tables that autovacuum does not
+    /// analyse and need fresh statistics ([`crate::db::upkeep`]); `None`: never.
+    pub db_analyze_every: Option<Duration>,
 }
 
 /// Seconds a stopping server lets running requests and exports finish, by default.
@@ -100,7 +100,7 @@ impl Settings {
             webhook_key: None,
             webhook_allow_private: false,
             webhook_worker: true,
-            db_upkeep_every: crate::db::upkeep::EVERY,
+            db_analyze_every: Some(crate::db::upkeep::EVERY),
         }
     }
 }

@@ -55,7 +55,7 @@ impl Application {
             String::new()
         };
         spawn_alert_pruning(db.clone(), clock.clone(), settings.alert_retention);
-        crate::db::upkeep::spawn(db.clone(), settings.db_upkeep_every);
+        crate::db::upkeep::spawn(db.clone(), settings.db_analyze_every);
         let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
         let store = crate::db::store::Store::new(&settings.database_url, &db);
         let keys = crate::keys::cache::KeyCache::new();

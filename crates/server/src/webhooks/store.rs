@@ -138,6 +138,7 @@ pub async fn update(
     change: Change,
     now: DateTime<Utc>,
 ) -> Result<webhook_endpoint::Model, ApiError> {
+    let endpoint_id = current.id;
     let mut am = current.into_active_model();
     if let Some(u) = change.url {
         // A new address starts with a clean record.
@@ -155,6 +156,13 @@ pub async fn update(
     if let Some(f) = change.format {
         am.format = Set(f.as_str().to_owned());
     }
+    // Back in the queue before the endpoint is enabled: should this stop between the two,
+    // the deliveries are pending for a disabled endpoint (skipped, and held again by the next
+    // pause), never held for an enabled one.
+    if change.enabled == Some(true) {
+        release(db, endpoint_id).await?;
+    }
+    let change_pauses = change.enabled == Some(false);
     match change.enabled {
         Some(true) => {
             am.enabled = Set(true);
@@ -169,10 +177,43 @@ pub async fn update(
     }
     am.updated_at = Set(now);
     let row = am.update(db).await?;
+    if change_pauses {
+        hold(db, endpoint_id).await?;
+    }
     if row.enabled {
         outbox::wake().notify_one();
     }
     Ok(row)
+}
+
+/// How a pending delivery is stored while its endpoint is disabled: outside the due index
+/// (`webhook_deliveries_pending`, which holds `state = 'pending'` rows only), so that a look
+/// for due deliveries never walks past a disabled endpoint's backlog. The API shows it as
+/// `pending`. A few can still be `pending` for a disabled endpoint (sent when it was disabled,
+/// their retry recorded after): the claim skips those.
+pub(crate) const HELD: &str = "held";
+
+/// Takes the pending deliveries of `endpoint_id` (just disabled) out of the queue.
+async fn hold(db: &impl ConnectionTrait, endpoint_id: i64) -> Result<(), sea_orm::DbErr> {
+    db.execute_raw(crate::db::raw(
+        db.get_database_backend(),
+        "UPDATE webhook_deliveries SET state = ? WHERE endpoint_id = ? AND state = 'pending'",
+        vec![HELD.into(), endpoint_id.into()],
+    ))
+    .await?;
+    Ok(())
+}
+
+/// Puts the held deliveries of `endpoint_id` (about to be enabled) back in the queue, due when
+/// they were.
+async fn release(db: &impl ConnectionTrait, endpoint_id: i64) -> Result<(), sea_orm::DbErr> {
+    db.execute_raw(crate::db::raw(
+        db.get_database_backend(),
+        "UPDATE webhook_deliveries SET state = 'pending' WHERE endpoint_id = ? AND state = ?",
+        vec![endpoint_id.into(), HELD.into()],
+    ))
+    .await?;
+    Ok(())
 }
 
 /// Deletes endpoint `id` of key `key_id`, with its deliveries.
@@ -254,7 +295,13 @@ pub async fn replay(
              (SELECT id FROM webhook_messages WHERE public_id = ? AND account_id = ?) \
              AND (claimed_until IS NULL OR claimed_until < ?)",
             vec![
-                DeliveryState::Pending.as_str().into(),
+                // A disabled endpoint's replay waits, held, until it is enabled.
+                if endpoint.enabled {
+                    DeliveryState::Pending.as_str()
+                } else {
+                    HELD
+                }
+                .into(),
                 now.into(),
                 endpoint.id.into(),
                 message_id.into(),
@@ -323,7 +370,11 @@ pub async fn deliveries(
         .into_iter()
         .filter_map(|d| {
             let (public_id, kind, created_at) = messages.get(&d.message_id)?.clone();
-            let state = DeliveryState::parse(&d.state)?;
+            let state = if d.state == HELD {
+                DeliveryState::Pending
+            } else {
+                DeliveryState::parse(&d.state)?
+            };
             Some(WebhookDelivery {
                 message_id: public_id,
                 event_type: EventType::parse(&kind)?,
@@ -344,13 +395,19 @@ pub async fn deliveries(
 /// How long events and their deliveries are kept once none of them is pending.
 pub const KEEP: Duration = Duration::days(30);
 
-/// Forgets events older than [`KEEP`] that nothing waits to send, with their deliveries.
+/// Forgets events older than [`KEEP`] that nothing waits to send (pending or held), with their
+/// deliveries.
 pub async fn prune(db: &DatabaseConnection, now: DateTime<Utc>) -> Result<u64, sea_orm::DbErr> {
     let backend = db.get_database_backend();
     let old = "SELECT m.id FROM webhook_messages m WHERE m.created_at < ? AND NOT EXISTS \
-               (SELECT 1 FROM webhook_deliveries d WHERE d.message_id = m.id AND d.state = ?)";
+               (SELECT 1 FROM webhook_deliveries d WHERE d.message_id = m.id \
+               AND d.state IN (?, ?))";
     let values = || -> Vec<sea_orm::Value> {
-        vec![(now - KEEP).into(), DeliveryState::Pending.as_str().into()]
+        vec![
+            (now - KEEP).into(),
+            DeliveryState::Pending.as_str().into(),
+            HELD.into(),
+        ]
     };
     let txn = crate::db::begin_write(db).await?;
     txn.execute_raw(crate::db::raw(
@@ -392,6 +449,7 @@ pub async fn disable(
     if done.rows_affected == 0 {
         return Ok(());
     }
+    hold(db, endpoint_id).await?;
     let Some(e) = webhook_endpoint::Entity::find_by_id(endpoint_id)
         .one(db)
         .await?

@@ -908,6 +908,19 @@ async fn reach_permission_and_retirement_changes_stop_events(backend: Backend) {
     assert_eq!(rx.hits("/r").len(), 2);
 }
 
+/// The stored state of each delivery of `endpoint`, from the database.
+async fn stored_states(s: &Setup, endpoint: i64) -> Vec<String> {
+    use partlogic_entity::webhook_delivery as d;
+    d::Entity::find()
+        .filter(d::Column::EndpointId.eq(endpoint))
+        .all(&s.app.db)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|r| r.state)
+        .collect()
+}
+
 /// The newest delivery of `endpoint` once nothing of it is pending, from the database.
 struct Settled {
     state: String,
@@ -1082,6 +1095,8 @@ async fn a_paused_endpoint_keeps_its_retries_until_enabled(backend: Backend) {
     let waiting = s.deliveries(paused).await;
     assert_eq!(waiting.len(), 6, "a paused endpoint gets no new deliveries");
     assert!(waiting.iter().all(|d| d["state"] == "pending"));
+    // Shown as pending, but stored out of the queue that claims walk.
+    assert_eq!(stored_states(&s, paused).await, vec!["held"; 6]);
 
     let res = s
         .req(reqwest::Method::PATCH, &format!("/api/webhooks/{paused}"))
