@@ -12,7 +12,8 @@ pub struct Model {
     pub endpoint_id: i64,
     /// The message.
     pub message_id: i64,
-    /// `partlogic_types::DeliveryState` as text.
+    /// `partlogic_types::DeliveryState` as text, or `held`: pending while its endpoint is
+    /// disabled, kept out of the due index (shown as pending).
     pub state: String,
     /// Attempts made.
     pub attempts: i32,

@@ -130,14 +130,23 @@ pub async fn create(
     })
 }
 
-/// Applies `change` to `current`. Enabling clears why it was disabled and since when it
-/// failed: its pending deliveries go out again.
+/// Applies `change` to endpoint `current` in one transaction: the row is read again under a
+/// lock (PostgreSQL) or the write lock (SQLite), so a concurrent pause, enable, or disable by a
+/// worker waits, and the endpoint's waiting deliveries end up as its final state says: pending
+/// when enabled (enabling clears why it was disabled and since when it failed, so they go out
+/// again), held when not.
 pub async fn update(
-    db: &impl ConnectionTrait,
+    db: &DatabaseConnection,
     current: webhook_endpoint::Model,
     change: Change,
     now: DateTime<Utc>,
 ) -> Result<webhook_endpoint::Model, ApiError> {
+    let txn = crate::db::begin_write(db).await?;
+    let current = webhook_endpoint::Entity::find_by_id(current.id)
+        .lock_exclusive()
+        .one(&txn)
+        .await?
+        .ok_or(ApiError::NotFound("webhook endpoint"))?;
     let endpoint_id = current.id;
     let mut am = current.into_active_model();
     if let Some(u) = change.url {
@@ -156,13 +165,6 @@ pub async fn update(
     if let Some(f) = change.format {
         am.format = Set(f.as_str().to_owned());
     }
-    // Back in the queue before the endpoint is enabled: should this stop between the two,
-    // the deliveries are pending for a disabled endpoint (skipped, and held again by the next
-    // pause), never held for an enabled one.
-    if change.enabled == Some(true) {
-        release(db, endpoint_id).await?;
-    }
-    let change_pauses = change.enabled == Some(false);
     match change.enabled {
         Some(true) => {
             am.enabled = Set(true);
@@ -176,10 +178,13 @@ pub async fn update(
         None => {}
     }
     am.updated_at = Set(now);
-    let row = am.update(db).await?;
-    if change_pauses {
-        hold(db, endpoint_id).await?;
+    let row = am.update(&txn).await?;
+    if row.enabled {
+        release(&txn, endpoint_id).await?;
+    } else {
+        hold(&txn, endpoint_id).await?;
     }
+    txn.commit().await?;
     if row.enabled {
         outbox::wake().notify_one();
     }
@@ -188,24 +193,12 @@ pub async fn update(
 
 /// How a pending delivery is stored while its endpoint is disabled: outside the due index
 /// (`webhook_deliveries_pending`, which holds `state = 'pending'` rows only), so that a look
-/// for due deliveries never walks past a disabled endpoint's backlog. The API shows it as
-/// `pending`. A few can still be `pending` for a disabled endpoint (sent when it was disabled,
-/// their retry recorded after): the claim skips those.
+/// for due deliveries does not walk past a disabled endpoint's backlog. The API shows it as
+/// `pending`. Some can be `pending` for a disabled endpoint for a while (being sent when it
+/// was disabled, a replay, a test event): the claim skips those, and [`sort_held`] holds them.
 pub(crate) const HELD: &str = "held";
 
-/// Takes the pending deliveries of `endpoint_id` (just disabled) out of the queue.
-async fn hold(db: &impl ConnectionTrait, endpoint_id: i64) -> Result<(), sea_orm::DbErr> {
-    db.execute_raw(crate::db::raw(
-        db.get_database_backend(),
-        "UPDATE webhook_deliveries SET state = ? WHERE endpoint_id = ? AND state = 'pending'",
-        vec![HELD.into(), endpoint_id.into()],
-    ))
-    .await?;
-    Ok(())
-}
-
-/// Puts the held deliveries of `endpoint_id` (about to be enabled) back in the queue, due when
-/// they were.
+/// Moves the held deliveries of `endpoint_id` (enabled) back to `pending`, due when they were.
 async fn release(db: &impl ConnectionTrait, endpoint_id: i64) -> Result<(), sea_orm::DbErr> {
     db.execute_raw(crate::db::raw(
         db.get_database_backend(),
@@ -214,6 +207,51 @@ async fn release(db: &impl ConnectionTrait, endpoint_id: i64) -> Result<(), sea_
     ))
     .await?;
     Ok(())
+}
+
+/// Holds the pending deliveries of `endpoint_id` (disabled), except those being sent right
+/// now: their outcome is about to be written over them anyway, and their rows may be locked by
+/// the instance sending them.
+async fn hold(db: &impl ConnectionTrait, endpoint_id: i64) -> Result<(), sea_orm::DbErr> {
+    db.execute_raw(crate::db::raw(
+        db.get_database_backend(),
+        "UPDATE webhook_deliveries SET state = ? WHERE endpoint_id = ? AND state = 'pending' \
+         AND (claimed_until IS NULL OR claimed_until < ?)",
+        // Leases are in real time, whatever the server's clock says.
+        vec![HELD.into(), endpoint_id.into(), Utc::now().into()],
+    ))
+    .await?;
+    Ok(())
+}
+
+/// Puts every waiting delivery where its endpoint's state says, for what [`update`] and
+/// [`disable`] could not: held ones of enabled endpoints (an instance older than `held`
+/// enabled it) go back to pending; pending ones of disabled endpoints that are not being sent
+/// (a retry recorded after the endpoint was disabled, a replay, a test event) are held. Run
+/// by each worker every minute; cheap, through the indexes of held deliveries and of an
+/// endpoint's deliveries. Returns how many rows moved.
+pub async fn sort_held(db: &DatabaseConnection) -> Result<u64, sea_orm::DbErr> {
+    let backend = db.get_database_backend();
+    let released = db
+        .execute_raw(crate::db::raw(
+            backend,
+            "UPDATE webhook_deliveries SET state = 'pending' WHERE state = ? AND endpoint_id IN \
+             (SELECT id FROM webhook_endpoints WHERE enabled = TRUE)",
+            vec![HELD.into()],
+        ))
+        .await?
+        .rows_affected();
+    let held = db
+        .execute_raw(crate::db::raw(
+            backend,
+            "UPDATE webhook_deliveries SET state = ? WHERE state = 'pending' \
+             AND (claimed_until IS NULL OR claimed_until < ?) AND endpoint_id IN \
+             (SELECT id FROM webhook_endpoints WHERE enabled = FALSE)",
+            vec![HELD.into(), Utc::now().into()],
+        ))
+        .await?
+        .rows_affected();
+    Ok(released + held)
 }
 
 /// Deletes endpoint `id` of key `key_id`, with its deliveries.
@@ -295,13 +333,8 @@ pub async fn replay(
              (SELECT id FROM webhook_messages WHERE public_id = ? AND account_id = ?) \
              AND (claimed_until IS NULL OR claimed_until < ?)",
             vec![
-                // A disabled endpoint's replay waits, held, until it is enabled.
-                if endpoint.enabled {
-                    DeliveryState::Pending.as_str()
-                } else {
-                    HELD
-                }
-                .into(),
+                // Pending even for a disabled endpoint: skipped, then held by `sort_held`.
+                DeliveryState::Pending.as_str().into(),
                 now.into(),
                 endpoint.id.into(),
                 message_id.into(),

@@ -1097,6 +1097,32 @@ async fn a_paused_endpoint_keeps_its_retries_until_enabled(backend: Backend) {
     assert!(waiting.iter().all(|d| d["state"] == "pending"));
     // Shown as pending, but stored out of the queue that claims walk.
     assert_eq!(stored_states(&s, paused).await, vec!["held"; 6]);
+    // A replay while paused is queued as pending (and skipped); the worker's check, a minute
+    // on, holds it with the others.
+    let replayed = waiting[0]["message_id"].as_str().unwrap().to_owned();
+    let res = s
+        .req(
+            reqwest::Method::POST,
+            &format!("/api/webhooks/{paused}/deliveries/{replayed}/replay"),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert!(res.status().is_success(), "{}", res.status());
+    assert!(
+        stored_states(&s, paused)
+            .await
+            .contains(&"pending".to_owned())
+    );
+    s.app.clock.set(start + chrono::Duration::seconds(95));
+    for _ in 0..250 {
+        if stored_states(&s, paused).await == vec!["held"; 6] {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(stored_states(&s, paused).await, vec!["held"; 6]);
+    assert_eq!(rx.hits("/paused").len(), 6, "nothing sent while paused");
 
     let res = s
         .req(reqwest::Method::PATCH, &format!("/api/webhooks/{paused}"))

@@ -254,6 +254,13 @@ impl Worker {
                 if let Err(e) = super::expiring::record(&self.db, now).await {
                     tracing::warn!(error = %e, "webhooks: recording key.expiring failed");
                 }
+                match super::store::sort_held(&self.db).await {
+                    Ok(0) => {}
+                    Ok(moved) => tracing::debug!(moved, "webhooks: held and released deliveries"),
+                    Err(e) => {
+                        tracing::warn!(error = %e, "webhooks: sorting held deliveries failed")
+                    }
+                }
             }
             let room = self.permits.available_permits().min(BATCH);
             // Claimed some (or lost what it picked to another instance): look again at once,
