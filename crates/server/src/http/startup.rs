@@ -120,6 +120,7 @@ impl Application {
                 .then(|| Arc::new(crate::http::metrics::Metrics::default())),
             settings: Arc::new(settings),
             order_numbers: Default::default(),
+            order_memo: Default::default(),
             replays: Default::default(),
         };
         let state = web::Data::new(state);

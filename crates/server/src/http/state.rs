@@ -56,4 +56,7 @@ pub struct AppState {
     pub webhook_vault: Option<Arc<crate::webhooks::secrets::Vault>>,
     /// Order numbers reserved by this instance (`orders::numbers`).
     pub order_numbers: Arc<crate::orders::numbers::Numbers>,
+    /// Stock rows and order ids this instance keeps for one-round-trip creates on PostgreSQL
+    /// (`orders::create`).
+    pub order_memo: Arc<crate::orders::create::Memo>,
 }

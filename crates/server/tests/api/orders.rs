@@ -21,6 +21,7 @@ on_every_database!(
     orders_csv_neutralises_formulas,
     portal_orders_follow_who_sees_which_device_and_if_match,
     the_listing_is_serde_s_json_of_each_order,
+    stock_rows_changed_since_the_last_create_are_read_again,
 );
 
 struct Setup {
@@ -1213,4 +1214,121 @@ async fn the_listing_is_serde_s_json_of_each_order(backend: Backend) {
     );
     assert_eq!(one["lines"][1]["received"], 2);
     assert_eq!(one["events"][1]["actor"]["kind"], "user");
+}
+
+/// On PostgreSQL a create whose SKUs' stock rows this instance remembers writes in one round
+/// trip, and the write checks those rows again: an item renamed or removed since (by another
+/// instance, an import) is seen by the very next create, whatever the database.
+async fn stock_rows_changed_since_the_last_create_are_read_again(backend: Backend) {
+    use sea_orm::ConnectionTrait;
+    let s = setup(backend, "write").await;
+    let n1 = s.w.n1;
+    let (kept, renamed, removed) = (s.sku(n1, 0), s.sku(n1, 1), s.sku(n1, 2));
+    let body = |skus: &[&str]| {
+        let lines: Vec<Value> = skus
+            .iter()
+            .map(|sku| json!({"sku": sku, "quantity": 2}))
+            .collect();
+        json!({"device_id": n1, "lines": lines})
+    };
+    let first = s.order(body(&[&kept, &renamed, &removed])).await;
+    assert_ne!(first["lines"][1]["description"], "Renamed elsewhere");
+    // Another writer renames one item and removes another (its order line goes with it).
+    for sql in [
+        format!(
+            "UPDATE stock SET description = 'Renamed elsewhere' WHERE device_id = {n1} AND sku = '{renamed}'"
+        ),
+        format!("DELETE FROM stock WHERE device_id = {n1} AND sku = '{removed}'"),
+    ] {
+        s.app.db.execute_unprepared(&sql).await.unwrap();
+    }
+
+    let second = s.order(body(&[&kept, &renamed])).await;
+    assert_eq!(second["lines"][1]["description"], "Renamed elsewhere");
+    assert_eq!(
+        second["lines"][0]["description"],
+        first["lines"][0]["description"]
+    );
+    let read: Value = s
+        .app
+        .api_get(&format!("/api/orders/{}", second["id"]), &s.key)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        read["lines"], second["lines"],
+        "the answer is what was written"
+    );
+
+    // The removed item is refused, naming its line; nothing is written, and the refusal is the
+    // key's stored answer.
+    let orders = |v: Value| v.as_array().unwrap().len();
+    let before = orders(
+        s.app
+            .api_get("/api/orders", &s.key)
+            .await
+            .json()
+            .await
+            .unwrap(),
+    );
+    let send = || {
+        s.post("/api/orders", &body(&[&kept, &removed]))
+            .header("Idempotency-Key", "removed-item")
+            .send()
+    };
+    let p = assert_problem(send().await.unwrap(), 422, "validation_failed").await;
+    assert_eq!(error_fields(&p), vec!["lines[1].sku"]);
+    let again = send().await.unwrap();
+    assert_eq!(again.headers()["idempotent-replayed"], "true");
+    assert_problem(again, 422, "validation_failed").await;
+    assert_eq!(
+        orders(
+            s.app
+                .api_get("/api/orders", &s.key)
+                .await
+                .json()
+                .await
+                .unwrap()
+        ),
+        before
+    );
+
+    // And the items still stocked are ordered in one round trip again, the same as ever.
+    let third = s.order(body(&[&renamed, &kept])).await;
+    assert_eq!(third["lines"][0]["description"], "Renamed elsewhere");
+    assert_eq!(third["lines"][1]["sku"], kept.as_str());
+
+    // A record this instance never saw, for another request and past its 24 hours (not pruned
+    // yet): the one-round-trip write finds the key taken, and the key is then taken over.
+    use sea_orm::ActiveValue::Set;
+    use sea_orm::EntityTrait;
+    partlogic_entity::idempotency_key::Entity::insert(
+        partlogic_entity::idempotency_key::ActiveModel {
+            account_id: Set(s.w.acme),
+            api_key_id: Set(s.key_id),
+            idem_key: Set("long-ago".into()),
+            endpoint: Set("POST /api/orders".into()),
+            request_digest: Set(hex_sha256(b"another request")),
+            token: Set(None),
+            locked_at: Set(chrono::Utc::now() - chrono::Duration::hours(30)),
+            expires_at: Set(chrono::Utc::now() - chrono::Duration::hours(6)),
+            response_status: Set(Some(201)),
+            response_body: Set(Some("{}".into())),
+            ..Default::default()
+        },
+    )
+    .exec(&s.app.db)
+    .await
+    .unwrap();
+    let res = s
+        .post("/api/orders", &body(&[&kept]))
+        .header("Idempotency-Key", "long-ago")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 201);
+    assert!(res.headers().get("idempotent-replayed").is_none());
+    let fourth: Value = res.json().await.unwrap();
+    assert!(fourth["id"].as_i64() > third["id"].as_i64());
 }

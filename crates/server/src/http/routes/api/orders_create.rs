@@ -157,28 +157,45 @@ async fn in_one_statement(
         }
     };
     let actor = actor(caller);
-    // Twice at most: a stock row deleted between the two round trips fails the write on its
-    // foreign key, and the second preparation then refuses the line as not stocked.
-    for _ in 0..2 {
-        let prepared = match create::prepare(
-            &state.db,
-            &state.order_numbers,
-            caller.account_id(),
-            &device,
-            &new,
-            &actor,
-            attempt,
-            now,
-        )
-        .await
-        {
-            Ok(Ready::Write(p)) => p,
-            Ok(Ready::Recorded(found)) => {
-                let attempt = attempt
-                    .ok_or_else(|| ApiError::Internal("a record found for no key".to_owned()))?;
-                return answer(state, attempt, found);
-            }
-            Err(e) => return refused(state, attempt, e, now).await.map(Some),
+    // First from what this instance remembers of the device's stock (one round trip); when that
+    // is missing or out of date, by reading it (two). A stock row deleted between the read and
+    // the write fails the write on its foreign key, and the next preparation then refuses the
+    // line as not stocked: three rounds at most.
+    let draft = create::Draft {
+        account_id: caller.account_id(),
+        device: &device,
+        new: &new,
+        actor: &actor,
+        now,
+    };
+    let mut remembered = true;
+    for _ in 0..3 {
+        let quick = if remembered {
+            create::quick(&state.db, &state.order_numbers, &state.order_memo, draft).await?
+        } else {
+            None
+        };
+        let from_memo = quick.is_some();
+        let prepared = match quick {
+            Some(p) => p,
+            None => match create::prepare(
+                &state.db,
+                &state.order_numbers,
+                &state.order_memo,
+                draft,
+                attempt,
+            )
+            .await
+            {
+                Ok(Ready::Write(p)) => p,
+                Ok(Ready::Recorded(found)) => {
+                    let attempt = attempt.ok_or_else(|| {
+                        ApiError::Internal("a record found for no key".to_owned())
+                    })?;
+                    return answer(state, attempt, found);
+                }
+                Err(e) => return refused(state, attempt, e, now).await.map(Some),
+            },
         };
         let outcome = match Outcome::json(
             StatusCode::CREATED,
@@ -204,7 +221,10 @@ async fn in_one_statement(
                 now,
             )
             .await;
-        if matches!(written, Ok(Written::InUse | Written::Taken | Written::Gone)) {
+        if matches!(
+            written,
+            Ok(Written::InUse | Written::Taken | Written::Gone | Written::Stale)
+        ) {
             // Known not written (an error may have come after a commit): the next order takes
             // this number.
             state
@@ -215,14 +235,34 @@ async fn in_one_statement(
             Written::Created => {
                 return Ok(Some(succeeded(state, attempt, outcome, now)));
             }
-            Written::InUse => return Err(ApiError::IdempotencyKeyInUse),
+            Written::InUse => {
+                // From memory, nobody looked at the key's record first: a retry of an answered
+                // key racing another retry of it is a replay, not "in use".
+                if from_memo && let Some(attempt) = attempt {
+                    match idempotency::look(&state.db, attempt, now).await? {
+                        Found::Nothing => {}
+                        found => return answer(state, attempt, found),
+                    }
+                }
+                return Err(ApiError::IdempotencyKeyInUse);
+            }
             Written::Taken => {
                 let attempt = attempt.ok_or_else(|| {
                     ApiError::Internal("an order without a key lost a race for one".to_owned())
                 })?;
+                if from_memo {
+                    // Nobody looked at the key's record before this write: it may be a stored
+                    // answer, an expired record or one held by a request that died, which the
+                    // transaction path decides, as after `prepare`.
+                    let found = idempotency::look(&state.db, attempt, now).await?;
+                    return answer(state, attempt, found);
+                }
                 return after_race(state, attempt, now).await.map(Some);
             }
-            Written::Gone => continue,
+            Written::Gone | Written::Stale => {
+                state.order_memo.forget(device.id);
+                remembered = false;
+            }
         }
     }
     Err(ApiError::Busy(1))
