@@ -22,6 +22,7 @@ for _, db in dbs:
             if len(rs) > 1:
                 runs[db][label] = sorted(rs, key=lambda r: r["rps"])[len(rs) // 2]
                 runs[db][label]["runs"] = len(rs)
+                runs[db][label]["each"] = rs
 meta = json.load(open(os.path.join(dir_, "meta.json")))
 
 def num(x):
@@ -83,8 +84,9 @@ if any("create_order" in runs.get(db, {}) for _, db in dbs):
             if not peer:
                 return "–"
             n = r[label].get("runs", 1)
+            each = "; ".join(f"{num(x['rps'])}/s p99 {ms(x['p99_ms'])}" for x in r[label].get("each", []))
             return (f"{r[label]['rps'] / peer['rps']:.1f}× the Python peer ({num(peer['rps'])}/s)"
-                    + (f"; medians of {n} alternating runs" if n > 1 else ""))
+                    + (f"; medians of {n} alternating runs ({each})" if n > 1 else ""))
         if label == "replay_order":
             return f"{100 * r[label]['rps'] / r['devices']['rps']:.0f} % of `/api/devices`" if "devices" in r else "–"
         return "–"
