@@ -48,7 +48,8 @@ pub async fn connect(url: &str, max_connections: u32) -> Result<DatabaseConnecti
                 .pragma("cache_size", "-512")
         });
     }
-    if url.starts_with("postgres") {
+    let postgres = url.starts_with("postgres");
+    if postgres {
         // Every statement is prepared once per connection and then planned generically. With
         // custom plans PostgreSQL replans each execution and, seeing one device with most of
         // the rows, walks the primary key past other devices' rows for a page of a small one
@@ -56,14 +57,48 @@ pub async fn connect(url: &str, max_connections: u32) -> Result<DatabaseConnecti
         // `(device_id, id)` range that the page's SQL is written for.
         opts.map_sqlx_postgres_opts(|o| o.options([("plan_cache_mode", "force_generic_plan")]));
     }
+    // sqlx opens a pool's connections one after another, all within one `acquire_timeout`:
+    // where each takes long (a remote server's TLS handshake, a slow machine: 70 ms each was
+    // seen on loopback), a pool of 32 never started. PostgreSQL's pool is made without
+    // connections and then filled a few at a time, each batch within the timeout, so an
+    // outage still fails in about CONNECT_TIMEOUT and a big pool starts whatever it costs.
+    // SQLite opens a file in a millisecond; its pool opens as sqlx does it.
+    opts.connect_lazy(postgres);
     // sea-orm's connection errors quote the whole URL, password and all.
-    Database::connect(opts).await.map_err(|e| {
+    let failed = |e: DbErr| {
         DbErr::Custom(format!(
             "cannot open the database {}: {}",
             redact_url(url),
             e.to_string().replace(url, &redact_url(url))
         ))
-    })
+    };
+    let db = Database::connect(opts).await.map_err(failed)?;
+    if postgres {
+        open_all(db.get_postgres_connection_pool(), max)
+            .await
+            .map_err(|e| failed(DbErr::Conn(sea_orm::RuntimeErr::SqlxError(e.into()))))?;
+    }
+    Ok(db)
+}
+
+/// How many connections a PostgreSQL pool opens at once when it starts.
+const OPENING_AT_ONCE: usize = 8;
+
+/// Opens `max` connections in `pool`, [`OPENING_AT_ONCE`] at a time, each batch within the
+/// pool's acquire timeout, and leaves them idle in it. They are opened from the caller's task
+/// (the runtime that outlives the HTTP workers, see [`connect`]); the pool's own task, which
+/// keeps `min_connections` open, may open some of them first.
+async fn open_all<DB: sea_orm::sqlx::Database>(
+    pool: &sea_orm::sqlx::Pool<DB>,
+    max: u32,
+) -> Result<(), sea_orm::sqlx::Error> {
+    let max = max as usize;
+    let mut held = Vec::with_capacity(max);
+    while held.len() < max {
+        let batch = (max - held.len()).min(OPENING_AT_ONCE);
+        held.extend(futures_util::future::try_join_all((0..batch).map(|_| pool.acquire())).await?);
+    }
+    Ok(())
 }
 
 /// An sqlx error (from a query made with sqlx itself, past sea-orm) as sea-orm reports it, so

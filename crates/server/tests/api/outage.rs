@@ -21,6 +21,8 @@ on_every_database!(instances_starting_together_on_an_empty_database_both_come_up
 
 /// A TCP proxy in front of PostgreSQL that a test can cut (every connection dropped, new ones
 /// closed at once) and restore: a database outage without stopping the shared server.
+/// With a delay, each new connection waits that long before it reaches PostgreSQL: a server
+/// far away, or a slow machine's TLS handshake.
 struct Proxy {
     port: u16,
     cut: Arc<AtomicBool>,
@@ -29,6 +31,10 @@ struct Proxy {
 
 impl Proxy {
     async fn start(target: &'static str) -> Self {
+        Self::start_slow(target, Duration::ZERO).await
+    }
+
+    async fn start_slow(target: &'static str, delay: Duration) -> Self {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let port = listener.local_addr().unwrap().port();
         let cut = Arc::new(AtomicBool::new(false));
@@ -41,6 +47,7 @@ impl Proxy {
                     continue;
                 }
                 let link = tokio::spawn(async move {
+                    tokio::time::sleep(delay).await;
                     if let Ok(mut server) = TcpStream::connect(target).await {
                         let _ = tokio::io::copy_bidirectional(&mut client, &mut server).await;
                     }
@@ -80,12 +87,7 @@ async fn a_database_outage_answers_503_fast_and_recovers_by_itself() {
         );
     })
     .await;
-    let w = World::build(&app).await;
-    let admin = app.login(&w.admin.email).await;
-    let (_, key) = app
-        .create_key(&admin, json!({"name": "k", "device_ids": [w.n1]}))
-        .await;
-    assert_eq!(app.api_get("/api/devices", &key).await.status(), 200);
+    let (admin, key) = working_key(&app).await;
 
     proxy.cut().await;
     let started = Instant::now();
@@ -155,6 +157,37 @@ async fn a_database_outage_answers_503_fast_and_recovers_by_itself() {
         .await
         .unwrap();
     assert_eq!(res.status(), 200);
+}
+
+/// The fixture, an admin's session and a key that reads (so the server works end to end).
+async fn working_key(app: &TestApp) -> (reqwest::Client, String) {
+    let w = World::build(app).await;
+    let admin = app.login(&w.admin.email).await;
+    let (_, key) = app
+        .create_key(&admin, json!({"name": "k", "device_ids": [w.n1]}))
+        .await;
+    assert_eq!(app.api_get("/api/devices", &key).await.status(), 200);
+    (admin, key)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_big_pool_of_slow_connections_still_starts() {
+    if postgres_url().is_none() {
+        eprintln!("skipped: set TEST_DATABASE_URL to run on PostgreSQL");
+        return;
+    }
+    // 16 connections of 300 ms each: one after another they take 4.8 s, past the 2 s a pool
+    // waits for a connection, and the server did not start.
+    let proxy = Proxy::start_slow("127.0.0.1:5432", Duration::from_millis(300)).await;
+    let port = proxy.port;
+    let app = TestApp::spawn_custom(Backend::Postgres, Clock::system(), move |s| {
+        s.database_url = s.database_url.replacen(":5432/", &format!(":{port}/"), 1);
+        s.db_max_connections = 16;
+    })
+    .await;
+    // Every connection is open before the first request (see `db::connect` for why).
+    assert_eq!(app.db.get_postgres_connection_pool().size(), 16);
+    working_key(&app).await;
 }
 
 async fn instances_starting_together_on_an_empty_database_both_come_up(backend: Backend) {
