@@ -22,8 +22,8 @@ pub const CONNECT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(
 pub async fn connect(url: &str, max_connections: u32) -> Result<DatabaseConnection, DbErr> {
     let mut opts = ConnectOptions::new(url.to_owned());
     // sqlx's statement log would be noise at info level; slow statements still warn.
-    // Every connection is opened up front, by the pool's own task on the runtime that opens
-    // the pool (which outlives the HTTP workers): a PostgreSQL connection belongs to the
+    // Every connection is opened up front, on the runtime that opens the pool (which
+    // outlives the HTTP workers): a PostgreSQL connection belongs to the
     // runtime that opened it, and one opened on demand inside an HTTP worker dies with that
     // worker when a stopping server lets it go first, failing whichever request (an export
     // finishing during shutdown) holds it then.
@@ -85,9 +85,9 @@ pub async fn connect(url: &str, max_connections: u32) -> Result<DatabaseConnecti
 const OPENING_AT_ONCE: usize = 8;
 
 /// Opens `max` connections in `pool`, [`OPENING_AT_ONCE`] at a time, each batch within the
-/// pool's acquire timeout, and leaves them idle in it. They are opened from the caller's task
-/// (the runtime that outlives the HTTP workers, see [`connect`]); the pool's own task, which
-/// keeps `min_connections` open, may open some of them first.
+/// pool's acquire timeout, and leaves them idle in it. They are opened from the caller's task,
+/// on the runtime that outlives the HTTP workers (see [`connect`]). The pool cannot open more
+/// than `max`: each connection takes one of its permits.
 async fn open_all<DB: sea_orm::sqlx::Database>(
     pool: &sea_orm::sqlx::Pool<DB>,
     max: u32,

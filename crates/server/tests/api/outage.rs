@@ -182,12 +182,35 @@ async fn a_big_pool_of_slow_connections_still_starts() {
     let port = proxy.port;
     let app = TestApp::spawn_custom(Backend::Postgres, Clock::system(), move |s| {
         s.database_url = s.database_url.replacen(":5432/", &format!(":{port}/"), 1);
+        assert!(s.database_url.contains(&format!(":{port}/")));
         s.db_max_connections = 16;
     })
     .await;
     // Every connection is open before the first request (see `db::connect` for why).
     assert_eq!(app.db.get_postgres_connection_pool().size(), 16);
     working_key(&app).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_database_that_cannot_be_reached_fails_the_start_and_keeps_the_password() {
+    // Nothing listens on a port just freed.
+    let port = TcpListener::bind("127.0.0.1:0")
+        .await
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut s = Settings::new(format!(
+        "postgres://partlogic:s3cret-pw@127.0.0.1:{port}/partlogic"
+    ));
+    s.bind = "127.0.0.1:0".to_owned();
+    let Err(e) = Application::build(s, Clock::system()).await else {
+        panic!("started without a database");
+    };
+    let message = e.to_string();
+    assert!(message.contains("cannot open the database"), "{message}");
+    assert!(message.contains("partlogic:***@"), "{message}");
+    assert!(!message.contains("s3cret-pw"), "{message}");
 }
 
 async fn instances_starting_together_on_an_empty_database_both_come_up(backend: Backend) {
