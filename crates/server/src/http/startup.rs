@@ -121,6 +121,7 @@ impl Application {
             settings: Arc::new(settings),
             order_numbers: Default::default(),
             order_memo: Default::default(),
+            order_batches: Default::default(),
             replays: Default::default(),
         };
         let state = web::Data::new(state);

@@ -59,4 +59,6 @@ pub struct AppState {
     /// Stock rows and order ids this instance keeps for one-round-trip creates on PostgreSQL
     /// (`orders::create`).
     pub order_memo: Arc<crate::orders::create::Memo>,
+    /// Creates on PostgreSQL waiting to be written together (`orders::create::batched`).
+    pub order_batches: Arc<crate::orders::create::Batches>,
 }

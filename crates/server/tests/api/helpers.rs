@@ -510,6 +510,37 @@ where
 }
 
 /// The `field` of each entry of a problem's `errors`.
+/// A PostgreSQL advisory lock held on a connection of its own, as a create with an
+/// `Idempotency-Key` in progress on another instance holds the key's lock.
+pub struct HeldLock {
+    conn: sea_orm::sqlx::pool::PoolConnection<sea_orm::sqlx::Postgres>,
+    lock: (i32, i32),
+}
+
+impl HeldLock {
+    /// Takes `lock` (class and id) on a connection of `db`'s pool.
+    pub async fn take(db: &DatabaseConnection, lock: (i32, i32)) -> HeldLock {
+        let mut conn = db.get_postgres_connection_pool().acquire().await.unwrap();
+        sea_orm::sqlx::query("SELECT pg_advisory_lock($1, $2)")
+            .bind(lock.0)
+            .bind(lock.1)
+            .execute(&mut *conn)
+            .await
+            .unwrap();
+        HeldLock { conn, lock }
+    }
+
+    /// Lets it go (the connection goes back to the pool, which keeps session locks).
+    pub async fn release(mut self) {
+        sea_orm::sqlx::query("SELECT pg_advisory_unlock($1, $2)")
+            .bind(self.lock.0)
+            .bind(self.lock.1)
+            .execute(&mut *self.conn)
+            .await
+            .unwrap();
+    }
+}
+
 pub fn error_fields(problem: &Value) -> Vec<&str> {
     problem["errors"]
         .as_array()

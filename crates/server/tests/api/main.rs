@@ -15,6 +15,7 @@ mod keys;
 mod lifecycle;
 mod metrics;
 mod orders;
+mod orders_batched;
 mod outage;
 mod ping_docs;
 mod rate_limits;

@@ -7,7 +7,9 @@ use partlogic_server::http::config::Settings;
 use partlogic_server::http::startup::Application;
 use serde_json::{Value, json};
 
-use crate::helpers::{Backend, TestApp, World, assert_problem, error_fields, postgres_url};
+use crate::helpers::{
+    Backend, HeldLock, TestApp, World, assert_problem, error_fields, postgres_url,
+};
 use crate::on_every_database;
 
 on_every_database!(
@@ -932,7 +934,6 @@ async fn a_create_in_progress_elsewhere_is_in_use() {
         return;
     }
     use partlogic_server::orders::idempotency::{Attempt, lock_id};
-    use sea_orm::sqlx;
     let s = setup(Backend::Postgres, "write").await;
     let n1 = s.w.n1;
     let body = json!({"device_id": n1, "lines": [{"sku": s.sku(n1, 0), "quantity": 1}]});
@@ -943,20 +944,7 @@ async fn a_create_in_progress_elsewhere_is_in_use() {
         "POST /api/orders".to_owned(),
         &serde_json::to_vec(&body).unwrap(),
     );
-    let (class, id) = lock_id(&attempt);
-    let mut other = s
-        .app
-        .db
-        .get_postgres_connection_pool()
-        .acquire()
-        .await
-        .unwrap();
-    sqlx::query("SELECT pg_advisory_lock($1, $2)")
-        .bind(class)
-        .bind(id)
-        .execute(&mut *other)
-        .await
-        .unwrap();
+    let other = HeldLock::take(&s.app.db, lock_id(&attempt)).await;
     let send = || {
         s.post("/api/orders", &body)
             .header("Idempotency-Key", "held-elsewhere")
@@ -973,13 +961,7 @@ async fn a_create_in_progress_elsewhere_is_in_use() {
         .await
         .unwrap();
     assert!(v.is_empty(), "nothing written: {v:?}");
-    sqlx::query("SELECT pg_advisory_unlock($1, $2)")
-        .bind(class)
-        .bind(id)
-        .execute(&mut *other)
-        .await
-        .unwrap();
-    drop(other);
+    other.release().await;
     let first = send().await.unwrap();
     assert_eq!(first.status(), 201);
     let again = send().await.unwrap();

@@ -5,10 +5,13 @@
 //!   PostgreSQL when a key's record is held by another request): about eight statements.
 //! - [`Prepared::write`] (`one_statement`) writes on PostgreSQL in one statement that is its
 //!   own transaction: the `Idempotency-Key` record with its stored answer, the order, its lines
-//!   and its history event, chained so that nothing is written unless the record is.
+//!   and its history event, chained so that nothing is written unless the record is; creates
+//!   arriving together go to PostgreSQL in one such statement (`batched`, [`Batches`]).
 
+mod batched;
 mod one_statement;
 
+pub use batched::{Batches, Create};
 pub use one_statement::{Draft, Memo, Prepared, Ready, Written, prepare, quick};
 
 use std::collections::HashMap;

@@ -277,6 +277,30 @@ impl Prepared {
     }
 }
 
+/// One line of a [`Prepared`] order as its write binds it.
+pub(super) struct LineRow<'a> {
+    pub line_no: i32,
+    pub stock_id: i64,
+    pub sku: &'a str,
+    pub quantity: i64,
+    /// The description the answer shows, to be checked by the write: only when it came from
+    /// [`Memo`].
+    pub description: Option<&'a str>,
+}
+
+impl Prepared {
+    /// Its lines, as the write binds them.
+    pub(super) fn lines(&self) -> impl Iterator<Item = LineRow<'_>> {
+        self.lines.iter().map(|l| LineRow {
+            line_no: l.0,
+            stock_id: l.1,
+            sku: &l.2,
+            quantity: l.3,
+            description: self.remembered.then_some(l.4.as_str()),
+        })
+    }
+}
+
 /// How [`Prepared::write`] ended.
 #[derive(Debug, PartialEq, Eq)]
 pub enum Written {

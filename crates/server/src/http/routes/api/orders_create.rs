@@ -210,15 +210,19 @@ async fn in_one_statement(
                 return Err(e);
             }
         };
-        let stored = outcome.stored();
-        let written = prepared
+        let number = prepared.number;
+        let written = state
+            .order_batches
             .write(
                 &state.db,
-                caller.account_id(),
-                &new,
-                &actor,
-                attempt.map(|a| (a, &stored)),
-                now,
+                create::Create {
+                    prepared,
+                    account_id: caller.account_id(),
+                    new: new.clone(),
+                    actor: actor.clone(),
+                    attempt: attempt.map(|a| (a.clone(), outcome.stored())),
+                    now,
+                },
             )
             .await;
         if matches!(
@@ -227,9 +231,7 @@ async fn in_one_statement(
         ) {
             // Known not written (an error may have come after a commit): the next order takes
             // this number.
-            state
-                .order_numbers
-                .put_back(caller.account_id(), prepared.number);
+            state.order_numbers.put_back(caller.account_id(), number);
         }
         match written? {
             Written::Created => {
