@@ -98,6 +98,7 @@ impl Application {
             )
             .map_err(std::io::Error::other)?;
         }
+        let order_numbers: Arc<crate::orders::numbers::Numbers> = Default::default();
         let state = AppState {
             webhook_vault,
             db: db.clone(),
@@ -119,9 +120,14 @@ impl Application {
                 .is_some()
                 .then(|| Arc::new(crate::http::metrics::Metrics::default())),
             settings: Arc::new(settings),
-            order_numbers: Default::default(),
+            order_numbers: order_numbers.clone(),
             order_memo: Default::default(),
-            order_batches: Default::default(),
+            // Batches are written on this runtime, which outlives the HTTP workers: a worker
+            // stopping first takes no batch down with it.
+            order_batches: Arc::new(crate::orders::create::Batches::new(
+                Some(tokio::runtime::Handle::current()),
+                order_numbers,
+            )),
             replays: Default::default(),
         };
         let state = web::Data::new(state);

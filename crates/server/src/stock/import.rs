@@ -6,7 +6,8 @@ use std::collections::{HashMap, HashSet};
 use chrono::{DateTime, Utc};
 use partlogic_entity::{device, stock};
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QuerySelect,
+    ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect,
 };
 
 use crate::accounts::admin::{self, AdminError};
@@ -244,8 +245,11 @@ pub async fn import_csv(
         // Locked until commit: two imports of the same rows take turns (PostgreSQL; SQLite's
         // write transaction already does), so each sees the other's quantities and a crossing
         // is recorded exactly once.
+        // In id order, as a batch of order creates takes its key-share locks on stock rows
+        // (`orders::create::batched`): two writers locking in one order cannot deadlock.
         for s in stock::Entity::find()
             .filter(stock::Column::DeviceId.is_in(chunk.iter().copied()))
+            .order_by_asc(stock::Column::Id)
             .lock_exclusive()
             .all(&txn)
             .await?

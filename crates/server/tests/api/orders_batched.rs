@@ -56,18 +56,39 @@ impl Kit {
     /// Create `i`: three of item `N1-SKU{sku}` at device N1, checked and numbered as
     /// `POST /api/orders` does it, with `key` as its `Idempotency-Key` if given.
     async fn create(&self, i: usize, sku: usize, key: Option<&str>) -> Create {
+        self.create_with(i, (self.w.n1, "N1"), sku, key, false)
+            .await
+    }
+
+    /// As [`Kit::create`], from what the instance remembers of the item's stock row (one round
+    /// trip; the write checks the row's description too): the item must have been prepared
+    /// before.
+    async fn create_remembered(&self, i: usize, sku: usize) -> Create {
+        self.create_with(i, (self.w.n1, "N1"), sku, None, true)
+            .await
+    }
+
+    /// Create `i` at `device` (id and name) of its item `sku`.
+    async fn create_with(
+        &self,
+        i: usize,
+        (device_id, device_name): (i64, &str),
+        sku: usize,
+        key: Option<&str>,
+        remembered: bool,
+    ) -> Create {
         let new = NewOrder {
-            device_id: self.w.n1,
+            device_id,
             lines: vec![NewLine {
-                sku: format!("N1-SKU{sku}"),
+                sku: format!("{device_name}-SKU{sku}"),
                 quantity: 3,
             }],
             reference: Some(format!("batched-{i}")),
             note: None,
         };
         let device = OrderDevice {
-            id: self.w.n1,
-            name: "N1".to_owned(),
+            id: device_id,
+            name: device_name.to_owned(),
             customer: "North".to_owned(),
         };
         let actor = Actor::Key {
@@ -92,16 +113,24 @@ impl Kit {
             actor: &actor,
             now,
         };
-        let Ready::Write(prepared) = create::prepare(
-            &self.app.db,
-            &self.numbers,
-            &self.memo,
-            draft,
-            attempt.as_ref(),
-        )
-        .await
-        .unwrap() else {
-            panic!("item {i} had a record already");
+        let prepared = if remembered {
+            create::quick(&self.app.db, &self.numbers, &self.memo, draft)
+                .await
+                .unwrap()
+                .expect("remembered")
+        } else {
+            let Ready::Write(prepared) = create::prepare(
+                &self.app.db,
+                &self.numbers,
+                &self.memo,
+                draft,
+                attempt.as_ref(),
+            )
+            .await
+            .unwrap() else {
+                panic!("item {i} had a record already");
+            };
+            prepared
         };
         let stored = Stored {
             status: 201,
@@ -352,7 +381,7 @@ async fn creates_sent_at_once_make_one_order_each() {
         let body = json!({"device_id": n1, "lines": [{"sku": format!("N1-SKU{}", j % 3), "quantity": 1 + j % 7}], "reference": key.clone().unwrap_or_else(|| format!("keyless-{i}"))});
         let (client, url, api_key) = (client.clone(), k.app.url("/api/orders"), k.key.clone());
         sends.push(tokio::spawn(async move {
-            loop {
+            for _ in 0..200 {
                 let mut req = client.post(&url).header("X-API-Key", &api_key).json(&body);
                 if let Some(key) = &key {
                     req = req.header("Idempotency-Key", key);
@@ -366,6 +395,7 @@ async fn creates_sent_at_once_make_one_order_each() {
                 assert_eq!(res.status(), 201);
                 return (key, res.json::<Value>().await.unwrap());
             }
+            panic!("{key:?}: in use for 4 s");
         }));
     }
     let answers: Vec<(Option<String>, Value)> = join_all(sends)
@@ -415,4 +445,106 @@ async fn creates_sent_at_once_make_one_order_each() {
             assert_eq!(read[field], answer[field], "{field}");
         }
     }
+}
+
+/// A create built from what the instance remembers of its item checks the remembered
+/// description in the batch too: changed since, it is stale (and prepared again by
+/// `POST /api/orders`), while the create beside it is written.
+#[tokio::test]
+async fn a_remembered_item_that_changed_is_stale_in_a_batch() {
+    let Some(k) = Kit::new().await else { return };
+    let n1 = k.w.n1;
+    // Prepared once (never written), so the instance remembers N1-SKU0.
+    drop(k.create(0, 0, None).await);
+    let remembered = k.create_remembered(1, 0).await;
+    let beside = k.create(2, 1, Some("beside")).await;
+    k.app
+        .db
+        .execute_unprepared(&format!(
+            "UPDATE stock SET description = 'Renamed meanwhile' WHERE device_id = {n1} AND sku = 'N1-SKU0'"
+        ))
+        .await
+        .unwrap();
+    assert_eq!(
+        k.write_together(vec![remembered, beside]).await,
+        vec![Ok(Written::Stale), Ok(Written::Created)]
+    );
+    assert_eq!(k.count("SELECT count(*) FROM orders".to_owned()).await, 1);
+    assert_eq!(k.records("beside").await, 1);
+}
+
+/// The `order.created` events of a batch: one message per order, delivered to each endpoint
+/// whose key reaches the order's device and to no other.
+#[tokio::test]
+async fn a_batch_s_order_events_go_to_the_endpoints_reaching_each_device() {
+    let Some(k) = Kit::new().await else { return };
+    let (n1, n2) = (k.w.n1, k.w.n2);
+    let admin = k.app.login(&k.w.admin.email).await;
+    for (device, path) in [(n1, "n1"), (n2, "n2")] {
+        let (_, key) = k
+            .app
+            .create_key(
+                &admin,
+                json!({"name": format!("hooks {path}"), "device_ids": [device], "permissions": {"orders": "read", "webhooks": true}}),
+            )
+            .await;
+        let res = k
+            .app
+            .client()
+            .post(k.app.url("/api/webhooks"))
+            .header("X-API-Key", &key)
+            .json(
+                &json!({"url": format!("http://127.0.0.1:9/{path}"), "events": ["order.created"]}),
+            )
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 201, "{}", res.text().await.unwrap());
+    }
+    let creates = vec![
+        k.create_with(0, (n1, "N1"), 0, Some("hook-1"), false).await,
+        k.create_with(1, (n2, "N2"), 0, None, false).await,
+        k.create_with(2, (n1, "N1"), 1, None, false).await,
+        k.create_with(3, (n2, "N2"), 2, Some("hook-2"), false).await,
+    ];
+    let ids: Vec<String> = creates
+        .iter()
+        .map(|c| c.prepared.order.id.to_string())
+        .collect();
+    assert_eq!(
+        k.write_together(creates).await,
+        (0..4).map(|_| Ok(Written::Created)).collect::<Vec<_>>()
+    );
+    let ids = ids.join(",");
+    assert_eq!(
+        k.count(format!(
+            "SELECT count(*) FROM webhook_messages WHERE event_type = 'order.created' \
+             AND (payload::jsonb -> 'data' ->> 'id')::int8 IN ({ids}) \
+             AND (payload::jsonb -> 'data' -> 'device' ->> 'id')::int8 = device_id"
+        ))
+        .await,
+        4,
+        "one message per order, of its device"
+    );
+    assert_eq!(
+        k.count("SELECT count(*) FROM webhook_messages".to_owned())
+            .await,
+        4
+    );
+    assert_eq!(
+        k.count(format!(
+            "SELECT count(*) FROM webhook_deliveries d \
+             JOIN webhook_endpoints e ON e.id = d.endpoint_id \
+             JOIN webhook_messages m ON m.id = d.message_id \
+             WHERE (m.device_id = {n1} AND e.url LIKE '%/n1') OR (m.device_id = {n2} AND e.url LIKE '%/n2')"
+        ))
+        .await,
+        4,
+        "each to the endpoint reaching its device"
+    );
+    assert_eq!(
+        k.count("SELECT count(*) FROM webhook_deliveries".to_owned())
+            .await,
+        4
+    );
 }

@@ -27,6 +27,7 @@ use super::one_statement::{Prepared, Written};
 use super::{created_detail, failed, key_and_user};
 use crate::error::ApiError;
 use crate::orders::idempotency::{self, Attempt, Stored};
+use crate::orders::numbers::Numbers;
 use crate::orders::parse::NewOrder;
 use crate::orders::store::Actor;
 
@@ -95,6 +96,10 @@ struct Queue {
 #[derive(Default)]
 pub struct Batches {
     queue: Mutex<Queue>,
+    /// Where the tasks run; `None`: on the runtime of the create that starts one.
+    runtime: Option<tokio::runtime::Handle>,
+    /// Where a number goes back when a create that was not written has nobody left to hear it.
+    numbers: Arc<Numbers>,
 }
 
 impl std::fmt::Debug for Batches {
@@ -108,6 +113,16 @@ impl std::fmt::Debug for Batches {
 }
 
 impl Batches {
+    /// Batches written by tasks on `runtime` (one that outlives the HTTP workers), giving
+    /// numbers back to `numbers`.
+    pub fn new(runtime: Option<tokio::runtime::Handle>, numbers: Arc<Numbers>) -> Batches {
+        Batches {
+            queue: Mutex::default(),
+            runtime,
+            numbers,
+        }
+    }
+
     fn queue(&self) -> std::sync::MutexGuard<'_, Queue> {
         self.queue.lock().unwrap_or_else(|e| e.into_inner())
     }
@@ -135,7 +150,10 @@ impl Batches {
                 finished: false,
             };
             let db = db.clone();
-            tokio::spawn(task.run(db));
+            match &self.runtime {
+                Some(runtime) => drop(runtime.spawn(task.run(db))),
+                None => drop(tokio::spawn(task.run(db))),
+            }
         }
         answer.await.unwrap_or_else(|_| {
             Err(ApiError::Internal(
@@ -178,14 +196,31 @@ struct Task {
 
 impl Drop for Task {
     fn drop(&mut self) {
-        // A task that panicked or whose runtime stopped: the next create starts another.
+        // A task that panicked or whose runtime stopped. The next create starts another; when
+        // none is left to write what waits, those requests fail now (a 5xx, not kept) rather
+        // than wait for a create that may never come.
         if !self.finished {
-            self.batches.queue().running -= 1;
+            let mut q = self.batches.queue();
+            q.running -= 1;
+            if q.running == 0 {
+                q.waiting.clear();
+            }
         }
     }
 }
 
 impl Task {
+    /// Answers `job`'s request; when it has gone away, the number of an order not written goes
+    /// back, as the request would have given it back.
+    fn answer(&self, job: Job, written: Result<Written, ApiError>) {
+        let (account_id, number) = (job.create.account_id, job.create.prepared.number);
+        if let Err(Ok(w)) = job.reply.send(written)
+            && w != Written::Created
+        {
+            self.batches.numbers.put_back(account_id, number);
+        }
+    }
+
     async fn run(mut self, db: DatabaseConnection) {
         loop {
             let Some(batch) = self.batches.take() else {
@@ -195,7 +230,7 @@ impl Task {
             if let [_] = batch.as_slice() {
                 for job in batch {
                     let written = job.create.write_alone(&db).await;
-                    let _ = job.reply.send(written);
+                    self.answer(job, written);
                 }
                 continue;
             }
@@ -203,16 +238,32 @@ impl Task {
                 Ok(outcomes) => {
                     for (job, written) in batch.into_iter().zip(outcomes) {
                         // The request may have gone away: its order stands, as it would alone.
-                        let _ = job.reply.send(Ok(written));
+                        self.answer(job, Ok(written));
                     }
                 }
-                Err(e) => {
+                Err(Failed::Nothing(e)) => {
                     // Nothing of the batch is written: each create again on its own, so that the
                     // one that failed it fails alone.
                     tracing::debug!(error = %e, creates = batch.len(), "a batch of creates failed; writing each alone");
                     for job in batch {
                         let written = job.create.write_alone(&db).await;
-                        let _ = job.reply.send(written);
+                        self.answer(job, written);
+                    }
+                }
+                Err(Failed::Unsent(e)) => {
+                    // No connection: each alone would wait as long again.
+                    for job in batch {
+                        self.answer(job, Err(ApiError::from(e.clone())));
+                    }
+                }
+                Err(Failed::Unknown(e)) => {
+                    // Perhaps committed: written again, a create would find its own record and
+                    // report it taken, and its number would be given back while in use. Each
+                    // request fails (a 5xx, not kept); a retry with its key replays the answer.
+                    tracing::warn!(error = %e, creates = batch.len(), "a batch of creates failed after it was sent");
+                    for job in batch {
+                        // Its number is not given back: the order may be written.
+                        let _ = job.reply.send(Err(ApiError::from(e.clone())));
                     }
                 }
             }
@@ -225,7 +276,9 @@ impl Task {
 /// (and description) its answer shows, `g` takes its key's advisory lock, `i` inserts its key's
 /// record, and `k` are the creates to write: stock as shown, and the key's record inserted
 /// (or no key). The `order.created` webhook event (`m`, `w`) is written for an order whose
-/// device an endpoint that wants it reaches (`we`), as the outbox would.
+/// device an endpoint that wants it reaches (`we`), as the outbox would. `l` inserts lines in
+/// stock-row order: their foreign-key checks then lock stock rows in id order, as the stock
+/// import does (`stock::import`), so the two cannot deadlock.
 const WRITE_ALL: &str = "\
 WITH x AS (
   SELECT * FROM unnest($1::int4[], $2::int4[], $3::int4[], $4::int8[], $5::int8[], $6::text[],
@@ -275,7 +328,8 @@ o AS (
 l AS (
   INSERT INTO order_lines (order_id, line_no, stock_id, sku, quantity, received)
   SELECT o.id, y.line_no, y.stock_id, y.sku, y.quantity, 0
-  FROM o JOIN x ON x.order_id = o.id JOIN y ON y.n = x.n),
+  FROM o JOIN x ON x.order_id = o.id JOIN y ON y.n = x.n
+  ORDER BY y.stock_id),
 e AS (
   INSERT INTO order_events (order_id, action, actor_kind, actor_name, actor_detail, at, detail)
   SELECT o.id, $35, x.kind, x.name, x.detail, x.at, x.created
@@ -393,13 +447,25 @@ impl<'a> Columns<'a> {
     }
 }
 
+/// How a batch's statement failed.
+enum Failed {
+    /// Nothing of it was written: it was never sent, or PostgreSQL refused it (a statement is its
+    /// own transaction, rolled back whole).
+    Nothing(ApiError),
+    /// Never sent: no connection to be had. Nothing written.
+    Unsent(sea_orm::DbErr),
+    /// Sent, and no answer from PostgreSQL or a failure of the connection itself: it may have
+    /// committed.
+    Unknown(sea_orm::DbErr),
+}
+
 /// Writes the batch's creates in one statement: each one's outcome, in the batch's order, or
-/// the statement's error (nothing written).
-async fn write_all(db: &DatabaseConnection, batch: &[Job]) -> Result<Vec<Written>, ApiError> {
+/// how it failed.
+async fn write_all(db: &DatabaseConnection, batch: &[Job]) -> Result<Vec<Written>, Failed> {
     use sea_orm::sqlx::{self, Row as _};
     let mut cols = Columns::default();
     for (n, job) in batch.iter().enumerate() {
-        cols.push(n as i32, &job.create)?;
+        cols.push(n as i32, &job.create).map_err(Failed::Nothing)?;
     }
     let rows = sqlx::query(WRITE_ALL)
         .bind(&cols.n)
@@ -441,34 +507,62 @@ async fn write_all(db: &DatabaseConnection, batch: &[Job]) -> Result<Vec<Written
         .bind(EventType::OrderCreated.as_str())
         .fetch_all(db.get_postgres_connection_pool())
         .await
-        .map_err(failed)?;
+        .map_err(|e| {
+            // A statement PostgreSQL refused is rolled back whole; a connection that failed
+            // (SQLSTATE classes 08 and 57P, shutdown among them) may have failed after the commit.
+            let refused = e.as_database_error().is_some_and(|d| {
+                d.code()
+                    .is_none_or(|c| !(c.starts_with("08") || c.starts_with("57P")))
+            });
+            if refused {
+                Failed::Nothing(failed(e))
+            } else if matches!(e, sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed) {
+                Failed::Unsent(crate::db::sqlx_failed(e))
+            } else {
+                Failed::Unknown(crate::db::sqlx_failed(e))
+            }
+        })?;
+    // Committed from here on: what cannot be read back is unknown to the requests, not undone.
+    let unknown = |e: sqlx::Error| Failed::Unknown(crate::db::sqlx_failed(e));
     let mut outcomes: Vec<Option<Written>> = batch.iter().map(|_| None).collect();
     let mut messaged = false;
     for row in rows {
-        let n: i32 = row.try_get(0).map_err(failed)?;
-        let ok: bool = row.try_get(1).map_err(failed)?;
-        let got: Option<bool> = row.try_get(2).map_err(failed)?;
-        let created: bool = row.try_get(3).map_err(failed)?;
-        messaged |= row.try_get::<bool, _>(4).map_err(failed)?;
-        let keyed = batch[n as usize].create.attempt.is_some();
+        let n: i32 = row.try_get(0).map_err(unknown)?;
+        let ok: bool = row.try_get(1).map_err(unknown)?;
+        let got: Option<bool> = row.try_get(2).map_err(unknown)?;
+        let created: bool = row.try_get(3).map_err(unknown)?;
+        messaged |= row.try_get::<bool, _>(4).map_err(unknown)?;
+        let Some(i) = usize::try_from(n).ok().filter(|i| *i < batch.len()) else {
+            return Err(Failed::Unknown(sea_orm::DbErr::Custom(format!(
+                "a batched create numbered {n} of {}",
+                batch.len()
+            ))));
+        };
+        let keyed = batch[i].create.attempt.is_some();
         let written = match (ok, created, got) {
             (false, _, _) => Written::Stale,
             (true, true, _) => Written::Created,
             (true, false, Some(false)) if keyed => Written::InUse,
             (true, false, Some(true)) if keyed => Written::Taken,
             _ => {
-                return Err(ApiError::Internal(format!(
+                return Err(Failed::Unknown(sea_orm::DbErr::Custom(format!(
                     "a batched create came back neither written nor refused ({ok}, {got:?})"
-                )));
+                ))));
             }
         };
-        outcomes[n as usize] = Some(written);
+        outcomes[i] = Some(written);
     }
     if messaged {
         crate::webhooks::outbox::wake().notify_one();
     }
     outcomes
         .into_iter()
-        .map(|o| o.ok_or_else(|| ApiError::Internal("a batched create had no outcome".to_owned())))
+        .map(|o| {
+            o.ok_or_else(|| {
+                Failed::Unknown(sea_orm::DbErr::Custom(
+                    "a batched create had no outcome".to_owned(),
+                ))
+            })
+        })
         .collect()
 }
