@@ -28,9 +28,12 @@ pub async fn connect(url: &str, max_connections: u32) -> Result<DatabaseConnecti
     // worker when a stopping server lets it go first, failing whichever request (an export
     // finishing during shutdown) holds it then.
     let max = max_connections.max(1);
+    // For the same reason no connection is retired: sqlx would close each after 30 minutes and
+    // open its replacement on whichever runtime asked next, an HTTP worker's.
     opts.sqlx_logging(false)
         .max_connections(max)
         .min_connections(max)
+        .max_lifetime(None::<std::time::Duration>)
         .connect_timeout(CONNECT_TIMEOUT)
         .acquire_timeout(CONNECT_TIMEOUT);
     if url.starts_with("sqlite:") {

@@ -263,3 +263,19 @@ fn rand_suffix() -> u32 {
     getrandom::fill(&mut b).unwrap();
     u32::from_le_bytes(b)
 }
+
+/// The pool keeps its connections for the server's life: sqlx would retire each after 30
+/// minutes and open its replacement on whichever runtime asked next, an HTTP worker's, which a
+/// stopping server lets go first (see `db::connect`).
+#[tokio::test]
+async fn the_pool_never_retires_a_connection() {
+    let app = TestApp::spawn(Backend::Sqlite).await;
+    let p = app.db.get_sqlite_connection_pool();
+    assert_eq!(p.options().get_max_lifetime(), None, "SQLite");
+    if postgres_url().is_some() {
+        let app = TestApp::spawn(Backend::Postgres).await;
+        let p = app.db.get_postgres_connection_pool();
+        assert_eq!(p.options().get_max_lifetime(), None, "PostgreSQL");
+        assert_eq!(p.size(), p.options().get_min_connections());
+    }
+}
